@@ -1,0 +1,171 @@
+"""Settings of the core. The core never reads the environment: callers pass `Settings` in.
+
+`load_settings` reads a TOML or YAML file; the CLI and the API layer (pydantic-settings)
+add the environment on top.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from identity_graph.errors import ConfigError
+
+BUILTIN_TYPES = (
+    "email",
+    "phone",
+    "cookie",
+    "device_id",
+    "loyalty_id",
+    "crm_id",
+    "customer_id",
+    "hashed_email",
+)
+
+# How each identifier type is normalized. Types added by configuration default to "trim".
+NORMALIZERS = ("email", "phone", "upper", "trim", "sha256")
+
+
+class ActivityRule(BaseModel):
+    """Maps a Segment `track` event name to activity on the event's identifiers."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: str = Field(pattern="^(PURCHASED|VIEWED|EXPOSED_TO|OPENED_CASE|CLOSED_CASE)$")
+    target_property: str = Field(description="property holding the product/campaign/case id")
+    amount_property: str | None = None
+    products_property: str | None = Field(
+        default=None, description="list property whose items each become one activity"
+    )
+
+
+def _default_activity() -> dict[str, ActivityRule]:
+    return {
+        "Order Completed": ActivityRule(
+            kind="PURCHASED",
+            target_property="product_id",
+            amount_property="price",
+            products_property="products",
+        ),
+        "Product Viewed": ActivityRule(kind="VIEWED", target_property="product_id"),
+        "Promotion Viewed": ActivityRule(kind="EXPOSED_TO", target_property="campaign_id"),
+        "Case Opened": ActivityRule(kind="OPENED_CASE", target_property="case_id"),
+        "Case Closed": ActivityRule(kind="CLOSED_CASE", target_property="case_id"),
+    }
+
+
+class Settings(BaseModel):
+    """Everything the core needs to decide; thresholds and rules are data, not code."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    merge_threshold: float = Field(
+        0.96, ge=0.0, le=1.0, description="links at or above this weight join persons"
+    )
+    review_threshold: float = Field(
+        0.90,
+        ge=0.0,
+        le=1.0,
+        description="probabilistic matches from here to the merge threshold wait for a steward",
+    )
+    identifier_types: dict[str, str] = Field(
+        default_factory=lambda: {
+            "email": "email",
+            "phone": "phone",
+            "cookie": "trim",
+            "device_id": "upper",
+            "loyalty_id": "trim",
+            "crm_id": "trim",
+            "customer_id": "trim",
+            "hashed_email": "sha256",
+        },
+        description="identifier type -> normalizer (email, phone, upper, trim, sha256)",
+    )
+    junk_values: list[str] = Field(
+        default_factory=lambda: [
+            "",
+            "unknown",
+            "null",
+            "none",
+            "nil",
+            "undefined",
+            "n/a",
+            "na",
+            "-",
+            "0",
+            "test",
+            "test@test.com",
+            "test@example.com",
+            "noemail@noemail.com",
+            "no@email.com",
+            "none@none.com",
+        ],
+        description="placeholder values (compared after trimming, case-insensitive)",
+    )
+    type_limits: dict[str, int] = Field(
+        default_factory=lambda: {"crm_id": 1, "customer_id": 1},
+        description="at most this many identifiers of a type in one person",
+    )
+    hub_limit: int = Field(
+        3,
+        ge=1,
+        description="an identifier whose links would join more than this many persons "
+        "that carry anchor identifiers is a hub and no longer stitches",
+    )
+    anchor_types: list[str] = Field(
+        default_factory=lambda: ["customer_id", "crm_id", "loyalty_id", "email", "phone"],
+        description="identifier types that mark a person as established (for hub detection)",
+    )
+    default_phone_region: str = Field("US", min_length=2, max_length=2)
+    activity: dict[str, ActivityRule] = Field(default_factory=_default_activity)
+    source_priority: list[str] = Field(
+        default_factory=lambda: ["crm", "loyalty", "segment"],
+        description="survivorship: attributes from earlier sources win, then the most recent",
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> Settings:
+        if self.review_threshold > self.merge_threshold:
+            raise ValueError("review_threshold must not exceed merge_threshold")
+        for type_, normalizer in self.identifier_types.items():
+            if normalizer not in NORMALIZERS:
+                raise ValueError(
+                    f"identifier_types.{type_}: unknown normalizer {normalizer!r}, "
+                    f"expected one of {', '.join(NORMALIZERS)}"
+                )
+        for type_ in [*self.type_limits, *self.anchor_types]:
+            if type_ not in self.identifier_types:
+                raise ValueError(f"{type_!r} is not a configured identifier type")
+        return self
+
+
+def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
+    """Settings from a TOML/YAML file (optional), with keyword overrides on top."""
+    data: dict[str, Any] = {}
+    if path is not None:
+        p = Path(path)
+        try:
+            text = p.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"cannot read settings file {p}: {exc.strerror}") from exc
+        try:
+            loaded = tomllib.loads(text) if p.suffix == ".toml" else yaml.safe_load(text)
+        except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
+            raise ConfigError(f"settings file {p} is not valid: {exc}") from exc
+        if loaded is None:
+            loaded = {}
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"settings file {p} must hold a table/mapping at the top")
+        data.update(loaded)
+    data.update({k: v for k, v in overrides.items() if v is not None})
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(x) for x in e['loc']) or 'settings'}: {e['msg']}" for e in exc.errors()
+        )
+        raise ConfigError(f"invalid settings: {problems}") from exc

@@ -1,0 +1,51 @@
+"""One root exception; every error a user can cause says what and where."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class IdentityGraphError(Exception):
+    """Root of every error this package raises on purpose."""
+
+
+class ConfigError(IdentityGraphError):
+    """A setting or a store URL is wrong."""
+
+
+class NotFoundError(IdentityGraphError):
+    """A person or identifier that the caller named does not exist."""
+
+
+class StoreError(IdentityGraphError):
+    """The backing store failed; the query text is attached when there is one."""
+
+    def __init__(self, message: str, query: str | None = None) -> None:
+        super().__init__(message if query is None else f"{message}\nquery: {query}")
+        self.query = query
+
+
+class InvalidValue(IdentityGraphError):
+    """One value cannot become an identifier (malformed, not a placeholder)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ItemError:
+    """What is wrong with one item of a batch: where (position, field) and why."""
+
+    position: int
+    field: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"item {self.position}: {self.field}: {self.reason}"
+
+
+class BatchRejected(IdentityGraphError):
+    """A batch had bad items; nothing of it was written. Lists every bad item."""
+
+    def __init__(self, errors: list[ItemError]) -> None:
+        self.errors = errors
+        shown = "; ".join(str(e) for e in errors[:5])
+        more = f" (+{len(errors) - 5} more)" if len(errors) > 5 else ""
+        super().__init__(f"batch rejected, {len(errors)} bad item(s): {shown}{more}")

@@ -1,0 +1,114 @@
+"""Identifier normalization: one canonical value per real-world identifier.
+
+`Normalizer.normalize` returns the canonical value, `None` for a placeholder (junk values,
+all-zero ad IDs: dropped and counted, never linked), or raises `InvalidValue` with the reason.
+Results are cached: the same cookie or email arrives in thousands of events.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from functools import lru_cache
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+
+from identity_graph.config import Settings
+from identity_graph.errors import InvalidValue
+
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+_ZERO_ID = re.compile(r"^[0\-]+$")
+_MAX_LEN = 512
+
+Normalize = Callable[[str], str | None]
+
+
+def _email(raw: str) -> str:
+    try:
+        result = validate_email(raw, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise InvalidValue(str(exc)) from None
+    # Mailbox local parts are case-sensitive by RFC, but no provider treats them so and
+    # people type them in any case: lower-casing is what every CDP does.
+    return result.normalized.lower()
+
+
+def _phone_normalizer(region: str) -> Normalize:
+    def normalize(raw: str) -> str:
+        try:
+            number = phonenumbers.parse(raw, region)
+        except phonenumbers.NumberParseException as exc:
+            raise InvalidValue(f"cannot parse phone number: {exc._msg}") from None
+        if not phonenumbers.is_valid_number(number):
+            raise InvalidValue(f"not a valid phone number (default region {region})")
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+    return normalize
+
+
+def _upper(raw: str) -> str | None:
+    value = raw.upper()
+    # Devices with ad tracking limited send the all-zero IDFA/GAID: shared by millions.
+    return None if _ZERO_ID.match(value) else value
+
+
+def _sha256(raw: str) -> str:
+    value = raw.lower()
+    if not _HEX64.match(value):
+        raise InvalidValue("expected a SHA-256 hex digest (64 hex characters)")
+    return value
+
+
+def _trim(raw: str) -> str:
+    return raw
+
+
+class Normalizer:
+    """Normalizes raw values per identifier type, as configured in `Settings`."""
+
+    def __init__(self, settings: Settings, cache_size: int = 262_144) -> None:
+        self._junk = frozenset(v.strip().lower() for v in settings.junk_values)
+        funcs: dict[str, Normalize] = {
+            "email": _email,
+            "phone": _phone_normalizer(settings.default_phone_region),
+            "upper": _upper,
+            "trim": _trim,
+            "sha256": _sha256,
+        }
+        self._by_type = {t: funcs[n] for t, n in settings.identifier_types.items()}
+        self._cached = lru_cache(maxsize=cache_size)(self._uncached)
+
+    @property
+    def types(self) -> frozenset[str]:
+        return frozenset(self._by_type)
+
+    def normalize(self, type_: str, raw: object) -> str | None:
+        """Canonical value, or None for a placeholder. Raises InvalidValue."""
+        if raw is None:
+            return None
+        if isinstance(raw, bool) or not isinstance(raw, str | int):
+            raise InvalidValue(f"expected a string, got {type(raw).__name__}")
+        result = self._cached(type_, str(raw))
+        if isinstance(result, InvalidValue):
+            raise InvalidValue(str(result))
+        return result
+
+    def _uncached(self, type_: str, raw: str) -> str | InvalidValue | None:
+        func = self._by_type.get(type_)
+        if func is None:
+            return InvalidValue(f"unknown identifier type {type_!r}")
+        value = raw.strip()
+        if value.lower() in self._junk:
+            return None
+        if len(value) > _MAX_LEN:
+            return InvalidValue(f"longer than {_MAX_LEN} characters")
+        if any(c in value for c in "\x00\n\r\t"):
+            return InvalidValue("contains control characters")
+        try:
+            normalized = func(value)
+        except InvalidValue as exc:
+            return exc
+        if normalized is not None and normalized.lower() in self._junk:
+            return None
+        return normalized

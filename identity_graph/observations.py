@@ -1,0 +1,50 @@
+"""What one ingested item says, after parsing and normalization, before any graph decision."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from identity_graph.errors import ItemError
+
+
+@dataclass(slots=True)
+class Observation:
+    position: int
+    message_id: str
+    at: str
+    source: str
+    # (key, type, value), distinct keys, in the order they appeared
+    identifiers: list[tuple[str, str, str]] = field(default_factory=list)
+    # (kind, target_type, target_id, amount), attached to `activity_key`
+    activity: list[tuple[str, str, str, float]] = field(default_factory=list)
+    activity_key: str | None = None
+    # (source, record_id, key, attributes JSON) for CRM/loyalty records
+    record: tuple[str, str, str, str] | None = None
+    placeholders: int = 0
+
+
+@dataclass(slots=True)
+class ParseResult:
+    observation: Observation | None
+    errors: list[ItemError]
+
+
+def utc_now() -> str:
+    return format_ts(datetime.now(UTC))
+
+
+def format_ts(value: datetime) -> str:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_ts(raw: object) -> str:
+    """ISO-8601 (with `Z` or an offset) to the canonical UTC text. Raises ValueError."""
+    if not isinstance(raw, str):
+        raise ValueError(f"expected an ISO-8601 string, got {type(raw).__name__}")
+    try:
+        return format_ts(datetime.fromisoformat(raw.strip()))
+    except ValueError:
+        raise ValueError(f"not an ISO-8601 timestamp: {raw[:40]!r}") from None

@@ -1,0 +1,96 @@
+"""The one storage boundary: `GraphStore` (reads, and a write unit of work) and `StoreTx`.
+
+The core decides, the store applies: inside `unit_of_work()` the core reads the state it
+needs to decide, then hands the store one `ChangeSet`. Leaving the block commits; an
+exception rolls everything back, so a batch is applied whole or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
+from typing import Protocol, TypeVar, runtime_checkable
+
+from identity_graph.changes import ChangeSet, IdentifierState
+from identity_graph.model import (
+    ActivityItem,
+    Identifier,
+    Link,
+    RefusedMerge,
+    SourceRecord,
+    StoreStats,
+)
+
+T = TypeVar("T")
+
+
+class PersonInfo(Protocol):
+    person_id: str
+    created_at: str
+    updated_at: str
+    merged_into: str | None
+
+
+@runtime_checkable
+class StoreTx(Protocol):
+    """Reads inside the write transaction (they see the transaction's own writes)."""
+
+    def seen_messages(self, message_ids: Sequence[str]) -> set[str]: ...
+
+    def identifier_states(self, keys: Sequence[str]) -> dict[str, IdentifierState]: ...
+
+    def person_type_counts(self, person_ids: Sequence[str]) -> dict[str, dict[str, int]]:
+        """person_id -> identifier type -> number of identifiers of that type."""
+        ...
+
+    def link_statuses(self, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        """Existing links among `pairs` (each `a < b`) -> status."""
+        ...
+
+    def person_graph(self, person_id: str) -> tuple[list[tuple[str, bool]], list[Link]]:
+        """The person's identifiers as (key, is_hub) and the links among them."""
+        ...
+
+    def apply(self, changes: ChangeSet) -> None: ...
+
+
+@runtime_checkable
+class GraphStore(Protocol):
+    url: str
+
+    def close(self) -> None: ...
+
+    def unit_of_work(self) -> AbstractContextManager[StoreTx]: ...
+
+    def reset(self) -> None:
+        """Delete every node, edge and row (tests, demo re-runs); keeps the schema."""
+        ...
+
+    def person(self, person_id: str) -> PersonInfo | None: ...
+
+    def identifier(self, key: str) -> tuple[Identifier, str] | None:
+        """The identifier and its current person ID."""
+        ...
+
+    def person_identifiers(self, person_id: str) -> list[Identifier]: ...
+
+    def person_links(self, person_id: str) -> list[Link]: ...
+
+    def activity(self, keys: Sequence[str]) -> list[ActivityItem]: ...
+
+    def records(self, keys: Sequence[str]) -> list[SourceRecord]: ...
+
+    def refused_merges(self, limit: int = 100) -> list[RefusedMerge]: ...
+
+    def hubs(self, limit: int = 100) -> list[Identifier]: ...
+
+    def stats(self) -> StoreStats: ...
+
+    def assignments(self) -> Iterator[tuple[str, str]]:
+        """Every (identifier key, person ID), streamed: evaluation and export read it."""
+        ...
+
+
+def chunks(items: Sequence[T], size: int) -> Iterator[list[T]]:
+    for i in range(0, len(items), size):
+        yield list(items[i : i + size])
