@@ -1,0 +1,67 @@
+"""Errors of the core, translated to HTTP at the boundary."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from api.schemas import ErrorOut, ItemProblem
+from identity_graph.errors import (
+    BatchRejected,
+    ConfigError,
+    IdentityGraphError,
+    InvalidValue,
+    NotFoundError,
+    StoreError,
+)
+
+
+def _reply(status: int, body: ErrorOut) -> JSONResponse:
+    return JSONResponse(status_code=status, content=body.model_dump())
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(BatchRejected)
+    async def batch_rejected(_: Request, exc: BatchRejected) -> JSONResponse:
+        problems = [
+            ItemProblem(position=e.position, field=e.field, reason=e.reason) for e in exc.errors
+        ]
+        detail = f"batch rejected: {len(exc.errors)} bad item(s); nothing was written"
+        return _reply(400, ErrorOut(detail=detail, errors=problems))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = []
+        for err in exc.errors():
+            loc = [str(x) for x in err.get("loc", ())]
+            position = None
+            if len(loc) >= 3 and loc[:2] == ["body", "batch"] and loc[2].isdigit():
+                position, loc = int(loc[2]), loc[3:]
+            else:
+                loc = loc[1:] if loc and loc[0] in ("body", "path", "query") else loc
+            problems.append(
+                ItemProblem(position=position, field=".".join(loc) or "body", reason=err["msg"])
+            )
+        return _reply(422, ErrorOut(detail="invalid request", errors=problems))
+
+    @app.exception_handler(NotFoundError)
+    async def not_found(_: Request, exc: NotFoundError) -> JSONResponse:
+        return _reply(404, ErrorOut(detail=str(exc)))
+
+    @app.exception_handler(InvalidValue)
+    async def invalid_value(_: Request, exc: InvalidValue) -> JSONResponse:
+        return _reply(422, ErrorOut(detail=str(exc)))
+
+    @app.exception_handler(StoreError)
+    async def store_error(_: Request, exc: StoreError) -> JSONResponse:
+        # The query text may hold identifiers (personal data): never echo it to clients.
+        return _reply(503, ErrorOut(detail="the store is unavailable; try again"))
+
+    @app.exception_handler(ConfigError)
+    async def config_error(_: Request, exc: ConfigError) -> JSONResponse:
+        return _reply(500, ErrorOut(detail=str(exc)))
+
+    @app.exception_handler(IdentityGraphError)
+    async def other(_: Request, exc: IdentityGraphError) -> JSONResponse:
+        return _reply(400, ErrorOut(detail=str(exc)))

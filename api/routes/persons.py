@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api.deps import ServiceDep
+from api.schemas import ErrorOut
+from identity_graph.model import Person, StoreStats
+
+router = APIRouter(prefix="/v1", tags=["persons"])
+_NOT_FOUND = {404: {"model": ErrorOut}}
+
+
+@router.get("/persons/{person_id}", response_model=Person, responses=_NOT_FOUND)
+def get_person(person_id: str, service: ServiceDep) -> Person:
+    """A person by ID. An ID merged into another person resolves to it (`redirected_from`)."""
+    return service.person(person_id)
+
+
+@router.get(
+    "/identifiers/{type}/{value}/person",
+    response_model=Person,
+    responses={**_NOT_FOUND, 422: {"model": ErrorOut}},
+)
+def get_person_by_identifier(type: str, value: str, service: ServiceDep) -> Person:
+    """The person an identifier belongs to; the value is normalized as on ingest."""
+    return service.person_by_identifier(type, value)
+
+
+@router.get("/stats", response_model=StoreStats, tags=["health"])
+def get_stats(service: ServiceDep) -> StoreStats:
+    return service.stats()

@@ -1,0 +1,304 @@
+"""The `identity-graph` command line."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from identity_graph.errors import ConfigError, IdentityGraphError, ItemError
+from identity_graph.ingest import BatchSummary
+from identity_graph.runtime import RuntimeSettings, build_service
+from identity_graph.service import (
+    DEFAULT_BATCH_SIZE,
+    IdentityService,
+    IngestReport,
+    StreamRejected,
+    records_mapping,
+)
+from identity_graph.sources import progress_total, read_items
+
+app = typer.Typer(
+    name="identity-graph",
+    help="Graph-based identity resolution: identifiers become a graph, persons its components.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+console = Console(stderr=True)
+out = Console()
+
+StoreOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--store",
+        help="Store URL: sqlite:///path/graph.db (default sqlite:///./identity-graph.db). "
+        "Also read from IDENTITY_GRAPH_STORE.",
+        show_default=False,
+    ),
+]
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        help="Settings file (TOML or YAML): thresholds, identifier types, junk values, limits. "
+        "Also read from IDENTITY_GRAPH_CONFIG.",
+        exists=True,
+        dir_okay=False,
+    ),
+]
+
+
+def _service(store: str | None, config: Path | None) -> IdentityService:
+    runtime = RuntimeSettings()
+    return build_service(store or runtime.store, config or runtime.config)
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    console.print(f"[bold red]error:[/] {message}", highlight=False)
+    return typer.Exit(code)
+
+
+def _errors_table(errors: list[ItemError], path: Path, limit: int = 20) -> None:
+    for e in errors[:limit]:
+        console.print(f"  {path}:{e.position}: {e.field}: {e.reason}", highlight=False)
+    if len(errors) > limit:
+        console.print(f"  ... and {len(errors) - limit} more")
+
+
+@app.command()
+def ingest(
+    files: Annotated[
+        list[Path], typer.Argument(help="JSONL event files, or record files with --source")
+    ],
+    store: StoreOpt = None,
+    config: ConfigOpt = None,
+    source: Annotated[
+        str | None,
+        typer.Option(help="The files are records of this source (crm, loyalty, ...), CSV or JSONL"),
+    ] = None,
+    mapping: Annotated[
+        Path | None,
+        typer.Option(
+            help="Column mapping (YAML/JSON) for records; inferred from headers if absent"
+        ),
+    ] = None,
+    batch_size: Annotated[
+        int, typer.Option(min=1, help="Items per transaction")
+    ] = DEFAULT_BATCH_SIZE,
+    skip_invalid: Annotated[
+        bool, typer.Option(help="Drop bad items and report them, instead of stopping")
+    ] = False,
+) -> None:
+    """Ingest Segment-spec events (JSONL) or CRM/loyalty records (CSV/JSONL, with --source).
+
+    Each batch is one transaction. A batch with a bad item is rejected whole and the command
+    stops, listing every bad item; batches before it stay. Re-running after fixing the file
+    is safe: replayed events and unchanged records change nothing.
+    """
+    try:
+        service = _service(store, config)
+    except IdentityGraphError as exc:
+        raise _fail(str(exc)) from None
+    total = IngestReport()
+    try:
+        for path in files:
+            if not path.is_file():
+                raise _fail(f"{path}: no such file")
+            if source is None and path.suffix.lower() == ".csv":
+                raise _fail(f"{path}: CSV files hold records; say whose with --source (e.g. crm)")
+            if source is not None:
+                m = records_mapping(path, source, mapping, service.normalizer.types)
+                parser = service.record_parser(m)
+            else:
+                parser = service.event_parser()
+            report = _ingest_file(service, path, parser, batch_size, skip_invalid)
+            total.summary.add(report.summary)
+            total.batches += report.batches
+            if report.errors:
+                console.print(f"[yellow]{path}: skipped {len(report.errors)} problem(s):[/]")
+                _errors_table(report.errors, path)
+    except StreamRejected as exc:
+        done = exc.report.summary.items
+        console.print(
+            f"[bold red]error:[/] {files[0] if len(files) == 1 else 'input'}: batch of lines "
+            f"{exc.first_position}-{exc.last_position} rejected, {len(exc.errors)} problem(s); "
+            f"nothing of it was written:",
+            highlight=False,
+        )
+        _errors_table(exc.errors, path)
+        console.print(
+            f"{done} item(s) of earlier batches were committed. Fix the input and run again "
+            "(replays change nothing), or pass --skip-invalid."
+        )
+        raise typer.Exit(1) from None
+    except ConfigError as exc:
+        raise _fail(str(exc)) from None
+    finally:
+        service.store.close()
+    _print_summary(total.summary, service)
+
+
+def _ingest_file(
+    service: IdentityService, path: Path, parser: object, batch_size: int, skip_invalid: bool
+) -> IngestReport:
+    total = progress_total(path)
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn()
+        if path.suffix.lower() == ".csv"
+        else TextColumn("{task.percentage:>3.0f}%"),
+        TextColumn("{task.fields[items]} items"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=False,
+        disable=not console.is_terminal,
+    ) as progress:
+        task = progress.add_task(path.name, total=total, items=0)
+
+        def on_progress(items: int, done: int) -> None:
+            progress.update(task, completed=done, items=items)
+
+        return service.ingest_stream(
+            read_items(path),
+            parser,  # type: ignore[arg-type]
+            batch_size=batch_size,
+            skip_invalid=skip_invalid,
+            on_progress=on_progress,
+        )
+
+
+def _print_summary(summary: BatchSummary, service: IdentityService | None = None) -> None:
+    table = Table(title="ingest summary", show_header=False)
+    for label, value in [
+        ("items read", summary.items),
+        ("replayed (unchanged)", summary.replayed),
+        ("invalid, skipped", summary.invalid_skipped),
+        ("placeholder values dropped", summary.placeholders_dropped),
+        ("new identifiers", summary.identifiers_new),
+        ("persons created", summary.persons_created),
+        ("merges", summary.merges),
+        ("merges refused by rules", summary.merges_refused),
+        ("hubs flagged", summary.hubs_flagged),
+        ("persons split (hubs)", summary.splits),
+    ]:
+        table.add_row(label, f"{value:,}")
+    out.print(table)
+
+
+@app.command()
+def stats(store: StoreOpt = None, config: ConfigOpt = None) -> None:
+    """Counts of identifiers, links, persons, hubs and refused merges in a store."""
+    try:
+        service = _service(store, config)
+        s = service.stats()
+    except IdentityGraphError as exc:
+        raise _fail(str(exc)) from None
+    service.store.close()
+    table = Table(show_header=False)
+    for name, value in s.model_dump().items():
+        table.add_row(name.replace("_", " "), f"{value:,}")
+    out.print(table)
+
+
+@app.command()
+def serve(
+    store: StoreOpt = None,
+    config: ConfigOpt = None,
+    host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes")] = 1,
+    access_log: Annotated[
+        bool,
+        typer.Option(
+            help="Log every request line. Off by default: URLs carry identifiers "
+            "(personal data), which must not reach logs."
+        ),
+    ] = False,
+) -> None:
+    """Serve the HTTP API (OpenAPI docs at /docs)."""
+    import os
+
+    import uvicorn
+
+    runtime = RuntimeSettings()
+    url = store or runtime.store
+    cfg = config or runtime.config
+    try:  # fail here, with a clear message, rather than inside the server's lifespan
+        build_service(url, cfg).store.close()
+    except IdentityGraphError as exc:
+        raise _fail(str(exc)) from None
+    # The app factory reads these in every worker process.
+    os.environ["IDENTITY_GRAPH_STORE"] = url
+    if cfg is not None:
+        os.environ["IDENTITY_GRAPH_CONFIG"] = str(cfg)
+    console.print(f"serving {url} on http://{host}:{port} (docs: http://{host}:{port}/docs)")
+    uvicorn.run(
+        "api.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=access_log,
+        log_level="info",
+    )
+
+
+@app.command()
+def demo(
+    store: StoreOpt = None,
+    config: ConfigOpt = None,
+    people: Annotated[int, typer.Option(min=10, help="Size of the synthetic population")] = 10_000,
+    seed: Annotated[int, typer.Option(help="Random seed: same seed, same data")] = 42,
+    events: Annotated[
+        int | None, typer.Option(help="Number of events (default: about 10 per person)")
+    ] = None,
+    data_dir: Annotated[Path, typer.Option(help="Where to write the generated files")] = Path(
+        "demo-data"
+    ),
+    fresh: Annotated[bool, typer.Option(help="Empty the store first")] = True,
+) -> None:
+    """Generate a synthetic population, ingest it, resolve persons and score them."""
+    from identity_graph.demo import run_demo
+
+    try:
+        service = _service(store, config)
+    except IdentityGraphError as exc:
+        raise _fail(str(exc)) from None
+    try:
+        run_demo(
+            service,
+            people=people,
+            seed=seed,
+            n_events=events,
+            data_dir=data_dir,
+            fresh=fresh,
+            console=console,
+            out=out,
+        )
+    except IdentityGraphError as exc:
+        raise _fail(str(exc)) from None
+    finally:
+        service.store.close()
+    url = service.store.url
+    out.print(
+        f"\nNext: serve the API on this store with\n  identity-graph serve --store {url}\n"
+        "then open http://127.0.0.1:8000/docs"
+    )
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    sys.exit(app())

@@ -1,0 +1,172 @@
+"""Use cases: what the CLI and the API call. Thin callers, all decisions here and below."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from identity_graph.config import Settings
+from identity_graph.errors import BatchRejected, InvalidValue, ItemError, NotFoundError
+from identity_graph.events import EventParser
+from identity_graph.ingest import BatchSummary, ingest_batch
+from identity_graph.model import Person, StoreStats
+from identity_graph.normalize import Normalizer
+from identity_graph.observations import Observation, ParseResult
+from identity_graph.profiles import build_profile
+from identity_graph.records import RecordMapping, RecordParser
+from identity_graph.sources import Item
+from identity_graph.stores.base import GraphStore
+
+Parser = Callable[[object, int], ParseResult]
+DEFAULT_BATCH_SIZE = 5_000
+
+
+@dataclass
+class IngestReport:
+    """What a streamed ingest did. `errors` lists skipped items (with --skip-invalid)."""
+
+    summary: BatchSummary = field(default_factory=BatchSummary)
+    batches: int = 0
+    errors: list[ItemError] = field(default_factory=list)
+
+
+class StreamRejected(BatchRejected):
+    """A batch of a stream was rejected; the batches before it were committed."""
+
+    def __init__(self, errors: list[ItemError], report: IngestReport, first: int, last: int):
+        super().__init__(errors)
+        self.report = report
+        self.first_position = first
+        self.last_position = last
+
+
+class IdentityService:
+    def __init__(self, store: GraphStore, settings: Settings) -> None:
+        self.store = store
+        self.settings = settings
+        self.normalizer = Normalizer(settings)
+        self._events = EventParser(settings, self.normalizer)
+
+    # -- ingest ------------------------------------------------------------------------
+
+    def ingest_events(self, events: Sequence[object]) -> BatchSummary:
+        """One API batch: applied whole, or BatchRejected listing every bad item."""
+        observations, errors = _parse_all(self._events.parse, enumerate(events))
+        if errors:
+            raise BatchRejected(errors)
+        return ingest_batch(self.store, self.settings, observations)
+
+    def event_parser(self) -> Parser:
+        return self._events.parse
+
+    def record_parser(self, mapping: RecordMapping) -> Parser:
+        return RecordParser(mapping, self.normalizer).parse
+
+    def ingest_stream(
+        self,
+        items: Iterable[Item],
+        parser: Parser,
+        *,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        skip_invalid: bool = False,
+        on_progress: Callable[[int, int], None] | None = None,
+    ) -> IngestReport:
+        """Ingest a file's items in batches of `batch_size`, each one transaction.
+
+        A batch with bad items is rejected whole (StreamRejected, earlier batches stay
+        committed, and re-running after a fix is harmless: replays change nothing), unless
+        `skip_invalid`, which drops bad items and reports them.
+        """
+        report = IngestReport()
+        batch: list[Observation] = []
+        errors: list[ItemError] = []
+        first = 0
+        done_bytes = 0
+        for number, item, size in items:
+            if not batch and not errors:
+                first = number
+            done_bytes += size
+            if isinstance(item, ItemError):
+                errors.append(item)
+            else:
+                result = parser(item, number)
+                if result.observation is not None:
+                    batch.append(result.observation)
+                errors.extend(result.errors)
+            if len(batch) + len(errors) >= batch_size:
+                self._flush(report, batch, errors, skip_invalid, first, number)
+                batch, errors = [], []
+                if on_progress is not None:
+                    on_progress(report.summary.items, done_bytes)
+        if batch or errors:
+            self._flush(report, batch, errors, skip_invalid, first, number)
+        if on_progress is not None:
+            on_progress(report.summary.items, done_bytes)
+        return report
+
+    def _flush(
+        self,
+        report: IngestReport,
+        batch: list[Observation],
+        errors: list[ItemError],
+        skip_invalid: bool,
+        first: int,
+        last: int,
+    ) -> None:
+        if errors:
+            if not skip_invalid:
+                raise StreamRejected(errors, report, first, last)
+            report.errors.extend(errors)
+            report.summary.invalid_skipped += len({e.position for e in errors})
+        if batch:
+            report.summary.add(ingest_batch(self.store, self.settings, batch))
+            report.batches += 1
+
+    # -- reads -------------------------------------------------------------------------
+
+    def person(self, person_id: str) -> Person:
+        return build_profile(self.store, self.settings, person_id)
+
+    def person_by_identifier(self, type_: str, value: str) -> Person:
+        try:
+            normalized = self.normalizer.normalize(type_, value)
+        except InvalidValue as exc:
+            raise InvalidValue(f"{type_}: {exc}") from None
+        if normalized is None:
+            raise NotFoundError(f"{type_} {value!r} is a placeholder value, never an identifier")
+        found = self.store.identifier(f"{type_}:{normalized}")
+        if found is None:
+            raise NotFoundError(f"no identifier {type_}:{normalized}")
+        return build_profile(self.store, self.settings, found[1])
+
+    def stats(self) -> StoreStats:
+        return self.store.stats()
+
+
+def _parse_all(
+    parser: Parser, items: Iterable[tuple[int, object]]
+) -> tuple[list[Observation], list[ItemError]]:
+    observations: list[Observation] = []
+    errors: list[ItemError] = []
+    for position, item in items:
+        result = parser(item, position)
+        if result.observation is not None:
+            observations.append(result.observation)
+        errors.extend(result.errors)
+    return observations, errors
+
+
+def records_mapping(
+    path: Path, source: str, mapping_file: Path | None, identifier_types: frozenset[str]
+) -> RecordMapping:
+    from identity_graph.sources import csv_header, read_jsonl
+
+    if mapping_file is not None:
+        return RecordMapping.load(mapping_file)
+    if path.suffix.lower() == ".csv":
+        columns = csv_header(path)
+    else:
+        first = next((item for _, item, _ in read_jsonl(path) if isinstance(item, dict)), {})
+        columns = list(first)
+    return RecordMapping.infer(columns, source, identifier_types)

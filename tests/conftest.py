@@ -1,0 +1,40 @@
+"""Fixtures shared by the suite. `store` runs a test on every store backend."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from identity_graph.config import Settings
+from identity_graph.service import IdentityService
+from identity_graph.stores.base import GraphStore
+from identity_graph.stores.sqlite import SQLiteStore
+
+STORES = [pytest.param("sqlite", id="sqlite")]
+
+
+def make_store(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> GraphStore:
+    if kind == "sqlite":
+        return SQLiteStore(f"sqlite:///{tmp_path / 'graph.db'}")
+    raise AssertionError(kind)
+
+
+@pytest.fixture(params=STORES)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[GraphStore]:
+    s = make_store(request.param, tmp_path, request)
+    try:
+        yield s
+    finally:
+        s.close()
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings()
+
+
+@pytest.fixture
+def service(store: GraphStore, settings: Settings) -> IdentityService:
+    return IdentityService(store, settings)

@@ -1,0 +1,142 @@
+from __future__ import annotations
+
+import pytest
+
+from identity_graph.config import Settings
+from identity_graph.events import EventParser
+from identity_graph.normalize import Normalizer
+from tests.helpers import event
+
+
+@pytest.fixture
+def parser() -> EventParser:
+    s = Settings()
+    return EventParser(s, Normalizer(s))
+
+
+def keys(parser: EventParser, ev: object) -> list[str]:
+    result = parser.parse(ev, 0)
+    assert result.errors == []
+    assert result.observation is not None
+    return [k for k, _, _ in result.observation.identifiers]
+
+
+def test_segment_fields_map_to_identifier_types(parser: EventParser) -> None:
+    ev = event(
+        "identify",
+        userId="u1",
+        anonymousId="c1",
+        email="A@B.com",
+        phone="+1 201 555 0123",
+        device="dev-1",
+        ad_id="ad-1",
+    )
+    ev["context"]["externalIds"] = [{"id": "L-9", "type": "loyalty_id", "collection": "users"}]
+    assert keys(parser, ev) == [
+        "customer_id:u1",
+        "cookie:c1",
+        "email:a@b.com",
+        "phone:+12015550123",
+        "device_id:DEV-1",
+        "device_id:AD-1",
+        "loyalty_id:L-9",
+    ]
+
+
+def test_alias_links_previous_id(parser: EventParser) -> None:
+    assert keys(parser, event("alias", userId="u1", previousId="c0")) == [
+        "customer_id:u1",
+        "cookie:c0",
+    ]
+
+
+def test_context_traits_are_read_when_top_level_traits_absent(parser: EventParser) -> None:
+    ev = event(
+        "track", anonymousId="c1", event="Signed Up", context={"traits": {"email": "x@y.org"}}
+    )
+    assert keys(parser, ev) == ["cookie:c1", "email:x@y.org"]
+
+
+def test_all_zero_ad_id_is_dropped_and_counted(parser: EventParser) -> None:
+    result = parser.parse(
+        event("screen", anonymousId="c1", ad_id="00000000-0000-0000-0000-000000000000"), 3
+    )
+    assert result.observation is not None
+    assert [k for k, _, _ in result.observation.identifiers] == ["cookie:c1"]
+    assert result.observation.placeholders == 1
+
+
+def test_every_problem_of_an_item_is_reported(parser: EventParser) -> None:
+    ev = event("identify", userId="u1", email="nope", phone="12", timestamp="yesterday")
+    result = parser.parse(ev, 7)
+    assert result.observation is None
+    assert {(e.position, e.field) for e in result.errors} == {
+        (7, "traits.email"),
+        (7, "traits.phone"),
+        (7, "timestamp"),
+    }
+
+
+@pytest.mark.parametrize(
+    ("ev", "field"),
+    [
+        ({"type": "bogus", "userId": "u"}, "type"),
+        ({"type": "page"}, "userId"),
+        ({"type": "alias", "userId": "u"}, "previousId"),
+        ({"type": "page", "userId": "u", "messageId": ""}, "messageId"),
+        (
+            {"type": "page", "userId": "u", "context": {"externalIds": [{"id": "1", "type": "x"}]}},
+            "context.externalIds[0].type",
+        ),
+        (
+            {"type": "track", "userId": "u", "event": "Product Viewed", "properties": {}},
+            "properties.product_id",
+        ),
+        ({"type": "track", "userId": "u"}, "event"),
+        ("not an object", "$"),
+    ],
+)
+def test_bad_events_name_the_field(parser: EventParser, ev: object, field: str) -> None:
+    result = parser.parse(ev, 0)
+    assert result.observation is None
+    assert field in [e.field for e in result.errors]
+
+
+def test_order_completed_becomes_purchases_on_the_most_durable_identifier(
+    parser: EventParser,
+) -> None:
+    ev = event(
+        "track",
+        anonymousId="c1",
+        userId="u1",
+        event="Order Completed",
+        properties={
+            "order_id": "o1",
+            "products": [
+                {"product_id": "p1", "price": 10.0, "quantity": 2},
+                {"product_id": "p2", "price": 5},
+            ],
+        },
+    )
+    obs = parser.parse(ev, 0).observation
+    assert obs is not None
+    assert obs.activity_key == "customer_id:u1"
+    assert obs.activity == [
+        ("PURCHASED", "Product", "p1", 20.0),
+        ("PURCHASED", "Product", "p2", 5.0),
+    ]
+
+
+def test_missing_message_id_is_derived_from_content(parser: EventParser) -> None:
+    ev = {"type": "page", "anonymousId": "c1", "timestamp": "2025-01-01T00:00:00Z"}
+    first = parser.parse(dict(ev), 0).observation
+    again = parser.parse(dict(ev), 1).observation
+    assert first is not None and again is not None
+    assert first.message_id == again.message_id
+
+
+def test_timestamps_become_utc(parser: EventParser) -> None:
+    obs = parser.parse(
+        event("page", anonymousId="c", ts="2025-01-01T12:00:00+02:00"), 0
+    ).observation
+    assert obs is not None and obs.at == "2025-01-01T10:00:00.000000Z"
