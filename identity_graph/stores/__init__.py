@@ -17,6 +17,4 @@ def open_store(url: str) -> GraphStore:
         from identity_graph.stores.sqlite import SQLiteStore
 
         return SQLiteStore(url)
-    raise ConfigError(
-        f"unsupported store URL {url!r}: expected sqlite:///PATH"
-    )
+    raise ConfigError(f"unsupported store URL {url!r}: expected sqlite:///PATH")
