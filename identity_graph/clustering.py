@@ -2,8 +2,8 @@
 
 `plan_merges` runs union-find over a batch's strong links against the persons already in
 the store. Before two persons are joined the merge rules are checked:
-- hub: an identifier through which more than `hub_limit` established persons (persons
-  holding an anchor identifier: customer_id, email, ...) would be joined is flagged a hub;
+- hub: an identifier through which more than `hub_limit` established persons (two or more
+  identifiers, at least one an anchor: customer_id, email, ...) would be joined is a hub;
   its links stay in the graph but no longer stitch, and its person is re-clustered without it;
 - per-type limits: a merge that would give a person more identifiers of a type than allowed
   (default: one crm_id, one customer_id) is refused and recorded with its reason.
@@ -132,7 +132,7 @@ def plan_merges(
         if ra == rb:
             continue
         ca, cb = uf.counts[ra], uf.counts[rb]
-        if any(ca.get(t) for t in anchors) and any(cb.get(t) for t in anchors):
+        if _established(ca, anchors) and _established(cb, anchors):
             hub = _count_join(settings, plan, joins, a, b)
             if hub is not None:
                 continue
@@ -157,6 +157,12 @@ def plan_merges(
 
     _finish(plan, uf, person_of, states)
     return plan
+
+
+def _established(counts: Mapping[str, int], anchors: frozenset[str]) -> bool:
+    """A person of one identifier is an identifier being added, not a person being joined;
+    a person without an anchor (cookies and devices only) is anonymous browsing."""
+    return sum(counts.values()) >= 2 and any(counts.get(t) for t in anchors)
 
 
 def _count_join(

@@ -113,8 +113,9 @@ class Settings(BaseModel):
     hub_limit: int = Field(
         3,
         ge=1,
-        description="an identifier whose links would join more than this many persons "
-        "that carry anchor identifiers is a hub and no longer stitches",
+        description="an identifier whose links would join more than this many established "
+        "persons (two or more identifiers, one of an anchor type) is a hub and no longer "
+        "stitches",
     )
     anchor_types: list[str] = Field(
         default_factory=lambda: ["customer_id", "crm_id", "loyalty_id", "email", "phone"],

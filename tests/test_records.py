@@ -1,0 +1,133 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from identity_graph.errors import ConfigError
+from identity_graph.records import RecordMapping
+from identity_graph.service import IdentityService, StreamRejected, records_mapping
+from identity_graph.sources import read_items
+from tests.helpers import login, person_of
+
+CRM = """crm_id,email,phone,first_name,last_name,birth_date,address,postcode,city,updated_at
+C1,anna@example.com,(201) 555-0123,Anna,Smith,1980-02-03,1 Main St,10001,New York,2025-01-01T00:00:00Z
+C2,bob@example.com,,Bob,Jones,1975-05-06,2 Oak Ave,10002,New York,2025-01-02T00:00:00Z
+"""
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def ingest_crm(service: IdentityService, path: Path, source: str = "crm", **kw: object):
+    mapping = records_mapping(path, source, None, service.normalizer.types)
+    return service.ingest_stream(read_items(path), service.record_parser(mapping), **kw)  # type: ignore[arg-type]
+
+
+def test_mapping_is_inferred_from_common_headers(tmp_path: Path, service: IdentityService) -> None:
+    m = records_mapping(write(tmp_path, "crm.csv", CRM), "crm", None, service.normalizer.types)
+    assert (m.id_column, m.id_type) == ("crm_id", "crm_id")
+    assert m.identifiers == {"email": "email", "phone": "phone"}
+    assert m.attributes["first_name"] == "given_name" and m.attributes["city"] == "suburb"
+    assert m.timestamp_column == "updated_at"
+
+
+def test_a_record_links_its_identifiers_and_keeps_attributes(
+    tmp_path: Path, service: IdentityService
+) -> None:
+    report = ingest_crm(service, write(tmp_path, "crm.csv", CRM))
+    assert report.summary.items == 2 and report.summary.records == 2
+    p = service.person_by_identifier("phone", "+12015550123")
+    assert {i.key for i in p.identifiers} == {
+        "crm_id:C1",
+        "email:anna@example.com",
+        "phone:+12015550123",
+    }
+    (record,) = p.records
+    assert record.source == "crm" and record.record_id == "C1"
+    assert (
+        record.attributes["given_name"] == "Anna"
+        and record.attributes["date_of_birth"] == "1980-02-03"
+    )
+    assert p.attributes["surname"] == "Smith"
+
+
+def test_records_join_web_identities_and_survivorship_prefers_crm(
+    tmp_path: Path, service: IdentityService
+) -> None:
+    service.ingest_events([login("u1", "c1", email="anna@example.com")])
+    ingest_crm(service, write(tmp_path, "crm.csv", CRM))
+    loyalty = "loyalty_id,email,first_name,postcode\nL1,ANNA@example.com,Annie,99999\n"
+    ingest_crm(service, write(tmp_path, "loyalty.csv", loyalty), source="loyalty")
+    p = service.person_by_identifier("customer_id", "u1")
+    assert {"crm_id:C1", "loyalty_id:L1", "cookie:c1"} <= {i.key for i in p.identifiers}
+    assert p.attributes["given_name"] == "Anna"  # crm outranks loyalty
+    assert p.attributes["postcode"] == "10001"
+    assert {r.source for r in p.records} == {"crm", "loyalty"}
+
+
+def test_reingesting_the_same_file_changes_nothing(
+    tmp_path: Path, service: IdentityService
+) -> None:
+    path = write(tmp_path, "crm.csv", CRM)
+    ingest_crm(service, path)
+    before = service.stats()
+    report = ingest_crm(service, path)
+    assert report.summary.replayed == 2
+    assert service.stats() == before
+
+
+def test_second_crm_id_for_one_person_is_refused(tmp_path: Path, service: IdentityService) -> None:
+    dup = (
+        CRM
+        + "C3,anna@example.com,,Anna,Smith,1980-02-03,1 Main St,10001,New York,2025-01-03T00:00:00Z\n"
+    )
+    report = ingest_crm(service, write(tmp_path, "crm.csv", dup))
+    assert report.summary.merges_refused == 1
+    assert person_of(service, "crm_id:C1") != person_of(service, "crm_id:C3")
+
+
+def test_bad_rows_reject_their_batch_and_name_line_and_column(
+    tmp_path: Path, service: IdentityService
+) -> None:
+    bad = CRM + "C3,not-an-email,,X,Y,,,,,\n,c@x.org,,X,Y,,,,,\n"
+    path = write(tmp_path, "crm.csv", bad)
+    with pytest.raises(StreamRejected) as info:
+        ingest_crm(service, path, batch_size=10)
+    assert [(e.position, e.field) for e in info.value.errors] == [(4, "email"), (5, "crm_id")]
+    assert service.stats().identifiers == 0
+
+
+def test_skip_invalid_ingests_the_rest_and_reports(
+    tmp_path: Path, service: IdentityService
+) -> None:
+    bad = CRM + "C3,not-an-email,,X,Y,,,,,\n"
+    report = ingest_crm(service, write(tmp_path, "crm.csv", bad), skip_invalid=True)
+    assert report.summary.invalid_skipped == 1 and report.summary.records == 2
+    assert [(e.position, e.field) for e in report.errors] == [(4, "email")]
+
+
+def test_explicit_mapping_file(tmp_path: Path, service: IdentityService) -> None:
+    mapping = write(
+        tmp_path,
+        "m.yaml",
+        "source: shop\nid_column: Kundennummer\nid_type: customer_id\n"
+        "identifiers: {Mail: email}\nattributes: {Vorname: given_name}\n",
+    )
+    data = write(tmp_path, "k.csv", "Kundennummer,Mail,Vorname\nK1,k@x.de,Klara\n")
+    m = records_mapping(data, "shop", mapping, service.normalizer.types)
+    service.ingest_stream(read_items(data), service.record_parser(m))
+    p = service.person_by_identifier("email", "k@x.de")
+    assert p.attributes == {"given_name": "Klara"}
+
+
+def test_bad_mapping_files_are_clear_errors(tmp_path: Path, service: IdentityService) -> None:
+    with pytest.raises(ConfigError, match="id_type"):
+        RecordMapping.load(write(tmp_path, "m.yaml", "source: x\nid_column: a\n"))
+    with pytest.raises(ConfigError, match="record ID"):
+        records_mapping(
+            write(tmp_path, "x.csv", "name,city\nA,B\n"), "x", None, service.normalizer.types
+        )
