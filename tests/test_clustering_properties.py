@@ -9,7 +9,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import networkx as nx
-from hypothesis import HealthCheck, event, given, settings as hsettings
+from hypothesis import HealthCheck, event, given
+from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from identity_graph.config import Settings

@@ -11,8 +11,8 @@ from identity_graph.sources import read_items
 from tests.helpers import login, person_of
 
 CRM = """crm_id,email,phone,first_name,last_name,birth_date,address,postcode,city,updated_at
-C1,anna@example.com,(201) 555-0123,Anna,Smith,1980-02-03,1 Main St,10001,New York,2025-01-01T00:00:00Z
-C2,bob@example.com,,Bob,Jones,1975-05-06,2 Oak Ave,10002,New York,2025-01-02T00:00:00Z
+C1,anna@example.com,(201) 555-0123,Anna,Smith,1980-02-03,1 Main St,10001,New York,2025-01-01
+C2,bob@example.com,,Bob,Jones,1975-05-06,2 Oak Ave,10002,New York,2025-01-02
 """
 
 
@@ -83,7 +83,7 @@ def test_reingesting_the_same_file_changes_nothing(
 def test_second_crm_id_for_one_person_is_refused(tmp_path: Path, service: IdentityService) -> None:
     dup = (
         CRM
-        + "C3,anna@example.com,,Anna,Smith,1980-02-03,1 Main St,10001,New York,2025-01-03T00:00:00Z\n"
+        + "C3,anna@example.com,,Anna,Smith,1980-02-03,1 Main St,10001,New York,2025-01-03\n"
     )
     report = ingest_crm(service, write(tmp_path, "crm.csv", dup))
     assert report.summary.merges_refused == 1
