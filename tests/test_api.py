@@ -1,0 +1,134 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api import create_app
+from identity_graph.config import Settings
+from identity_graph.service import IdentityService
+from identity_graph.stores.base import GraphStore
+from tests.helpers import event, login
+
+
+@pytest.fixture
+def client(store: GraphStore) -> Iterator[TestClient]:
+    app = create_app(service_factory=lambda: IdentityService(store, Settings()))
+    with TestClient(app) as c:
+        yield c
+
+
+def test_batch_then_profile_by_identifier_and_by_id(client: TestClient) -> None:
+    r = client.post(
+        "/v1/batch",
+        json={
+            "batch": [
+                login("u1", "c1", email="Anna@Example.com"),
+                event(
+                    "track",
+                    userId="u1",
+                    event="Order Completed",
+                    properties={"products": [{"product_id": "sku-1", "price": 20}]},
+                ),
+            ]
+        },
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["items"] == 2 and r.json()["persons_created"] == 1
+    by_ident = client.get("/v1/identifiers/email/ANNA@example.com/person")
+    assert by_ident.status_code == 200
+    body = by_ident.json()
+    assert {i["key"] for i in body["identifiers"]} == {
+        "customer_id:u1",
+        "cookie:c1",
+        "email:anna@example.com",
+    }
+    assert all(i["first_seen"] and i["last_seen"] for i in body["identifiers"])
+    assert body["activity"]["purchases"] == 1 and body["activity"]["purchase_amount"] == 20.0
+    by_id = client.get(f"/v1/persons/{body['person_id']}")
+    assert by_id.status_code == 200 and by_id.json()["identifiers"] == body["identifiers"]
+
+
+def test_bad_items_get_400_listing_each_and_nothing_is_written(client: TestClient) -> None:
+    r = client.post(
+        "/v1/batch",
+        json={
+            "batch": [
+                login("u1", "c1"),
+                {"type": "identify", "userId": "u2", "traits": {"email": "x@"}},
+                {"type": "nope"},
+            ]
+        },
+    )
+    assert r.status_code == 400
+    body = r.json()
+    assert "nothing was written" in body["detail"]
+    assert [(e["position"], e["field"]) for e in body["errors"]] == [
+        (1, "traits.email"),
+        (2, "type"),
+    ]
+    assert client.get("/v1/stats").json()["identifiers"] == 0
+
+
+def test_malformed_body_gets_422_naming_the_field(client: TestClient) -> None:
+    r = client.post("/v1/batch", json={"events": []})
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["field"] == "batch"
+    r = client.post("/v1/batch", json={"batch": ["not an object"]})
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["position"] == 0
+    r = client.post("/v1/batch", content=b"{not json", headers={"content-type": "application/json"})
+    assert r.status_code == 422
+
+
+def test_replayed_batch_is_harmless(client: TestClient) -> None:
+    batch = {"batch": [login("u1", "c1")]}
+    assert client.post("/v1/batch", json=batch).json()["replayed"] == 0
+    assert client.post("/v1/batch", json=batch).json()["replayed"] == 1
+    assert client.get("/v1/stats").json()["links"] == 1
+
+
+def test_unknown_person_and_identifier_are_404(client: TestClient) -> None:
+    r = client.get("/v1/persons/does-not-exist")
+    assert r.status_code == 404 and "no person" in r.json()["detail"]
+    r = client.get("/v1/identifiers/cookie/nope/person")
+    assert r.status_code == 404 and "no identifier" in r.json()["detail"]
+
+
+def test_invalid_identifier_in_lookup_is_422(client: TestClient) -> None:
+    r = client.get("/v1/identifiers/phone/12/person")
+    assert r.status_code == 422 and "phone" in r.json()["detail"]
+    r = client.get("/v1/identifiers/shoe/42/person")
+    assert r.status_code == 422 and "unknown identifier type" in r.json()["detail"]
+
+
+def test_merged_person_id_redirects(client: TestClient) -> None:
+    client.post(
+        "/v1/batch",
+        json={"batch": [login("u1", "c1"), event("page", anonymousId="c1", email="a@b.io")]},
+    )
+    client.post("/v1/batch", json={"batch": [event("page", anonymousId="c9")]})
+    old = client.get("/v1/identifiers/cookie/c9/person").json()["person_id"]
+    client.post("/v1/batch", json={"batch": [event("page", anonymousId="c9", userId="u1")]})
+    r = client.get(f"/v1/persons/{old}")
+    assert r.status_code == 200
+    assert r.json()["redirected_from"] == old and r.json()["person_id"] != old
+
+
+def test_openapi_documents_the_routes(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    assert {"/v1/batch", "/v1/persons/{person_id}", "/v1/identifiers/{type}/{value}/person"} <= set(
+        spec["paths"]
+    )
+    assert client.get("/docs").status_code == 200
+
+
+def test_app_reads_store_url_from_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("IDENTITY_GRAPH_STORE", f"sqlite:///{tmp_path / 'env.db'}")
+    with TestClient(create_app()) as c:
+        assert c.post("/v1/batch", json={"batch": [login("u1", "c1")]}).status_code == 200
+    assert (tmp_path / "env.db").exists()
