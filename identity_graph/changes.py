@@ -95,7 +95,7 @@ class IdentifierState:
 
     person_id: str
     is_hub: bool
-    joins: int
+    joined: tuple[str, ...]  # persons it was linked to besides its own (capped)
 
 
 @dataclass(slots=True)
@@ -118,7 +118,7 @@ class ChangeSet:
     refused_links: list[tuple[str, str]] = field(default_factory=list)
     refused_merges: list[RefusedMergeRow] = field(default_factory=list)
     hubs: list[HubRow] = field(default_factory=list)
-    joins: dict[str, int] = field(default_factory=dict)  # identifier key -> increment
+    joined: dict[str, tuple[str, ...]] = field(default_factory=dict)  # key -> new value
     at: str = ""
 
     def is_empty(self) -> bool:

@@ -8,18 +8,11 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 from rich.table import Table
 
 from identity_graph.errors import ConfigError, IdentityGraphError, ItemError
 from identity_graph.ingest import BatchSummary
+from identity_graph.progress import ingest_file
 from identity_graph.runtime import RuntimeSettings, build_service
 from identity_graph.service import (
     DEFAULT_BATCH_SIZE,
@@ -28,7 +21,6 @@ from identity_graph.service import (
     StreamRejected,
     records_mapping,
 )
-from identity_graph.sources import progress_total, read_items
 
 app = typer.Typer(
     name="identity-graph",
@@ -123,7 +115,9 @@ def ingest(
                 parser = service.record_parser(m)
             else:
                 parser = service.event_parser()
-            report = _ingest_file(service, path, parser, batch_size, skip_invalid)
+            report = ingest_file(
+                service, path, parser, console, batch_size=batch_size, skip_invalid=skip_invalid
+            )
             total.summary.add(report.summary)
             total.batches += report.batches
             if report.errors:
@@ -148,37 +142,6 @@ def ingest(
     finally:
         service.store.close()
     _print_summary(total.summary, service)
-
-
-def _ingest_file(
-    service: IdentityService, path: Path, parser: object, batch_size: int, skip_invalid: bool
-) -> IngestReport:
-    total = progress_total(path)
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn()
-        if path.suffix.lower() == ".csv"
-        else TextColumn("{task.percentage:>3.0f}%"),
-        TextColumn("{task.fields[items]} items"),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        transient=False,
-        disable=not console.is_terminal,
-    ) as progress:
-        task = progress.add_task(path.name, total=total, items=0)
-
-        def on_progress(items: int, done: int) -> None:
-            progress.update(task, completed=done, items=items)
-
-        return service.ingest_stream(
-            read_items(path),
-            parser,  # type: ignore[arg-type]
-            batch_size=batch_size,
-            skip_invalid=skip_invalid,
-            on_progress=on_progress,
-        )
 
 
 def _print_summary(summary: BatchSummary, service: IdentityService | None = None) -> None:

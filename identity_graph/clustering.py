@@ -44,7 +44,7 @@ class MergePlan:
     assignments: dict[str, str] = field(default_factory=dict)  # new identifier -> person
     refused: list[RefusedJoin] = field(default_factory=list)
     hubs: dict[str, str] = field(default_factory=dict)  # key -> reason
-    joins: dict[str, int] = field(default_factory=dict)  # key -> increment
+    joined: dict[str, tuple[str, ...]] = field(default_factory=dict)  # key -> persons
 
 
 class _Persons:
@@ -121,7 +121,7 @@ def plan_merges(
         uf.add(pid, counts.get(pid, {}), existing=True)
     anchors = frozenset(settings.anchor_types)
     limits = settings.type_limits
-    joins = {k: s.joins for k, s in states.items()}
+    joined = {k: list(s.joined) for k, s in states.items()}
 
     for a, b in candidates:
         if (a, b) in skip or a in plan.hubs or b in plan.hubs:
@@ -133,7 +133,7 @@ def plan_merges(
             continue
         ca, cb = uf.counts[ra], uf.counts[rb]
         if _established(ca, anchors) and _established(cb, anchors):
-            hub = _count_join(settings, plan, joins, a, b)
+            hub = _count_join(settings, plan, joined, (a, rb), (b, ra))
             if hub is not None:
                 continue
         refused = next(
@@ -166,16 +166,24 @@ def _established(counts: Mapping[str, int], anchors: frozenset[str]) -> bool:
 
 
 def _count_join(
-    settings: Settings, plan: MergePlan, joins: dict[str, int], a: str, b: str
+    settings: Settings,
+    plan: MergePlan,
+    joined: dict[str, list[str]],
+    *sides: tuple[str, str],
 ) -> str | None:
-    """Count a join of two established persons through a and b; flag whichever turns hub."""
+    """Note, for each endpoint, the other established person it links to; flag as a hub an
+    endpoint that now links more than `hub_limit` persons (its own included). Only
+    `hub_limit` persons are remembered per identifier: enough to decide."""
     flagged = None
-    for key in (a, b):
-        joins[key] = joins.get(key, 0) + 1
-        plan.joins[key] = plan.joins.get(key, 0) + 1
-        if joins[key] + 1 > settings.hub_limit:
+    for key, other in sides:
+        persons = joined.setdefault(key, [])
+        if other in persons:
+            continue
+        persons.append(other)
+        plan.joined[key] = tuple(persons[: settings.hub_limit])
+        if len(persons) + 1 > settings.hub_limit:
             plan.hubs[key] = (
-                f"its links would join {joins[key] + 1} persons (hub limit {settings.hub_limit})"
+                f"its links would join {len(persons) + 1} persons (hub limit {settings.hub_limit})"
             )
             flagged = key
     return flagged
@@ -201,6 +209,7 @@ def _finish(
     plan.merges = [(loser, winner) for loser, winner in plan.merges if not loser.startswith("new:")]
     for r in plan.refused:
         r.person_a, r.person_b = final(r.person_a), final(r.person_b)
+    plan.joined = {k: tuple(dict.fromkeys(final(p) for p in v)) for k, v in plan.joined.items()}
 
 
 def split_components(

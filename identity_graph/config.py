@@ -111,7 +111,7 @@ class Settings(BaseModel):
         description="at most this many identifiers of a type in one person",
     )
     hub_limit: int = Field(
-        3,
+        2,
         ge=1,
         description="an identifier whose links would join more than this many established "
         "persons (two or more identifiers, one of an anchor type) is a hub and no longer "

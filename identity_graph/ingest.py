@@ -90,7 +90,7 @@ def ingest_batch(
             for r in plan.refused
         ]
         changes.hubs = [HubRow(k, reason) for k, reason in plan.hubs.items()]
-        changes.joins = plan.joins
+        changes.joined = plan.joined
         changes.touched_persons = {s.person_id for s in states.values()} | {
             w for _, w in plan.merges
         }

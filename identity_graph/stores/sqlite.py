@@ -28,7 +28,7 @@ from identity_graph.model import (
 )
 from identity_graph.stores.base import chunks
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 # Well under SQLite's bound-parameter limit, and large enough to keep round trips few.
 _IN_CHUNK = 900
 
@@ -105,9 +105,9 @@ class SQLiteTx:
         return {str(r[0]) for r in self._select_in(sql, message_ids)}
 
     def identifier_states(self, keys: Sequence[str]) -> dict[str, IdentifierState]:
-        sql = "SELECT key, person_id, is_hub, joins FROM identifiers WHERE key IN ({marks})"
+        sql = "SELECT key, person_id, is_hub, joined FROM identifiers WHERE key IN ({marks})"
         return {
-            str(k): IdentifierState(str(p), bool(h), int(j))  # type: ignore[call-overload]
+            str(k): IdentifierState(str(p), bool(h), tuple(str(j).split(",")) if j else ())
             for k, p, h, j in self._select_in(sql, keys)
         }
 
@@ -232,8 +232,8 @@ class SQLiteTx:
             [(h.reason, h.key) for h in ch.hubs],
         )
         c.executemany(
-            "UPDATE identifiers SET joins = joins + ? WHERE key = ?",
-            [(n, key) for key, n in ch.joins.items()],
+            "UPDATE identifiers SET joined = ? WHERE key = ?",
+            [(",".join(persons), key) for key, persons in ch.joined.items()],
         )
         c.executemany(
             "INSERT INTO lineage VALUES (?, ?, ?, ?, ?)",
@@ -292,14 +292,23 @@ class SQLiteStore:
     def _init_schema(self) -> None:
         sql = resources.files("identity_graph.stores").joinpath("sqlite_schema.sql").read_text()
         with self._write_lock:
-            self._writer.executescript(sql)
-            row = self._writer.execute("SELECT value FROM meta WHERE name = 'schema'").fetchone()
-            if row is None:
-                self._writer.execute("INSERT INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
-            elif row[0] != SCHEMA_VERSION:
+            c = self._writer
+            tables = {
+                r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            }
+            if tables and "meta" not in tables:
+                raise StoreError(f"{self.path} is an SQLite file, but not an identity graph")
+            row = None
+            if "meta" in tables:
+                row = c.execute("SELECT value FROM meta WHERE name = 'schema'").fetchone()
+            if row is not None and row[0] != SCHEMA_VERSION:
                 raise StoreError(
-                    f"{self.path} has schema version {row[0]}, this release reads {SCHEMA_VERSION}"
+                    f"{self.path} has schema version {row[0]}; this release reads version "
+                    f"{SCHEMA_VERSION}: ingest into a new file"
                 )
+            c.executescript(sql)
+            if row is None:
+                c.execute("INSERT INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
 
     @property
     def _reader(self) -> sqlite3.Connection:
@@ -322,6 +331,9 @@ class SQLiteStore:
             c.execute("BEGIN IMMEDIATE")
             try:
                 yield SQLiteTx(c)
+            except sqlite3.Error as exc:
+                c.execute("ROLLBACK")
+                raise StoreError(f"SQLite store {self.path}: {exc}") from exc
             except BaseException:
                 c.execute("ROLLBACK")
                 raise

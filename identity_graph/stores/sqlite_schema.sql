@@ -18,7 +18,7 @@ CREATE TABLE IF NOT EXISTS identifiers (
     last_seen  TEXT NOT NULL,
     is_hub     INTEGER NOT NULL DEFAULT 0,
     hub_reason TEXT,
-    joins      INTEGER NOT NULL DEFAULT 0
+    joined     TEXT NOT NULL DEFAULT ''  -- persons it linked to besides its own (hubs)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS identifiers_by_person ON identifiers (person_id, type);
 CREATE TABLE IF NOT EXISTS links (
