@@ -58,13 +58,15 @@ def _service(store: str | None, config: Path | None) -> IdentityService:
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
-    console.print(f"[bold red]error:[/] {message}", highlight=False)
+    console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 
 def _errors_table(errors: list[ItemError], path: Path, limit: int = 20) -> None:
     for e in errors[:limit]:
-        console.print(f"  {path}:{e.position}: {e.field}: {e.reason}", highlight=False)
+        console.print(
+            f"  {path}:{e.position}: {e.field}: {e.reason}", highlight=False, soft_wrap=True
+        )
     if len(errors) > limit:
         console.print(f"  ... and {len(errors) - limit} more")
 
@@ -121,7 +123,9 @@ def ingest(
             total.summary.add(report.summary)
             total.batches += report.batches
             if report.errors:
-                console.print(f"[yellow]{path}: skipped {len(report.errors)} problem(s):[/]")
+                console.print(
+                    f"[yellow]{path}: skipped {len(report.errors)} problem(s):[/]", soft_wrap=True
+                )
                 _errors_table(report.errors, path)
     except StreamRejected as exc:
         done = exc.report.summary.items
@@ -130,6 +134,7 @@ def ingest(
             f"{exc.first_position}-{exc.last_position} rejected, {len(exc.errors)} problem(s); "
             f"nothing of it was written:",
             highlight=False,
+            soft_wrap=True,
         )
         _errors_table(exc.errors, path)
         console.print(
