@@ -61,12 +61,14 @@ class EventParser:
         elif not isinstance(message_id, str) or not message_id.strip():
             errors.append(ItemError(position, "messageId", "must be a non-empty string"))
         raw_ts = event.get("timestamp") or event.get("originalTimestamp") or event.get("sentAt")
-        at = utc_now()
-        if raw_ts is not None:
+        if raw_ts is None:
+            at = utc_now()
+        else:
             try:
                 at = parse_ts(raw_ts)
             except ValueError as exc:
                 errors.append(ItemError(position, "timestamp", str(exc)))
+                at = ""
         obs = Observation(position, str(message_id), at, f"segment:{etype}")
         seen: set[str] = set()
 

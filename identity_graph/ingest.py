@@ -120,41 +120,25 @@ def _drop_replays(tx: StoreTx, observations: Sequence[Observation]) -> list[Obse
 
 
 def _aggregate(observations: Iterable[Observation]) -> ChangeSet:
-    identifiers: dict[str, IdentifierRow] = {}
-    links: dict[tuple[str, str, str], LinkRow] = {}
+    # Most events repeat an identifier set already seen in the batch (one session, many page
+    # views): group by set first, so pairs are expanded once per distinct set.
+    groups: dict[tuple[str, tuple[tuple[str, str, str], ...]], list[object]] = {}
     activity: dict[tuple[str, str, str, str], ActivityRow] = {}
     records: dict[tuple[str, str], RecordRow] = {}
     message_ids: list[tuple[str, str]] = []
     for obs in observations:
         at = obs.at
         message_ids.append((obs.message_id, at))
-        idents = obs.identifiers
-        for key, type_, value in idents:
-            row = identifiers.get(key)
-            if row is None:
-                identifiers[key] = IdentifierRow(key, type_, value, at, at)
-            elif at < row.first_seen:
-                row.first_seen = at
-            elif at > row.last_seen:
-                row.last_seen = at
-        n = len(idents)
-        for i in range(n):
-            ki = idents[i][0]
-            for j in range(i + 1, n):
-                kj = idents[j][0]
-                a, b = (ki, kj) if ki < kj else (kj, ki)
-                lk = (a, b, obs.source)
-                link = links.get(lk)
-                if link is None:
-                    links[lk] = LinkRow(
-                        a, b, DETERMINISTIC_WEIGHT, "deterministic", obs.source, 1, at, at
-                    )
-                else:
-                    link.count += 1
-                    if at < link.first_seen:
-                        link.first_seen = at
-                    elif at > link.last_seen:
-                        link.last_seen = at
+        gk = (obs.source, tuple(obs.identifiers))
+        group = groups.get(gk)
+        if group is None:
+            groups[gk] = [1, at, at]
+        else:
+            group[0] += 1  # type: ignore[operator]
+            if at < group[1]:  # type: ignore[operator]
+                group[1] = at
+            elif at > group[2]:  # type: ignore[operator]
+                group[2] = at
         if obs.activity and obs.activity_key is not None:
             for kind, ttype, tid, amount in obs.activity:
                 ak = (obs.activity_key, kind, ttype, tid)
@@ -173,6 +157,36 @@ def _aggregate(observations: Iterable[Observation]) -> ChangeSet:
             prev = records.get((source, record_id))
             if prev is None or at >= prev.observed_at:
                 records[(source, record_id)] = RecordRow(source, record_id, key, attributes, at)
+
+    identifiers: dict[str, IdentifierRow] = {}
+    links: dict[tuple[str, str, str], LinkRow] = {}
+    for (source, idents), (count, first, last) in groups.items():  # type: ignore[misc]
+        for key, type_, value in idents:
+            row = identifiers.get(key)
+            if row is None:
+                identifiers[key] = IdentifierRow(key, type_, value, first, last)
+            else:
+                if first < row.first_seen:
+                    row.first_seen = first
+                if last > row.last_seen:
+                    row.last_seen = last
+        n = len(idents)
+        for i in range(n):
+            ki = idents[i][0]
+            for j in range(i + 1, n):
+                kj = idents[j][0]
+                a, b = (ki, kj) if ki < kj else (kj, ki)
+                link = links.get((a, b, source))
+                if link is None:
+                    links[(a, b, source)] = LinkRow(
+                        a, b, DETERMINISTIC_WEIGHT, "deterministic", source, count, first, last
+                    )
+                else:
+                    link.count += count
+                    if first < link.first_seen:
+                        link.first_seen = first
+                    if last > link.last_seen:
+                        link.last_seen = last
     return ChangeSet(
         message_ids=message_ids,
         identifiers=list(identifiers.values()),
@@ -183,11 +197,7 @@ def _aggregate(observations: Iterable[Observation]) -> ChangeSet:
 
 
 def _strong_pairs(links: Iterable[LinkRow], threshold: float) -> list[tuple[str, str]]:
-    seen: dict[tuple[str, str], None] = {}
-    for link in links:
-        if link.weight >= threshold:
-            seen.setdefault((link.a, link.b))
-    return list(seen)
+    return list(dict.fromkeys((lk.a, lk.b) for lk in links if lk.weight >= threshold))
 
 
 def _split_hub_persons(tx: StoreTx, settings: Settings, hubs: list[str], at: str) -> int:

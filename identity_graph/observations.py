@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -40,10 +41,20 @@ def format_ts(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+# Canonical UTC text with 0-6 fraction digits: by far the most common form on the wire, so it
+# skips datetime parsing (a third of the per-event cost) and is only padded.
+_UTC_Z = re.compile(
+    r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?Z$"
+)
+
+
 def parse_ts(raw: object) -> str:
     """ISO-8601 (with `Z` or an offset) to the canonical UTC text. Raises ValueError."""
     if not isinstance(raw, str):
         raise ValueError(f"expected an ISO-8601 string, got {type(raw).__name__}")
+    if _UTC_Z.match(raw) and raw[8:10] <= "28":
+        head, _, frac = raw[:-1].partition(".")
+        return f"{head}.{frac:0<6}Z"
     try:
         return format_ts(datetime.fromisoformat(raw.strip()))
     except ValueError:

@@ -19,7 +19,7 @@ from identity_graph.sources import Item
 from identity_graph.stores.base import GraphStore
 
 Parser = Callable[[object, int], ParseResult]
-DEFAULT_BATCH_SIZE = 5_000
+DEFAULT_BATCH_SIZE = 10_000
 
 
 @dataclass

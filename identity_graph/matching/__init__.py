@@ -1,0 +1,91 @@
+"""Probabilistic person-record matching (Fellegi-Sunter, Splink-style), pure Python.
+
+No database here: records in, scored pairs out. The graph decides clusters.
+
+    from identity_graph.matching import RecordTable, default_settings, train, predict
+    records = RecordTable.from_dicts(rows)            # aliases + cleaning + ISO dates
+    model = train(records, default_settings())        # u by sampling, m and prior by EM
+    model.save("match-model.json")
+    for pair in predict(model, records).at_least(0.90):
+        print(pair.a, pair.b, pair.probability, pair.waterfall())
+
+Modules: standardize (clean raw rows), records (columnar table), blocking (candidate
+pairs, incremental index), comparisons (agreement levels), fellegi_sunter (the maths, EM),
+training (u, m, prior), model (versioned JSON), scoring (scored pairs and explanations),
+pipeline (predict / score_pairs / fit_predict).
+"""
+
+from identity_graph.matching.blocking import (
+    BlockingIndex,
+    BlockingReport,
+    BlockingRule,
+    CandidatePairs,
+    block,
+    iter_candidate_pairs,
+)
+from identity_graph.matching.comparisons import (
+    ComparisonSpec,
+    address_comparison,
+    compare,
+    date_comparison,
+    distance_comparison,
+    email_comparison,
+    exact_match,
+    name_comparison,
+)
+from identity_graph.matching.model import MatchModel
+from identity_graph.matching.pipeline import fit_predict, iter_predict, predict, score_pairs
+from identity_graph.matching.records import MatchRecord, RecordTable
+from identity_graph.matching.scoring import ScoredPair, ScoredPairs
+from identity_graph.matching.settings import (
+    DEFAULT_BLOCKING_RULES,
+    DEFAULT_COMPARISONS,
+    MatchSettings,
+    default_settings,
+)
+from identity_graph.matching.standardize import (
+    STANDARD_FIELDS,
+    Standardizer,
+    normalize_header,
+    parse_date,
+    standardize_records,
+)
+from identity_graph.matching.training import LabelledPair, refine_with_labels, train
+
+__all__ = [
+    "DEFAULT_BLOCKING_RULES",
+    "DEFAULT_COMPARISONS",
+    "STANDARD_FIELDS",
+    "BlockingIndex",
+    "BlockingReport",
+    "BlockingRule",
+    "CandidatePairs",
+    "ComparisonSpec",
+    "LabelledPair",
+    "MatchModel",
+    "MatchRecord",
+    "MatchSettings",
+    "RecordTable",
+    "ScoredPair",
+    "ScoredPairs",
+    "Standardizer",
+    "address_comparison",
+    "block",
+    "compare",
+    "date_comparison",
+    "default_settings",
+    "distance_comparison",
+    "email_comparison",
+    "exact_match",
+    "fit_predict",
+    "iter_candidate_pairs",
+    "iter_predict",
+    "name_comparison",
+    "normalize_header",
+    "parse_date",
+    "predict",
+    "refine_with_labels",
+    "score_pairs",
+    "standardize_records",
+    "train",
+]

@@ -1,0 +1,324 @@
+"""Per-field comparisons of record pairs into a few agreement levels.
+
+Each comparison maps a pair to a level index: 0 is always "null" (either side missing,
+Bayes factor exactly 1), 1 is "exact", then fuzzy levels from strongest to weakest, and
+the last is "else". Levels are computed for whole arrays of pairs:
+
+* equality is an integer comparison on the column's codes (`RecordTable.encoded`);
+* fuzzy scores are computed only for the *distinct* value pairs that are not exact, with
+  `rapidfuzz.process.cpdist` (element-wise scoring in C, both cores), then broadcast back.
+  Blocked pairs repeat value pairs a lot (same suburb, same surname), so this is usually
+  far fewer scorer calls than pairs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+from pydantic import BaseModel, ConfigDict, model_validator
+from rapidfuzz import distance, fuzz, process
+
+from identity_graph.matching.records import EncodedColumn, IntArray, RecordTable
+
+LevelArray = npt.NDArray[np.int8]
+FloatArray = npt.NDArray[np.float64]
+
+ComparisonKind = Literal[
+    "exact",
+    "jaro_winkler",
+    "jaro",
+    "levenshtein",
+    "damerau_levenshtein",
+    "levenshtein_ratio",
+    "token_set",
+    "date",
+    "email",
+]
+
+NULL_LEVEL = 0
+EXACT_LEVEL = 1
+
+# Similarity kinds (higher is closer, threshold is a minimum) and distance kinds (lower is
+# closer, threshold is a maximum), with the rapidfuzz scorer each uses.
+_SIMILARITY: dict[str, Callable[..., float]] = {
+    "jaro_winkler": distance.JaroWinkler.normalized_similarity,
+    "jaro": distance.Jaro.normalized_similarity,
+    "levenshtein_ratio": distance.Levenshtein.normalized_similarity,
+    "token_set": fuzz.token_set_ratio,  # 0..100, thresholds are given as 0..1
+}
+_DISTANCE: dict[str, Callable[..., float]] = {
+    "levenshtein": distance.Levenshtein.distance,
+    # Optimal string alignment (restricted Damerau-Levenshtein: adjacent transpositions
+    # count one edit) - the usual record-linkage meaning, and twice as fast as the
+    # unrestricted distance in rapidfuzz.
+    "damerau_levenshtein": distance.OSA.distance,
+}
+
+
+class ComparisonSpec(BaseModel):
+    """How one field is compared. Serialized as-is into the model JSON."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    field: str
+    kind: ComparisonKind
+    thresholds: tuple[float, ...] = ()
+    name: str | None = None
+    # Another field whose value may have been entered here (given name and surname
+    # swapped, address lines swapped): adds a "swapped" level before "else", so a swap is
+    # not scored as two unrelated disagreements.
+    swap_with: str | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> ComparisonSpec:
+        t = self.thresholds
+        if self.swap_with is not None and self.kind in ("date", "email"):
+            raise ValueError(f"{self.label}: swap_with is not supported for {self.kind!r}")
+        if self.kind in _SIMILARITY and list(t) != sorted(t, reverse=True):
+            raise ValueError(f"{self.label}: similarity thresholds must be decreasing: {t}")
+        if self.kind in _DISTANCE and list(t) != sorted(t):
+            raise ValueError(f"{self.label}: distance thresholds must be increasing: {t}")
+        if self.kind in ("exact", "date", "email") and t:
+            raise ValueError(f"{self.label}: kind {self.kind!r} takes no thresholds")
+        return self
+
+    @property
+    def label(self) -> str:
+        """Output name: one per comparison, used as the key of contributions/levels."""
+        return self.name or self.field
+
+    @property
+    def level_labels(self) -> list[str]:
+        fuzzy: list[str]
+        if self.kind == "date":
+            fuzzy = ["one_edit", "year_month_or_swapped"]
+        elif self.kind == "email":
+            fuzzy = ["same_local_part"]
+        elif self.kind in _SIMILARITY:
+            fuzzy = [f"{self.kind}>={t:g}" for t in self.thresholds]
+        elif self.kind in _DISTANCE:
+            fuzzy = [f"{self.kind}<={t:g}" for t in self.thresholds]
+        else:
+            fuzzy = []
+        if self.swap_with is not None:
+            fuzzy.append(f"swapped_with_{self.swap_with}")
+        return ["null", "exact", *fuzzy, "else"]
+
+    @property
+    def n_levels(self) -> int:
+        return len(self.level_labels)
+
+
+# -- library of common comparisons (Splink's comparison_library, for person data) ------------
+
+
+def exact_match(field: str, *, swap_with: str | None = None) -> ComparisonSpec:
+    return ComparisonSpec(field=field, kind="exact", swap_with=swap_with)
+
+
+def name_comparison(
+    field: str, thresholds: Sequence[float] = (0.92, 0.80), *, swap_with: str | None = None
+) -> ComparisonSpec:
+    """Jaro-Winkler levels: exact / >=0.92 / >=0.80 [/ swapped] / else."""
+    return ComparisonSpec(
+        field=field, kind="jaro_winkler", thresholds=tuple(thresholds), swap_with=swap_with
+    )
+
+
+def distance_comparison(field: str, thresholds: Sequence[int] = (1, 2)) -> ComparisonSpec:
+    """Damerau-Levenshtein edit-distance levels (codes, IDs, house numbers, postcodes)."""
+    return ComparisonSpec(
+        field=field, kind="damerau_levenshtein", thresholds=tuple(float(t) for t in thresholds)
+    )
+
+
+def address_comparison(
+    field: str, thresholds: Sequence[float] = (0.9, 0.7), *, swap_with: str | None = None
+) -> ComparisonSpec:
+    """Normalized Levenshtein similarity: robust to typos, reads whole addresses."""
+    return ComparisonSpec(
+        field=field, kind="levenshtein_ratio", thresholds=tuple(thresholds), swap_with=swap_with
+    )
+
+
+def date_comparison(field: str = "date_of_birth") -> ComparisonSpec:
+    """exact / one edit (a typo) / same year+month or day and month transposed / else."""
+    return ComparisonSpec(field=field, kind="date")
+
+
+def email_comparison(field: str = "email") -> ComparisonSpec:
+    """exact / same local part (different domain) / else."""
+    return ComparisonSpec(field=field, kind="email")
+
+
+# -- computing levels -----------------------------------------------------------------------
+
+
+def _distinct_value_pairs(
+    ca: npt.NDArray[np.int32], cb: npt.NDArray[np.int32], vocab_size: int
+) -> tuple[IntArray, IntArray, IntArray]:
+    """Distinct unordered code pairs and, per input pair, its index among them. All scorers
+    here are symmetric, so (a, b) and (b, a) are scored once."""
+    lo = np.minimum(ca, cb).astype(np.int64)
+    hi = np.maximum(ca, cb).astype(np.int64)
+    uniq, inverse = np.unique(lo * max(vocab_size, 1) + hi, return_inverse=True)
+    return uniq // max(vocab_size, 1), uniq % max(vocab_size, 1), inverse.ravel()
+
+
+# Below this many pairs, starting threads costs more than it saves.
+_PARALLEL_MIN_PAIRS = 20_000
+
+
+def _score(
+    kind: str, a: Sequence[str], b: Sequence[str], cutoff: float | None = None
+) -> FloatArray:
+    """Element-wise scores. With `cutoff` (the weakest threshold) rapidfuzz may stop early
+    and report "beyond" for pairs past it, which all land in the else level anyway."""
+    scorer = _SIMILARITY.get(kind) or _DISTANCE[kind]
+    if kind == "token_set" and cutoff is not None:
+        cutoff *= 100.0
+    # workers=-1: rapidfuzz releases the GIL and splits the arrays over all cores.
+    workers = -1 if len(a) >= _PARALLEL_MIN_PAIRS else 1
+    out = process.cpdist(a, b, scorer=scorer, workers=workers, score_cutoff=cutoff)
+    return np.asarray(out, dtype=np.float64)
+
+
+def _threshold_levels(
+    kind: str, scores: FloatArray, thresholds: Sequence[float], else_level: int
+) -> LevelArray:
+    """Level per score: 2 + index of the first threshold met, else `else_level`."""
+    levels = np.full(len(scores), else_level, dtype=np.int8)
+    if kind == "token_set":
+        scores = scores / 100.0
+    # Assign weakest first so stronger thresholds overwrite.
+    for k in range(len(thresholds) - 1, -1, -1):
+        met = scores >= thresholds[k] if kind in _SIMILARITY else scores <= thresholds[k]
+        levels[met] = 2 + k
+    return levels
+
+
+def _date_parts(enc: EncodedColumn) -> IntArray:
+    """(vocab, 3) year, month, day per ISO date (-1 where unparseable); cached on the
+    column since every chunk of pairs needs it."""
+    cached = enc.derived.get("date_parts")
+    if cached is not None:
+        return cached
+    out = np.full((len(enc.vocab), 3), -1, dtype=np.int64)
+    for i, v in enumerate(enc.vocab):
+        parts = v.split("-")
+        if len(parts) == 3 and parts[0].isdigit() and parts[1].isdigit() and parts[2].isdigit():
+            out[i] = (int(parts[0]), int(parts[1]), int(parts[2]))
+    enc.derived["date_parts"] = out
+    return out
+
+
+def _fuzzy_levels(
+    spec: ComparisonSpec, enc: EncodedColumn, ua: IntArray, ub: IntArray
+) -> LevelArray:
+    """Levels (2..else) for distinct, non-equal value pairs."""
+    vocab = _vocab_array(enc)
+    a, b = vocab[ua], vocab[ub]
+    else_level = spec.n_levels - 1
+    if spec.kind == "date":
+        edit = _score("damerau_levenshtein", a, b, 1)
+        ymd = _date_parts(enc)
+        y, m, d = ymd[:, 0], ymd[:, 1], ymd[:, 2]
+        same_ym = (y[ua] == y[ub]) & (m[ua] == m[ub]) & (y[ua] >= 0)
+        swapped = (y[ua] == y[ub]) & (m[ua] == d[ub]) & (d[ua] == m[ub]) & (y[ua] >= 0)
+        levels = np.full(len(a), else_level, dtype=np.int8)
+        levels[same_ym | swapped] = 3
+        levels[edit <= 1] = 2
+        return levels
+    if spec.kind == "email":
+        local_a = np.array([s.partition("@")[0] for s in a], dtype=object)
+        local_b = np.array([s.partition("@")[0] for s in b], dtype=object)
+        return np.where(local_a == local_b, 2, else_level).astype(np.int8)
+    if spec.kind == "exact":
+        return np.full(len(a), else_level, dtype=np.int8)
+    cutoff = spec.thresholds[-1] if spec.thresholds else None
+    return _threshold_levels(
+        spec.kind, _score(spec.kind, a, b, cutoff), spec.thresholds, else_level
+    )
+
+
+def _close(spec: ComparisonSpec, a: Sequence[str], b: Sequence[str]) -> npt.NDArray[np.bool_]:
+    """Equal, or within the comparison's strongest fuzzy threshold."""
+    equal = np.asarray(a, dtype=object) == np.asarray(b, dtype=object)
+    if spec.kind == "exact" or not spec.thresholds or len(a) == 0:
+        return equal
+    t = spec.thresholds[0]
+    scores = _score(spec.kind, a, b, t)
+    if spec.kind == "token_set":
+        scores = scores / 100.0
+    return equal | (scores >= t if spec.kind in _SIMILARITY else scores <= t)
+
+
+def swap_levels(
+    spec: ComparisonSpec, table: RecordTable, left: IntArray, right: IntArray, levels: LevelArray
+) -> None:
+    """Move pairs from "else" to "swapped" when either side's value is close to the other
+    side's `swap_with` value."""
+    assert spec.swap_with is not None
+    else_level = spec.n_levels - 1
+    todo = np.flatnonzero(levels == else_level)
+    if len(todo) == 0:
+        return
+    own, other = table.encoded(spec.field), table.encoded(spec.swap_with)
+    own_v, other_v = _vocab_array(own), _vocab_array(other)
+    hit = np.zeros(len(todo), dtype=bool)
+    for x, y in ((left[todo], right[todo]), (right[todo], left[todo])):
+        cx, cy = own.codes[x], other.codes[y]
+        ok = np.flatnonzero((cx >= 0) & (cy >= 0) & ~hit)
+        hit[ok] = _close(spec, own_v[cx[ok]], other_v[cy[ok]])
+    levels[todo[hit]] = else_level - 1
+
+
+def _vocab_array(enc: EncodedColumn) -> npt.NDArray[np.object_]:
+    """The vocabulary as a numpy object array (fancy-indexable), cached on the column."""
+    arr = enc.derived.get("vocab_array")
+    if arr is None:
+        arr = np.empty(len(enc.vocab), dtype=object)
+        arr[:] = enc.vocab
+        enc.derived["vocab_array"] = arr
+    return arr
+
+
+def compare_field(
+    spec: ComparisonSpec, table: RecordTable, left: IntArray, right: IntArray
+) -> LevelArray:
+    """Level index per pair for one comparison."""
+    enc = table.encoded(spec.field)
+    ca, cb = enc.codes[left], enc.codes[right]
+    else_level = spec.n_levels - 1
+    levels = np.full(len(left), else_level, dtype=np.int8)
+    null = (ca < 0) | (cb < 0)
+    exact = ~null & (ca == cb)
+    levels[null] = NULL_LEVEL
+    levels[exact] = EXACT_LEVEL
+    rest = np.flatnonzero(~null & ~exact)
+    if len(rest) and spec.kind != "exact":
+        ra, rb = ca[rest], cb[rest]
+        vocab_size = len(enc.vocab)
+        if len(rest) > 50_000 and vocab_size * vocab_size > 20 * len(rest):
+            # Value pairs will rarely repeat (random pairs over a large vocabulary):
+            # sorting them to deduplicate would cost more than scoring them all.
+            levels[rest] = _fuzzy_levels(spec, enc, ra.astype(np.int64), rb.astype(np.int64))
+        else:
+            ua, ub, inverse = _distinct_value_pairs(ra, rb, vocab_size)
+            levels[rest] = _fuzzy_levels(spec, enc, ua, ub)[inverse]
+    if spec.swap_with is not None:
+        swap_levels(spec, table, left, right, levels)
+    return levels
+
+
+def compare(
+    specs: Sequence[ComparisonSpec], table: RecordTable, left: IntArray, right: IntArray
+) -> LevelArray:
+    """Comparison vectors: an (n_pairs, n_comparisons) int8 matrix of level indices."""
+    out = np.empty((len(left), len(specs)), dtype=np.int8)
+    for k, spec in enumerate(specs):
+        out[:, k] = compare_field(spec, table, left, right)
+    return out

@@ -1,0 +1,239 @@
+"""The Fellegi-Sunter model: m/u probabilities, match weights and EM.
+
+Notation (as in Splink): for comparison k and level l,
+`m[k][l] = P(level l | match)`, `u[k][l] = P(level l | non-match)`, the Bayes factor is
+`m/u`, and `lambda` is the prior probability that two random records match. The match
+weight of a pair is `log2(lambda / (1 - lambda)) + sum_k log2(m[k][l_k] / u[k][l_k])` and
+its probability `2^w / (1 + 2^w)`. Level 0 ("null": a side is missing) has no m or u: its
+Bayes factor is exactly 1, so a missing value is neither evidence for nor against.
+
+EM works on *distinct comparison vectors* with their counts (`PatternCounts`): a few hundred
+to a few thousand patterns stand for millions of pairs, so each iteration is microseconds
+and training can stream pairs in chunks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+FloatArray = npt.NDArray[np.float64]
+LevelMatrix = npt.NDArray[np.int8]
+
+# Probabilities are kept away from 0 so no level gets an infinite Bayes factor from a
+# sample that happened not to contain it.
+PROBABILITY_FLOOR = 1e-7
+
+
+def prior_log2_odds(prior: float) -> float:
+    return float(np.log2(prior) - np.log2(1.0 - prior))
+
+
+def probability_from_weight(weight: FloatArray | float) -> FloatArray:
+    """2^w / (1 + 2^w), computed without overflow for large |w|."""
+    w = np.asarray(weight, dtype=np.float64)
+    return np.asarray(0.5 * (1.0 + np.tanh(w * (np.log(2.0) / 2.0))), dtype=np.float64)
+
+
+def weight_from_probability(p: float) -> float:
+    return float(np.log2(p) - np.log2(1.0 - p))
+
+
+def log2_bayes_factors(m: Sequence[FloatArray], u: Sequence[FloatArray]) -> list[FloatArray]:
+    """Per comparison, log2(m/u) per level with level 0 (null) fixed at 0."""
+    out = []
+    for mk, uk in zip(m, u, strict=True):
+        bf = np.zeros(len(mk), dtype=np.float64)
+        bf[1:] = np.log2(np.maximum(mk[1:], PROBABILITY_FLOOR)) - np.log2(
+            np.maximum(uk[1:], PROBABILITY_FLOOR)
+        )
+        out.append(bf)
+    return out
+
+
+def contributions(levels: LevelMatrix, tables: Sequence[FloatArray]) -> FloatArray:
+    """(n_pairs, n_comparisons) matrix of log2 Bayes factors."""
+    out = np.empty(levels.shape, dtype=np.float64)
+    for k, table in enumerate(tables):
+        out[:, k] = table[levels[:, k]]
+    return out
+
+
+def normalize_levels(p: FloatArray) -> FloatArray:
+    """Floor and renormalise levels 1.. to sum to 1; level 0 (null) is stored as 0."""
+    out = np.asarray(p, dtype=np.float64).copy()
+    out[0] = 0.0
+    out[1:] = np.maximum(out[1:], PROBABILITY_FLOOR)
+    out[1:] /= out[1:].sum()
+    return out
+
+
+# -- distinct comparison vectors ------------------------------------------------------------
+
+
+@dataclass
+class PatternCounts:
+    """Distinct comparison vectors with how many pairs had each (streamable)."""
+
+    n_levels: tuple[int, ...]
+    patterns: LevelMatrix = field(init=False)
+    counts: FloatArray = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.patterns = np.zeros((0, len(self.n_levels)), dtype=np.int8)
+        self.counts = np.zeros(0, dtype=np.float64)
+
+    def _radix(self) -> npt.NDArray[np.int64]:
+        return np.cumprod([1, *self.n_levels[:-1]]).astype(np.int64)
+
+    def add(self, levels: LevelMatrix, weight: float = 1.0) -> None:
+        if len(levels) == 0:
+            return
+        radix = self._radix()
+        codes = levels.astype(np.int64) @ radix
+        old = self.patterns.astype(np.int64) @ radix
+        allc = np.concatenate((old, codes))
+        w = np.concatenate((self.counts, np.full(len(codes), weight)))
+        uniq, inverse = np.unique(allc, return_inverse=True)
+        self.counts = np.bincount(inverse.ravel(), weights=w, minlength=len(uniq))
+        pats = np.empty((len(uniq), len(self.n_levels)), dtype=np.int8)
+        rem = uniq.copy()
+        for k, n in enumerate(self.n_levels):
+            pats[:, k] = rem % n
+            rem //= n
+        self.patterns = pats
+
+    @property
+    def total(self) -> float:
+        return float(self.counts.sum())
+
+
+# -- expectation maximisation ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EMResult:
+    m: list[FloatArray]
+    prior: float
+    iterations: int
+    converged: bool
+    expected_matches: float  # sum of match posteriors over the candidate pairs
+    prior_history: list[float]
+
+
+def _pattern_log(params: Sequence[FloatArray], patterns: LevelMatrix) -> FloatArray:
+    """Sum over comparisons of log P(level | class), null levels contributing 0."""
+    total = np.zeros(len(patterns), dtype=np.float64)
+    for k, p in enumerate(params):
+        logs = np.zeros(len(p), dtype=np.float64)
+        logs[1:] = np.log(np.maximum(p[1:], PROBABILITY_FLOOR))
+        total += logs[patterns[:, k]]
+    return total
+
+
+def expectation_maximisation(
+    candidates: PatternCounts,
+    u: Sequence[FloatArray],
+    m_start: Sequence[FloatArray],
+    prior_start: float,
+    total_pairs: float,
+    *,
+    labelled: PatternCounts | None = None,
+    labelled_is_match: npt.NDArray[np.bool_] | None = None,
+    label_weight: float = 1.0,
+    max_iterations: int = 200,
+    tolerance: float = 1e-6,
+    pseudo_count: float = 1.0,
+) -> EMResult:
+    """Estimate m and the prior by EM with u held fixed (Splink's `fix_u_probabilities`).
+
+    The E-step uses the *global* prior: the candidate pairs are treated as the part of the
+    full pair space (`total_pairs` pairs) that can hold matches, the pairs blocking did not
+    produce as certain non-matches. Then the posterior of a candidate pair is exactly
+    P(match | comparison vector) over all pairs, u from random pairs is the right
+    non-match distribution, and the M-step for the prior is sum(posteriors) / total_pairs.
+    That keeps blocked fields (which agree by construction among candidates) from being
+    mistaken for evidence: their u is the random-pair rate, not the candidate-pair rate.
+
+    `labelled` pairs (steward decisions) enter with their posterior clamped to 1 or 0,
+    weighted `label_weight` for m. They must not also be in `candidates`.
+
+    `pseudo_count` matches are spread over each comparison's levels in proportion to u in
+    every M-step (a Dirichlet prior centred on "no evidence", m = u, i.e. MAP-EM): with
+    little data Bayes factors shrink toward 1 instead of swinging to extremes, and a level
+    no match happens to show gets a small but non-zero m.
+    """
+    pats, counts = candidates.patterns, candidates.counts
+    log_u = _pattern_log(u, pats)
+    m = [normalize_levels(mk) for mk in m_start]
+    prior = float(prior_start)
+    history = [prior]
+    lab_w = np.zeros(0)
+    if labelled is not None and labelled_is_match is not None and len(labelled.counts):
+        lab_w = labelled.counts * labelled_is_match.astype(np.float64) * label_weight
+    converged = False
+    iterations = 0
+    g = np.zeros(len(pats))
+    for iterations in range(1, max_iterations + 1):  # noqa: B007 - used after the loop
+        logit = np.log(prior) - np.log1p(-prior) + _pattern_log(m, pats) - log_u
+        g = 0.5 * (1.0 + np.tanh(0.5 * logit))
+        w = counts * g
+        new_m = []
+        for k, mk in enumerate(m):
+            acc = np.bincount(pats[:, k], weights=w, minlength=len(mk))
+            acc[1:] += pseudo_count * u[k][1:]
+            if len(lab_w):
+                acc += np.bincount(
+                    labelled.patterns[:, k],
+                    weights=lab_w,  # type: ignore[union-attr]
+                    minlength=len(mk),
+                )
+            new_m.append(normalize_levels(acc) if acc[1:].sum() > 0 else mk)
+        matches = float(w.sum())
+        if labelled is not None and labelled_is_match is not None:
+            matches += float((labelled.counts * labelled_is_match).sum())
+        new_prior = float(np.clip(matches / total_pairs, 1e-12, 1 - 1e-9))
+        delta = max(float(np.max(np.abs(a - b))) for a, b in zip(new_m, m, strict=True))
+        delta = max(delta, abs(new_prior - prior) / prior)
+        m, prior = new_m, new_prior
+        history.append(prior)
+        if delta < tolerance:
+            converged = True
+            break
+    return EMResult(m, prior, iterations, converged, float((counts * g).sum()), history)
+
+
+def default_m_start(n_levels: int) -> FloatArray:
+    """Starting m: most matches agree exactly, a few are fuzzy, few disagree."""
+    p = np.zeros(n_levels, dtype=np.float64)
+    fuzzy = n_levels - 3
+    p[1] = 0.85
+    if fuzzy > 0:
+        p[2 : 2 + fuzzy] = 0.10 / fuzzy
+    p[-1] = 0.05 if fuzzy > 0 else 0.15
+    return normalize_levels(p)
+
+
+def enforce_ordinal(m: Sequence[FloatArray], u: Sequence[FloatArray]) -> list[FloatArray]:
+    """Raise m where a level's Bayes factor fell below "else"'s (then renormalise).
+
+    Levels are ordered from most to least similar, so any agreement level must be at least
+    as much evidence for a match as total disagreement; EM can break that for levels that
+    are rare among matches (e.g. dates with day and month transposed in a data set that
+    has none), which would punish a near-miss harder than a complete miss.
+    """
+    out = []
+    for mk, uk in zip(m, u, strict=True):
+        p = mk.copy()
+        for _ in range(3):  # renormalising can re-open a violation by a hair
+            ratio_else = p[-1] / max(uk[-1], PROBABILITY_FLOOR)
+            floor = uk[1:-1] * ratio_else
+            if np.all(p[1:-1] >= floor * (1 - 1e-9)):
+                break
+            p[1:-1] = np.maximum(p[1:-1], floor)
+            p = normalize_levels(p)
+        out.append(p)
+    return out

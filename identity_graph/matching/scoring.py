@@ -1,0 +1,170 @@
+"""Scoring compared pairs with a trained model, in bulk and with explanations.
+
+`ScoredPairs` is columnar (numpy arrays) so millions of pairs stay cheap; iterate it or
+index it to get `ScoredPair` objects carrying the waterfall for one pair:
+`prior_weight + sum(contributions.values()) == match_weight`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from identity_graph.matching.fellegi_sunter import (
+    FloatArray,
+    LevelMatrix,
+    contributions,
+    probability_from_weight,
+)
+from identity_graph.matching.model import MatchModel
+from identity_graph.matching.records import IntArray
+
+
+@dataclass(frozen=True, slots=True)
+class ScoredPair:
+    """One scored pair. `contributions` are log2 Bayes factors per comparison (0.0 for a
+    missing value); with `prior_weight` they add up to `match_weight`."""
+
+    a: str
+    b: str
+    probability: float
+    match_weight: float
+    prior_weight: float
+    contributions: dict[str, float]
+    levels: dict[str, str]
+
+    def waterfall(self) -> list[tuple[str, float, float]]:
+        """(step, weight, cumulative weight) rows: prior, each comparison, total."""
+        rows = [("prior", self.prior_weight, self.prior_weight)]
+        total = self.prior_weight
+        for name, w in self.contributions.items():
+            total += w
+            rows.append((f"{name} = {self.levels[name]}", w, total))
+        return rows
+
+
+@dataclass(frozen=True)
+class ScoredPairs:
+    """Columnar scores. `left`/`right` index `ids`."""
+
+    ids: Sequence[str]
+    left: IntArray
+    right: IntArray
+    levels: LevelMatrix  # (n_pairs, n_comparisons) level indices
+    match_weight: FloatArray
+    probability: FloatArray
+    prior_weight: float
+    comparison_names: tuple[str, ...]
+    level_labels: tuple[tuple[str, ...], ...]
+    bayes_factor_tables: tuple[FloatArray, ...]
+    model_version: str
+
+    def __len__(self) -> int:
+        return len(self.left)
+
+    def __getitem__(self, i: int) -> ScoredPair:
+        lv = self.levels[i]
+        contrib = {
+            name: float(self.bayes_factor_tables[k][lv[k]])
+            for k, name in enumerate(self.comparison_names)
+        }
+        return ScoredPair(
+            a=self.ids[int(self.left[i])],
+            b=self.ids[int(self.right[i])],
+            probability=float(self.probability[i]),
+            match_weight=float(self.match_weight[i]),
+            prior_weight=self.prior_weight,
+            contributions=contrib,
+            levels={
+                name: self.level_labels[k][lv[k]] for k, name in enumerate(self.comparison_names)
+            },
+        )
+
+    def __iter__(self) -> Iterator[ScoredPair]:
+        for i in range(len(self)):
+            yield self[i]
+
+    def contributions(self) -> FloatArray:
+        """(n_pairs, n_comparisons) log2 Bayes factors."""
+        return contributions(self.levels, self.bayes_factor_tables)
+
+    def select(self, mask: npt.NDArray[np.bool_] | IntArray) -> ScoredPairs:
+        return ScoredPairs(
+            self.ids,
+            self.left[mask],
+            self.right[mask],
+            self.levels[mask],
+            self.match_weight[mask],
+            self.probability[mask],
+            self.prior_weight,
+            self.comparison_names,
+            self.level_labels,
+            self.bayes_factor_tables,
+            self.model_version,
+        )
+
+    def at_least(self, probability: float) -> ScoredPairs:
+        return self.select(self.probability >= probability)
+
+    def between(self, low: float, high: float) -> ScoredPairs:
+        """Pairs with low <= probability < high (e.g. the review band)."""
+        return self.select((self.probability >= low) & (self.probability < high))
+
+    def id_pairs(self) -> list[tuple[str, str]]:
+        ids = self.ids
+        return [
+            (ids[a], ids[b]) for a, b in zip(self.left.tolist(), self.right.tolist(), strict=True)
+        ]
+
+    @staticmethod
+    def concat(parts: Sequence[ScoredPairs]) -> ScoredPairs:
+        if not parts:
+            raise ValueError("nothing to concatenate")
+        f = parts[0]
+        return ScoredPairs(
+            f.ids,
+            np.concatenate([p.left for p in parts]),
+            np.concatenate([p.right for p in parts]),
+            np.concatenate([p.levels for p in parts]),
+            np.concatenate([p.match_weight for p in parts]),
+            np.concatenate([p.probability for p in parts]),
+            f.prior_weight,
+            f.comparison_names,
+            f.level_labels,
+            f.bayes_factor_tables,
+            f.model_version,
+        )
+
+
+def score_levels(
+    model: MatchModel,
+    ids: Sequence[str],
+    left: IntArray,
+    right: IntArray,
+    levels: LevelMatrix,
+    *,
+    population: int | None = None,
+) -> ScoredPairs:
+    """Match weights and probabilities for comparison vectors."""
+    tables = model.bayes_factor_tables
+    prior_w = model.prior_weight(population)
+    weight = np.full(len(left), prior_w, dtype=np.float64)
+    for k, table in enumerate(tables):
+        weight += table[levels[:, k]]
+    probability = probability_from_weight(weight)
+    return ScoredPairs(
+        ids=ids,
+        left=left,
+        right=right,
+        levels=levels,
+        match_weight=weight,
+        probability=probability,
+        prior_weight=prior_w,
+        comparison_names=tuple(model.comparison_names),
+        level_labels=tuple(tuple(lv.label for lv in c.levels) for c in model.comparisons),
+        bayes_factor_tables=tuple(tables),
+        model_version=model.version,
+    )
