@@ -1,0 +1,71 @@
+"""Shared by the benchmarks: the machine description and dataset caching."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import time
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+DATA = BENCH / "data"
+RESULTS = BENCH / "results"
+
+
+def machine() -> dict[str, object]:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        mem_kb = int(Path("/proc/meminfo").read_text().split()[1])
+    except OSError:
+        mem_kb = 0
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gib": round(mem_kb / 2**20, 1),
+        "python": platform.python_version(),
+        "sqlite": __import__("sqlite3").sqlite_version,
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "commit": _git_commit(),
+    }
+
+
+def _git_commit() -> str:
+    try:
+        return subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=BENCH,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def events_file(people: int, events: int, seed: int) -> Path:
+    """The generator's events as JSONL, written once per (people, events, seed)."""
+    from identity_graph import synthetic
+
+    DATA.mkdir(parents=True, exist_ok=True)
+    path = DATA / f"events-p{people}-e{events}-s{seed}.jsonl"
+    if not path.exists():
+        tmp = path.with_suffix(".tmp")
+        pop = synthetic.make_population(people=people, seed=seed)
+        dumps = json.JSONEncoder(separators=(",", ":")).encode
+        with tmp.open("w", encoding="utf-8") as f:
+            f.writelines(dumps(e) + "\n" for e in synthetic.iter_events(pop, events))
+        tmp.rename(path)
+    return path
+
+
+def write_result(name: str, result: dict[str, object]) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    return path

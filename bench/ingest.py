@@ -1,0 +1,130 @@
+"""Ingest throughput through the CLI path, and the ingest process's peak memory.
+
+    python bench/ingest.py                      # 1,000,000 events into SQLite
+    python bench/ingest.py --events 200000 --store neo4j://127.0.0.1:7687
+
+Generates the events once (cached in bench/data/), runs `identity-graph ingest` in a child
+process (so its peak RSS is the ingest's own), then profiles a slice in-process to show
+where the time goes. Prints a markdown table and writes bench/results/ingest-<store>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import pstats
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import RESULTS, events_file, machine, write_result
+
+
+def run_cli(path: Path, store: str, batch_size: int) -> tuple[float, int]:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    started = time.perf_counter()
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "identity_graph",
+            "ingest",
+            str(path),
+            "--store",
+            store,
+            "--batch-size",
+            str(batch_size),
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    seconds = time.perf_counter() - started
+    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return seconds, max(peak_kib, before)
+
+
+def profile_slice(path: Path, store_url: str, lines: int, batch_size: int) -> str:
+    from identity_graph.config import Settings
+    from identity_graph.service import IdentityService
+    from identity_graph.sources import read_jsonl
+    from identity_graph.stores import open_store
+
+    service = IdentityService(open_store(store_url), Settings())
+
+    def items():  # type: ignore[no-untyped-def]
+        for n, item in enumerate(read_jsonl(path)):
+            if n >= lines:
+                return
+            yield item
+
+    prof = cProfile.Profile()
+    prof.enable()
+    service.ingest_stream(items(), service.event_parser(), batch_size=batch_size)
+    prof.disable()
+    service.store.close()
+    out = io.StringIO()
+    pstats.Stats(prof, stream=out).sort_stats("tottime").print_stats(25)
+    return out.getvalue()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--events", type=int, default=1_000_000)
+    ap.add_argument("--people", type=int, default=100_000)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--store", default=None, help="store URL (default: a fresh SQLite file)")
+    ap.add_argument("--batch-size", type=int, default=10_000)
+    ap.add_argument("--profile-events", type=int, default=100_000)
+    args = ap.parse_args()
+
+    t = time.perf_counter()
+    path = events_file(args.people, args.events, args.seed)
+    print(
+        f"events file {path} ({path.stat().st_size / 2**20:.0f} MiB, "
+        f"ready in {time.perf_counter() - t:.1f} s)",
+        file=sys.stderr,
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        store = args.store or f"sqlite:///{Path(tmp) / 'bench.db'}"
+        kind = store.split(":", 1)[0]
+        seconds, peak_kib = run_cli(path, store, args.batch_size)
+        profile_store = f"sqlite:///{Path(tmp) / 'profile.db'}" if kind == "sqlite" else store
+        if kind != "sqlite":
+            from identity_graph.stores import open_store
+
+            open_store(store).reset()
+        profile = profile_slice(path, profile_store, args.profile_events, args.batch_size)
+
+    result = {
+        "benchmark": "ingest",
+        "store": kind,
+        "events": args.events,
+        "people": args.people,
+        "batch_size": args.batch_size,
+        "seconds": round(seconds, 2),
+        "events_per_second": round(args.events / seconds),
+        "peak_rss_mib": round(peak_kib / 1024, 1),
+        "input_mib": round(path.stat().st_size / 2**20, 1),
+        "machine": machine(),
+    }
+    write_result(f"ingest-{kind}", result)
+    (RESULTS / f"ingest-{kind}-profile.txt").write_text(profile, encoding="utf-8")
+    print("| store | events | seconds | events/s | peak RSS (MiB) | input (MiB) |")
+    print("|---|---|---|---|---|---|")
+    print(
+        f"| {kind} | {args.events:,} | {seconds:.1f} | {args.events / seconds:,.0f} | "
+        f"{peak_kib / 1024:.0f} | {result['input_mib']} |"
+    )
+    print(
+        f"\nprofile of the first {args.profile_events:,} events: "
+        f"bench/results/ingest-{kind}-profile.txt"
+    )
+
+
+if __name__ == "__main__":
+    main()
