@@ -1,0 +1,192 @@
+"""Profile lookup by identifier over HTTP on loopback: requests/s and p50/p99 latency.
+
+    python bench/lookup.py                        # >= 1,000,000 identifiers, 1,000 req/s
+    python bench/lookup.py --store neo4j://127.0.0.1:7687 --rate 500
+
+Builds (once, cached in bench/data/) a SQLite store from the generator, or uses --store as
+is, starts `identity-graph serve` in a child process on a free loopback port, and sends an
+open-loop load at --rate requests/s for --seconds: each request has a scheduled start, and
+its latency counts from that schedule, so a slow server cannot hide queueing (no
+coordinated omission). Lookups draw identifiers of every type at random from the truth.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import DATA, machine, write_result
+
+
+def build_store(people: int, seed: int) -> tuple[str, list[str]]:
+    from identity_graph import synthetic
+    from identity_graph.config import Settings
+    from identity_graph.service import IdentityService
+    from identity_graph.stores.sqlite import SQLiteStore
+
+    DATA.mkdir(parents=True, exist_ok=True)
+    path = DATA / f"lookup-p{people}-s{seed}.db"
+    pop = synthetic.make_population(people=people, seed=seed)
+    keys = [k for k, v in synthetic.truth(pop).items() if v != synthetic.HUB]
+    if not path.exists():
+        tmp = path.with_suffix(".building")
+        for leftover in DATA.glob(tmp.name + "*"):
+            leftover.unlink()
+        store = SQLiteStore(f"sqlite:///{tmp}")
+        service = IdentityService(store, Settings())
+        batch: list[object] = []
+        started = time.perf_counter()
+        for n, event in enumerate(synthetic.iter_events(pop), start=1):
+            batch.append(event)
+            if len(batch) == 20_000:
+                service.ingest_events(batch)
+                batch = []
+                print(
+                    f"\r  built {n:,} events ({time.perf_counter() - started:.0f} s)",
+                    end="",
+                    file=sys.stderr,
+                )
+        if batch:
+            service.ingest_events(batch)
+        print(file=sys.stderr)
+        store.close()
+        for suffix in ("-wal", "-shm"):
+            Path(str(tmp) + suffix).unlink(missing_ok=True)
+        tmp.rename(path)
+    return f"sqlite:///{path}", keys
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_ready(base: str, proc: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"server exited with {proc.returncode}")
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    raise SystemExit("server did not become ready")
+
+
+async def load(base: str, paths: list[str], rate: float, seconds: float) -> dict[str, object]:
+    total = int(rate * seconds)
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=10.0) as client:
+        start = time.perf_counter() + 0.2
+
+        async def one(i: int) -> None:
+            scheduled = start + i / rate
+            delay = scheduled - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            try:
+                r = await client.get(paths[i % len(paths)])
+                code = r.status_code
+            except httpx.HTTPError:
+                code = 0
+            latencies.append(time.perf_counter() - scheduled)
+            statuses[code] = statuses.get(code, 0) + 1
+
+        await asyncio.gather(*(one(i) for i in range(total)))
+        elapsed = time.perf_counter() - start
+    latencies.sort()
+
+    def pct(p: float) -> float:
+        return round(latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000, 2)
+
+    return {
+        "requests": total,
+        "seconds": round(elapsed, 2),
+        "achieved_rps": round(total / elapsed),
+        "p50_ms": pct(0.50),
+        "p90_ms": pct(0.90),
+        "p99_ms": pct(0.99),
+        "max_ms": round(latencies[-1] * 1000, 2),
+        "statuses": statuses,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument(
+        "--people", type=int, default=170_000, help="170,000 people give >1M identifiers"
+    )
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument(
+        "--store", default=None, help="use this store as it is (must hold the same people)"
+    )
+    ap.add_argument("--rate", type=float, default=1000.0)
+    ap.add_argument("--seconds", type=float, default=30.0)
+    args = ap.parse_args()
+
+    url, keys = build_store(args.people, args.seed)
+    url = args.store or url
+    rng = random.Random(args.seed)
+    sample = rng.sample(keys, min(len(keys), 50_000))
+    paths = []
+    for key in sample:
+        type_, _, value = key.partition(":")
+        paths.append(f"/v1/identifiers/{type_}/{urllib.parse.quote(value, safe='')}/person")
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "identity_graph", "serve", "--store", url, "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_ready(base, proc)
+        from identity_graph.stores import open_store
+
+        store = open_store(url)
+        identifiers = store.stats().identifiers
+        store.close()
+        asyncio.run(load(base, paths[:200], 200, 2))  # warm-up
+        result = asyncio.run(load(base, paths, args.rate, args.seconds))
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    result.update(
+        {
+            "benchmark": "lookup",
+            "store": url.split(":", 1)[0],
+            "identifiers": identifiers,
+            "target_rps": args.rate,
+            "machine": machine(),
+        }
+    )
+    write_result(f"lookup-{result['store']}", result)
+    print(
+        "| store | identifiers | target req/s | achieved req/s | p50 ms | p90 ms | p99 ms"
+        " | errors |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
+    errors = sum(n for code, n in result["statuses"].items() if code != 200)  # type: ignore[union-attr]
+    print(
+        f"| {result['store']} | {identifiers:,} | {args.rate:.0f} | {result['achieved_rps']} | "
+        f"{result['p50_ms']} | {result['p90_ms']} | {result['p99_ms']} | {errors} |"
+    )
+
+
+if __name__ == "__main__":
+    main()
