@@ -32,6 +32,9 @@ class LinkRow:
     first_seen: str
     last_seen: str
     evidence: str = "{}"  # JSON text: the explanation of a probabilistic/steward link
+    # "active" evidence never changes a stored status; "cannot_link" (a steward's reject)
+    # replaces it, and such a link is never used to join persons.
+    status: str = "active"
 
 
 @dataclass(slots=True)

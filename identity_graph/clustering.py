@@ -93,12 +93,16 @@ def plan_merges(
     states: Mapping[str, IdentifierState],
     person_counts: Callable[[Sequence[str]], dict[str, dict[str, int]]],
     refused_pairs: Callable[[Sequence[tuple[str, str]]], set[tuple[str, str]]],
+    cannot_link: Callable[[Sequence[str]], list[tuple[str, str]]] | None = None,
+    authoritative: frozenset[tuple[str, str]] = frozenset(),
 ) -> MergePlan:
     """Decide merges for one batch.
 
     `strong_links` are this batch's links at or above the merge threshold, in the order
     their evidence arrived; `type_of` covers every key of the batch; `states` the keys
-    already stored. The two callables read the store only for persons/links that may merge.
+    already stored. The callables read the store only for persons/links that may merge:
+    per-type counts, links no longer active, and pairs of persons a steward said must stay
+    apart (cannot-link). `authoritative` links (steward decisions) skip per-type limits.
     """
     plan = MergePlan()
     person_of: dict[str, str] = {}
@@ -115,10 +119,14 @@ def plan_merges(
     existing_pids = sorted({person_of[k] for pair in candidates for k in pair if k in states})
     counts = person_counts(existing_pids) if existing_pids else {}
     skip = refused_pairs([p for p in candidates if p[0] in states and p[1] in states])
+    apart = cannot_link(existing_pids) if cannot_link is not None and existing_pids else []
 
     uf = _Persons()
     for pid in existing_pids:
         uf.add(pid, counts.get(pid, {}), existing=True)
+    for pair in apart:
+        for pid in pair:
+            uf.add(pid, counts.get(pid, {}), existing=True)
     anchors = frozenset(settings.anchor_types)
     limits = settings.type_limits
     joined = {k: list(s.joined) for k, s in states.items()}
@@ -136,10 +144,17 @@ def plan_merges(
             hub = _count_join(settings, plan, joined, (a, rb), (b, ra))
             if hub is not None:
                 continue
+        if any({uf.find(x), uf.find(y)} == {ra, rb} for x, y in apart):
+            plan.refused.append(
+                RefusedJoin(
+                    a, b, ra, rb, "cannot_link", "a steward decided these are different persons"
+                )
+            )
+            continue
         refused = next(
             (t for t, limit in limits.items() if ca.get(t, 0) + cb.get(t, 0) > limit), None
         )
-        if refused is not None:
+        if refused is not None and (a, b) not in authoritative:
             plan.refused.append(
                 RefusedJoin(
                     a,

@@ -23,6 +23,7 @@ from identity_graph.changes import (
 )
 from identity_graph.clustering import new_person_id, plan_merges, split_components
 from identity_graph.config import Settings
+from identity_graph.model import split_key
 from identity_graph.observations import Observation, utc_now
 from identity_graph.stores.base import GraphStore, StoreTx
 
@@ -66,47 +67,72 @@ def ingest_batch(
         if not fresh:
             return summary
         changes = _aggregate(fresh)
-        changes.at = utc_now()
-        states = tx.identifier_states(list(changes_keys := {r.key: r for r in changes.identifiers}))
-        type_of = {k: r.type for k, r in changes_keys.items()}
-        strong = _strong_pairs(changes.links, settings.merge_threshold)
-
-        def refused_pairs(pairs: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
-            return {p for p, s in tx.link_statuses(pairs).items() if s == "refused"}
-
-        plan = plan_merges(settings, strong, type_of, states, tx.person_type_counts, refused_pairs)
-        for row in changes.identifiers:
-            if row.key not in states:
-                row.person_id = plan.assignments[row.key]
-        changes.new_persons = [PersonRow(p, changes.at, changes.at) for p in plan.new_persons]
-        changes.merges = plan.merges
-        changes.lineage = [
-            LineageRow(loser, winner, "MERGED_INTO", changes.at, "linked identifiers")
-            for loser, winner in plan.merges
-        ]
-        changes.refused_links = [(r.a, r.b) if r.a < r.b else (r.b, r.a) for r in plan.refused]
-        changes.refused_merges = [
-            RefusedMergeRow(r.a, r.b, r.person_a, r.person_b, r.rule, r.reason, changes.at)
-            for r in plan.refused
-        ]
-        changes.hubs = [HubRow(k, reason) for k, reason in plan.hubs.items()]
-        changes.joined = plan.joined
-        changes.touched_persons = {s.person_id for s in states.values()} | {
-            w for _, w in plan.merges
-        }
-        tx.apply(changes)
-        summary.splits = _split_hub_persons(tx, settings, list(plan.hubs), changes.at)
-
-        summary.identifiers_new = len(plan.assignments)
-        summary.link_evidence = len(changes.links)
-        summary.activities = len(changes.activity)
-        summary.records = len(changes.records)
-        summary.persons_created = len(plan.new_persons)
-        summary.merges = len(plan.merges)
-        summary.merges_refused = len(plan.refused)
-        summary.hubs_flagged = len(plan.hubs)
-        summary.hub_keys = list(plan.hubs)
+        commit_changes(tx, settings, changes, summary)
     return summary
+
+
+def commit_changes(
+    tx: StoreTx,
+    settings: Settings,
+    changes: ChangeSet,
+    summary: BatchSummary,
+    *,
+    authoritative: frozenset[tuple[str, str]] = frozenset(),
+) -> None:
+    """Decide merges for the batch's links, apply everything, split persons of new hubs.
+
+    `authoritative` links (a steward's decision) are exempt from per-type limits.
+    """
+    changes.at = changes.at or utc_now()
+    type_of = {r.key: r.type for r in changes.identifiers}
+    for link in changes.links:
+        for key in (link.a, link.b):
+            if key not in type_of:
+                type_of[key] = split_key(key)[0]
+    states = tx.identifier_states(list(type_of))
+    strong = _strong_pairs(changes.links, settings.merge_threshold)
+
+    def refused_pairs(pairs: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
+        return {p for p, s in tx.link_statuses(pairs).items() if s != "active"}
+
+    plan = plan_merges(
+        settings,
+        strong,
+        type_of,
+        states,
+        tx.person_type_counts,
+        refused_pairs,
+        cannot_link=tx.cannot_links,
+        authoritative=authoritative,
+    )
+    for row in changes.identifiers:
+        if row.key not in states:
+            row.person_id = plan.assignments[row.key]
+    changes.new_persons = [PersonRow(p, changes.at, changes.at) for p in plan.new_persons]
+    changes.merges = plan.merges
+    changes.lineage = [
+        LineageRow(loser, winner, "MERGED_INTO", changes.at, "linked identifiers")
+        for loser, winner in plan.merges
+    ]
+    changes.refused_links = [(r.a, r.b) if r.a < r.b else (r.b, r.a) for r in plan.refused]
+    changes.refused_merges = [
+        RefusedMergeRow(r.a, r.b, r.person_a, r.person_b, r.rule, r.reason, changes.at)
+        for r in plan.refused
+    ]
+    changes.hubs = [HubRow(k, reason) for k, reason in plan.hubs.items()]
+    changes.joined = plan.joined
+    changes.touched_persons = {s.person_id for s in states.values()} | {w for _, w in plan.merges}
+    tx.apply(changes)
+    summary.splits += _split_hub_persons(tx, settings, list(plan.hubs), changes.at)
+    summary.identifiers_new += len(plan.assignments)
+    summary.link_evidence += len(changes.links)
+    summary.activities += len(changes.activity)
+    summary.records += len(changes.records)
+    summary.persons_created += len(plan.new_persons)
+    summary.merges += len(plan.merges)
+    summary.merges_refused += len(plan.refused)
+    summary.hubs_flagged += len(plan.hubs)
+    summary.hub_keys.extend(plan.hubs)
 
 
 def _drop_replays(tx: StoreTx, observations: Sequence[Observation]) -> list[Observation]:

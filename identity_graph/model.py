@@ -12,7 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 LinkKind = Literal["deterministic", "probabilistic", "steward"]
-LinkStatus = Literal["active", "refused"]
+LinkStatus = Literal["active", "refused", "cannot_link"]
 ActivityKind = Literal["PURCHASED", "VIEWED", "EXPOSED_TO", "OPENED_CASE", "CLOSED_CASE"]
 
 

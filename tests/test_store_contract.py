@@ -255,3 +255,29 @@ def test_reset_empties_the_store(service: IdentityService) -> None:
     assert service.stats().identifiers == 0
     service.ingest_events([login("u1", "c1")])  # replay protection was reset too
     assert service.stats().identifiers == 2
+
+
+def test_cannot_link_keeps_persons_apart_on_later_evidence(service: IdentityService) -> None:
+    from identity_graph.changes import ChangeSet, LinkRow
+    from identity_graph.ingest import BatchSummary, commit_changes
+
+    service.ingest_events([login("u1", "c1"), event("page", anonymousId="c2", email="b@x.io")])
+    at = "2025-03-02T00:00:00.000000Z"
+    with service.store.unit_of_work() as tx:
+        cannot = LinkRow(
+            "cookie:c1",
+            "email:b@x.io",
+            0.0,
+            "steward",
+            "steward",
+            1,
+            at,
+            at,
+            '{"decision": "reject"}',
+            status="cannot_link",
+        )
+        commit_changes(tx, service.settings, ChangeSet(links=[cannot], at=at), BatchSummary())
+    summary = service.ingest_events([event("page", anonymousId="c2", userId="u1")])
+    assert summary.merges == 0 and summary.merges_refused == 1
+    assert person_of(service, "cookie:c2") != person_of(service, "customer_id:u1")
+    assert service.store.refused_merges()[0].rule == "cannot_link"

@@ -47,6 +47,11 @@ class StoreTx(Protocol):
         """Existing links among `pairs` (each `a < b`) -> status."""
         ...
 
+    def cannot_links(self, person_ids: Sequence[str]) -> list[tuple[str, str]]:
+        """Pairs of persons (one of them in `person_ids`) that hold the two ends of a
+        cannot-link: a steward decided they are different people."""
+        ...
+
     def person_graph(self, person_id: str) -> tuple[list[tuple[str, bool]], list[Link]]:
         """The person's identifiers as (key, is_hub) and the links among them."""
         ...

@@ -135,6 +135,15 @@ class SQLiteTx:
                 out[(a, b)] = str(row[0])
         return out
 
+    def cannot_links(self, person_ids: Sequence[str]) -> list[tuple[str, str]]:
+        wanted = set(person_ids)
+        rows = self._c.execute(
+            "SELECT ia.person_id, ib.person_id FROM links l "
+            "JOIN identifiers ia ON ia.key = l.a JOIN identifiers ib ON ib.key = l.b "
+            "WHERE l.status = 'cannot_link'"
+        )
+        return [(str(x), str(y)) for x, y in rows if x in wanted or y in wanted]
+
     def person_graph(self, person_id: str) -> tuple[list[tuple[str, bool]], list[Link]]:
         keys = [
             (str(k), bool(h))
@@ -174,8 +183,11 @@ class SQLiteTx:
         )
         c.executemany(
             "INSERT INTO links (a, b, weight, kind, sources, evidence, count, first_seen, "
-            "last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (a, b) DO UPDATE SET "
+            "last_seen, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (a, b) DO UPDATE SET "
             "count = count + excluded.count, "
+            "status = CASE WHEN excluded.status != 'active' THEN excluded.status "
+            "ELSE status END, "
             "kind = CASE WHEN excluded.weight >= weight THEN excluded.kind ELSE kind END, "
             "weight = max(weight, excluded.weight), "
             "evidence = CASE WHEN excluded.evidence != '{}' THEN excluded.evidence "
@@ -195,6 +207,7 @@ class SQLiteTx:
                     r.count,
                     r.first_seen,
                     r.last_seen,
+                    r.status,
                 )
                 for r in ch.links
             ],

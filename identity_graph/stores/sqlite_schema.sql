@@ -35,6 +35,7 @@ CREATE TABLE IF NOT EXISTS links (
     PRIMARY KEY (a, b)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS links_by_b ON links (b);
+CREATE INDEX IF NOT EXISTS links_cannot ON links (status) WHERE status = 'cannot_link';
 CREATE TABLE IF NOT EXISTS lineage (
     from_id TEXT NOT NULL,
     to_id   TEXT NOT NULL,
