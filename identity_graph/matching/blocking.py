@@ -432,8 +432,11 @@ def block(
 class BlockingIndex:
     """Block keys of existing records, to find candidates for a batch of new records.
 
-    Holds per rule a sorted array of 64-bit key hashes and the matching row numbers (about
-    16 bytes per record and rule), never the records themselves.
+    Holds per rule the 64-bit key hash of every record plus a sorted copy for lookups
+    (about 24 bytes per record and rule), never the records themselves. Records added
+    after the last full sort go to a small separately sorted "delta" that is merged into
+    the main sorted arrays once it reaches an eighth of them, so adding a batch and
+    looking up the next one stays cheap on millions of records.
     """
 
     def __init__(
@@ -447,7 +450,9 @@ class BlockingIndex:
         self.ids: list[str] = []
         self._keys: list[U64] = [np.zeros(0, dtype=np.uint64) for _ in self.rules]
         self._ok: list[BoolArray] = [np.zeros(0, dtype=bool) for _ in self.rules]
-        self._sorted: list[tuple[U64, IntArray]] | None = None
+        self._main: list[tuple[U64, IntArray]] | None = None  # sorted rows [0, _main_n)
+        self._main_n = 0
+        self._delta: list[tuple[U64, IntArray]] | None = None  # sorted rows [_main_n, n)
 
     @classmethod
     def build(
@@ -466,21 +471,33 @@ class BlockingIndex:
 
     def add(self, records: RecordTable) -> None:
         """Index more existing records (e.g. a batch once it has been linked)."""
+        overlap = set(records.ids).intersection(self.ids)
+        if overlap:
+            raise ValueError(f"records already indexed: {sorted(overlap)[:3]}")
         for r, rule in enumerate(self.rules):
             keys, ok = rule_keys(rule, records)
             self._keys[r] = np.concatenate((self._keys[r], keys))
             self._ok[r] = np.concatenate((self._ok[r], ok))
         self.ids.extend(records.ids)
-        self._sorted = None
+        self._delta = None
 
-    def _lookup(self) -> list[tuple[U64, IntArray]]:
-        if self._sorted is None:
-            self._sorted = []
-            for keys, ok in zip(self._keys, self._ok, strict=True):
-                rows = np.flatnonzero(ok)
-                order = rows[np.argsort(keys[rows], kind="stable")]
-                self._sorted.append((keys[order], order.astype(np.int64)))
-        return self._sorted
+    @staticmethod
+    def _sort(keys: U64, ok: BoolArray, start: int) -> tuple[U64, IntArray]:
+        rows = start + np.flatnonzero(ok[start:])
+        order = rows[np.argsort(keys[rows], kind="stable")].astype(np.int64)
+        return keys[order], order
+
+    def _levels(self) -> list[list[tuple[U64, IntArray]]]:
+        """Per rule, the sorted (keys, rows) levels to search: main and delta."""
+        n = len(self.ids)
+        if self._main is None or n - self._main_n > max(50_000, self._main_n // 8):
+            self._main = [self._sort(k, ok, 0) for k, ok in zip(self._keys, self._ok, strict=True)]
+            self._main_n, self._delta = n, None
+        if self._delta is None:
+            self._delta = [
+                self._sort(k, ok, self._main_n) for k, ok in zip(self._keys, self._ok, strict=True)
+            ]
+        return [[m, d] for m, d in zip(self._main, self._delta, strict=True)]
 
     def candidates(self, new: RecordTable) -> CandidatePairs:
         """Pairs new x existing and new x new only (existing x existing were done before).
@@ -492,7 +509,7 @@ class BlockingIndex:
         overlap = set(new.ids).intersection(self.ids)
         if overlap:
             raise ValueError(f"records already indexed: {sorted(overlap)[:3]}")
-        lookup = self._lookup()
+        levels = self._levels()
         report = BlockingReport([])
         out_a: list[IntArray] = []
         out_b: list[IntArray] = []
@@ -500,14 +517,16 @@ class BlockingIndex:
         for r, rule in enumerate(self.rules):
             cap = rule.max_block_size or self.max_block_size
             keys, ok = rule_keys(rule, new)
-            sk, srows = lookup[r]
-            lo = np.searchsorted(sk, keys, side="left")
-            hi = np.searchsorted(sk, keys, side="right")
-            n_exist = np.where(ok, hi - lo, 0)
+            ranges = []
+            n_exist = np.zeros(len(new), dtype=np.int64)
+            for sk, srows in levels[r]:
+                lo = np.searchsorted(sk, keys, side="left")
+                hi = np.searchsorted(sk, keys, side="right")
+                ranges.append((lo, np.where(ok, hi - lo, 0), srows))
+                n_exist += ranges[-1][1]
             members, starts, sizes = _groups(keys, ok)
             n_new = np.zeros(len(new), dtype=np.int64)
-            for s, z in zip(starts.tolist(), sizes.tolist(), strict=True):
-                n_new[members[s : s + z]] = z
+            n_new[members] = np.repeat(sizes, sizes)
             block_size = n_exist + n_new
             skipped = ok & (block_size > cap)
             rr = RuleReport(rule.name, largest_block=int(block_size.max(initial=0)))
@@ -520,12 +539,17 @@ class BlockingIndex:
                         SkippedBlock(rule.name, _describe_key(rule, new, i), int(block_size[i]))
                     )
             # new x existing: expand each new row's [lo, hi) range of matching old rows.
-            use = ok & ~skipped & (n_exist > 0)
-            rows_new = np.flatnonzero(use)
-            counts = n_exist[rows_new]
-            a = np.repeat(rows_new, counts)
-            first = np.repeat(lo[rows_new] - np.concatenate(([0], np.cumsum(counts)[:-1])), counts)
-            b_old = srows[first + np.arange(len(a))] if len(a) else np.zeros(0, np.int64)
+            a_parts: list[IntArray] = []
+            b_parts: list[IntArray] = []
+            for lo, count, srows in ranges:
+                rows_new = np.flatnonzero(ok & ~skipped & (count > 0))
+                counts = count[rows_new]
+                a = np.repeat(rows_new, counts)
+                offset = np.arange(len(a)) - np.repeat(np.cumsum(counts) - counts, counts)
+                a_parts.append(a)
+                b_parts.append(srows[np.repeat(lo[rows_new], counts) + offset])
+            a = np.concatenate(a_parts).astype(np.int64)
+            b_old = np.concatenate(b_parts).astype(np.int64)
             # new x new: pairs inside groups of the new batch (same as `block`).
             nn_a: list[IntArray] = []
             nn_b: list[IntArray] = []
@@ -538,21 +562,18 @@ class BlockingIndex:
             pa = np.concatenate([a, *nn_a]).astype(np.int64)
             pb_new = np.concatenate([np.full(len(a), -1, np.int64), *nn_b]).astype(np.int64)
             pb_old = np.concatenate([b_old, np.full(len(pa) - len(a), -1, np.int64)])
-            rr.blocks = int(np.count_nonzero(use)) + len(nn_a)
+            rr.blocks = int(np.count_nonzero(n_exist[ok & ~skipped] > 0)) + len(nn_a)
             rr.pairs = len(pa)
             # Drop pairs an earlier rule produced: same key there and that block not skipped.
             keep = np.ones(len(pa), dtype=bool)
+            is_old = pb_old >= 0
             for k, (pkeys, pok, pskip) in enumerate(done):
-                # The other side's key under rule k, from the old or the new arrays; a
-                # sentinel slot keeps the indexing valid when one side is empty.
-                okeys = np.append(self._keys[k], np.uint64(0))
-                ook = np.append(self._ok[k], False)
-                nkeys, nok = np.append(pkeys, np.uint64(0)), np.append(pok, False)
-                is_old = pb_old >= 0
-                io = np.where(is_old, pb_old, len(okeys) - 1)
-                inew = np.where(is_old, len(nkeys) - 1, pb_new)
-                other_key = np.where(is_old, okeys[io], nkeys[inew])
-                other_ok = np.where(is_old, ook[io], nok[inew])
+                other_key = np.zeros(len(pa), dtype=np.uint64)
+                other_ok = np.zeros(len(pa), dtype=bool)
+                other_key[is_old] = self._keys[k][pb_old[is_old]]
+                other_ok[is_old] = self._ok[k][pb_old[is_old]]
+                other_key[~is_old] = pkeys[pb_new[~is_old]]
+                other_ok[~is_old] = pok[pb_new[~is_old]]
                 keep &= ~(pok[pa] & other_ok & (pkeys[pa] == other_key) & ~pskip[pa])
             pa, pb_new, pb_old = pa[keep], pb_new[keep], pb_old[keep]
             rr.new_pairs = len(pa)

@@ -24,6 +24,8 @@ from rapidfuzz import distance, fuzz, process
 from identity_graph.matching.records import EncodedColumn, IntArray, RecordTable
 
 LevelArray = npt.NDArray[np.int8]
+StrArray = npt.NDArray[np.object_]  # strings, as a fancy-indexable object array
+Strings = Sequence[str] | StrArray
 FloatArray = npt.NDArray[np.float64]
 
 ComparisonKind = Literal[
@@ -71,6 +73,9 @@ class ComparisonSpec(BaseModel):
     # swapped, address lines swapped): adds a "swapped" level before "else", so a swap is
     # not scored as two unrelated disagreements.
     swap_with: str | None = None
+    # Adjust the exact level's Bayes factor by how common the shared value is (Splink's
+    # term-frequency adjustment): "smith" = "smith" is weaker evidence than "zyskowski".
+    term_frequency: bool = False
 
     @model_validator(mode="after")
     def _check(self) -> ComparisonSpec:
@@ -120,11 +125,19 @@ def exact_match(field: str, *, swap_with: str | None = None) -> ComparisonSpec:
 
 
 def name_comparison(
-    field: str, thresholds: Sequence[float] = (0.92, 0.80), *, swap_with: str | None = None
+    field: str,
+    thresholds: Sequence[float] = (0.92, 0.80),
+    *,
+    swap_with: str | None = None,
+    term_frequency: bool = False,
 ) -> ComparisonSpec:
     """Jaro-Winkler levels: exact / >=0.92 / >=0.80 [/ swapped] / else."""
     return ComparisonSpec(
-        field=field, kind="jaro_winkler", thresholds=tuple(thresholds), swap_with=swap_with
+        field=field,
+        kind="jaro_winkler",
+        thresholds=tuple(thresholds),
+        swap_with=swap_with,
+        term_frequency=term_frequency,
     )
 
 
@@ -172,9 +185,7 @@ def _distinct_value_pairs(
 _PARALLEL_MIN_PAIRS = 20_000
 
 
-def _score(
-    kind: str, a: Sequence[str], b: Sequence[str], cutoff: float | None = None
-) -> FloatArray:
+def _score(kind: str, a: Strings, b: Strings, cutoff: float | None = None) -> FloatArray:
     """Element-wise scores. With `cutoff` (the weakest threshold) rapidfuzz may stop early
     and report "beyond" for pairs past it, which all land in the else level anyway."""
     scorer = _SIMILARITY.get(kind) or _DISTANCE[kind]
@@ -233,9 +244,8 @@ def _fuzzy_levels(
         levels[edit <= 1] = 2
         return levels
     if spec.kind == "email":
-        local_a = np.array([s.partition("@")[0] for s in a], dtype=object)
-        local_b = np.array([s.partition("@")[0] for s in b], dtype=object)
-        return np.where(local_a == local_b, 2, else_level).astype(np.int8)
+        local = _email_local_codes(enc)
+        return np.where(local[ua] == local[ub], 2, else_level).astype(np.int8)
     if spec.kind == "exact":
         return np.full(len(a), else_level, dtype=np.int8)
     cutoff = spec.thresholds[-1] if spec.thresholds else None
@@ -244,7 +254,7 @@ def _fuzzy_levels(
     )
 
 
-def _close(spec: ComparisonSpec, a: Sequence[str], b: Sequence[str]) -> npt.NDArray[np.bool_]:
+def _close(spec: ComparisonSpec, a: Strings, b: Strings) -> npt.NDArray[np.bool_]:
     """Equal, or within the comparison's strongest fuzzy threshold."""
     equal = np.asarray(a, dtype=object) == np.asarray(b, dtype=object)
     if spec.kind == "exact" or not spec.thresholds or len(a) == 0:
@@ -274,6 +284,20 @@ def swap_levels(
         ok = np.flatnonzero((cx >= 0) & (cy >= 0) & ~hit)
         hit[ok] = _close(spec, own_v[cx[ok]], other_v[cy[ok]])
     levels[todo[hit]] = else_level - 1
+
+
+def _email_local_codes(enc: EncodedColumn) -> IntArray:
+    """Per vocabulary entry, an integer code of the part before "@" (cached)."""
+    codes = enc.derived.get("email_local")
+    if codes is None:
+        lookup: dict[str, int] = {}
+        codes = np.fromiter(
+            (lookup.setdefault(v.partition("@")[0], len(lookup)) for v in enc.vocab),
+            dtype=np.int64,
+            count=len(enc.vocab),
+        )
+        enc.derived["email_local"] = codes
+    return codes
 
 
 def _vocab_array(enc: EncodedColumn) -> npt.NDArray[np.object_]:

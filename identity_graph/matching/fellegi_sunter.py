@@ -98,7 +98,9 @@ class PatternCounts:
         allc = np.concatenate((old, codes))
         w = np.concatenate((self.counts, np.full(len(codes), weight)))
         uniq, inverse = np.unique(allc, return_inverse=True)
-        self.counts = np.bincount(inverse.ravel(), weights=w, minlength=len(uniq))
+        self.counts = np.bincount(inverse.ravel(), weights=w, minlength=len(uniq)).astype(
+            np.float64
+        )
         pats = np.empty((len(uniq), len(self.n_levels)), dtype=np.int8)
         rem = uniq.copy()
         for k, n in enumerate(self.n_levels):
@@ -171,9 +173,14 @@ def expectation_maximisation(
     m = [normalize_levels(mk) for mk in m_start]
     prior = float(prior_start)
     history = [prior]
+    # Labelled pairs: patterns and their weight toward m (matches only, clamped g = 1).
+    lab_pats = np.zeros((0, len(m)), dtype=np.int8)
     lab_w = np.zeros(0)
+    lab_matches = 0.0
     if labelled is not None and labelled_is_match is not None and len(labelled.counts):
+        lab_pats = labelled.patterns
         lab_w = labelled.counts * labelled_is_match.astype(np.float64) * label_weight
+        lab_matches = float((labelled.counts * labelled_is_match).sum())
     converged = False
     iterations = 0
     g = np.zeros(len(pats))
@@ -183,18 +190,12 @@ def expectation_maximisation(
         w = counts * g
         new_m = []
         for k, mk in enumerate(m):
-            acc = np.bincount(pats[:, k], weights=w, minlength=len(mk))
+            acc = np.bincount(pats[:, k], weights=w, minlength=len(mk)).astype(np.float64)
             acc[1:] += pseudo_count * u[k][1:]
             if len(lab_w):
-                acc += np.bincount(
-                    labelled.patterns[:, k],
-                    weights=lab_w,  # type: ignore[union-attr]
-                    minlength=len(mk),
-                )
+                acc += np.bincount(lab_pats[:, k], weights=lab_w, minlength=len(mk))
             new_m.append(normalize_levels(acc) if acc[1:].sum() > 0 else mk)
-        matches = float(w.sum())
-        if labelled is not None and labelled_is_match is not None:
-            matches += float((labelled.counts * labelled_is_match).sum())
+        matches = float(w.sum()) + lab_matches
         new_prior = float(np.clip(matches / total_pairs, 1e-12, 1 - 1e-9))
         delta = max(float(np.max(np.abs(a - b))) for a, b in zip(new_m, m, strict=True))
         delta = max(delta, abs(new_prior - prior) / prior)

@@ -24,7 +24,7 @@ from identity_graph.matching.fellegi_sunter import (
 )
 from identity_graph.matching.settings import MatchSettings
 
-FORMAT = "identity-graph/match-model"
+FORMAT: Literal["identity-graph/match-model"] = "identity-graph/match-model"
 FORMAT_VERSION = 1
 
 
@@ -44,6 +44,22 @@ class ComparisonParameters(BaseModel):
     field: str
     kind: str
     levels: tuple[LevelParameters, ...]
+
+
+class TermFrequencies(BaseModel):
+    """Value frequencies of a term-frequency-adjusted comparison, from the training data.
+
+    Only values seen at least twice are stored; any other value counts as seen once
+    (`default`), which keeps the JSON small on millions of records.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    values: dict[str, float]
+    default: float = Field(gt=0, le=1)
+
+    def frequency(self, value: str) -> float:
+        return self.values.get(value, self.default)
 
 
 class TrainingStats(BaseModel):
@@ -75,6 +91,8 @@ class MatchModel(BaseModel):
     prior: float = Field(gt=0, lt=1)  # lambda: P(two random records match)
     comparisons: tuple[ComparisonParameters, ...]
     training: TrainingStats
+    # Keyed by comparison name, for comparisons with term_frequency=True.
+    term_frequencies: dict[str, TermFrequencies] = Field(default_factory=dict)
     # -- construction -------------------------------------------------------------------
 
     @classmethod
@@ -86,6 +104,7 @@ class MatchModel(BaseModel):
         prior: float,
         training: TrainingStats,
         trained_at: dt.datetime | None = None,
+        term_frequencies: dict[str, TermFrequencies] | None = None,
     ) -> MatchModel:
         bfs = log2_bayes_factors(m, u)
         comps = []
@@ -115,6 +134,7 @@ class MatchModel(BaseModel):
             prior=prior,
             comparisons=tuple(comps),
             training=training,
+            term_frequencies=term_frequencies or {},
         )
 
     # -- parameters as arrays (what scoring uses) --------------------------------------------
@@ -200,7 +220,13 @@ class MatchModel(BaseModel):
         lines.extend(f"    - {r}" for r in self.settings.blocking_rules)
         lines.append("  comparisons (level: m, u, log2 Bayes factor):")
         for c in self.comparisons:
-            lines.append(f"    {c.name} [{c.kind} on {c.field}]")
+            tf = self.term_frequencies.get(c.name)
+            note = (
+                f", exact level adjusted by term frequency ({len(tf.values):,} values)"
+                if tf
+                else ""
+            )
+            lines.append(f"    {c.name} [{c.kind} on {c.field}{note}]")
             for lv in c.levels:
                 if lv.m is None:
                     lines.append(f"      {lv.label:<28} (missing: Bayes factor 1, weight 0)")

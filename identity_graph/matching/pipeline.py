@@ -13,7 +13,7 @@ from identity_graph.matching.model import MatchModel
 from identity_graph.matching.records import RecordTable, as_table
 from identity_graph.matching.scoring import ScoredPairs, score_levels
 from identity_graph.matching.settings import MatchSettings, default_settings
-from identity_graph.matching.training import LabelledPair, Records, _fit
+from identity_graph.matching.training import LabelledPair, Records, fit_table
 
 DEFAULT_CHUNK_PAIRS = 1_000_000
 
@@ -39,7 +39,7 @@ def iter_predict(
         chunk_pairs=chunk_pairs,
     ):
         scored = score_levels(
-            model, table.ids, a, b, compare(s.comparisons, table, a, b), population=population
+            model, table, a, b, compare(s.comparisons, table, a, b), population=population
         )
         if min_probability > 0.0:
             scored = scored.at_least(min_probability)
@@ -89,7 +89,7 @@ def score_pairs(
     a = table.positions(x for x, _ in id_pairs)
     b = table.positions(y for _, y in id_pairs)
     levels = compare(model.settings.comparisons, table, a, b)
-    return score_levels(model, table.ids, a, b, levels, population=population)
+    return score_levels(model, table, a, b, levels, population=population)
 
 
 def fit_predict(
@@ -103,7 +103,7 @@ def fit_predict(
     """Train and score the same records, comparing each candidate pair only once when there
     are at most `keep_pairs` of them (otherwise scoring streams a second pass)."""
     table = as_table(records)
-    result = _fit(table, settings or default_settings(), labels, 1.0, keep_pairs)
+    result = fit_table(table, settings or default_settings(), labels, 1.0, keep_pairs)
     model, compared = result.model, result.compared
     if compared is None:
         return model, predict(model, table, min_probability=min_probability)
@@ -111,7 +111,7 @@ def fit_predict(
         return model, _empty(model, table)
     scored = score_levels(
         model,
-        table.ids,
+        table,
         np.concatenate(compared.left),
         np.concatenate(compared.right),
         np.concatenate(compared.levels),
@@ -124,4 +124,4 @@ def fit_predict(
 def _empty(model: MatchModel, table: RecordTable) -> ScoredPairs:
     z = np.zeros(0, dtype=np.int64)
     levels = np.zeros((0, len(model.comparisons)), dtype=np.int8)
-    return score_levels(model, table.ids, z, z, levels)
+    return score_levels(model, table, z, z, levels)

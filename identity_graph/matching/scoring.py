@@ -8,7 +8,7 @@ index it to get `ScoredPair` objects carrying the waterfall for one pair:
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -20,7 +20,8 @@ from identity_graph.matching.fellegi_sunter import (
     probability_from_weight,
 )
 from identity_graph.matching.model import MatchModel
-from identity_graph.matching.records import IntArray
+from identity_graph.matching.records import IntArray, RecordTable
+from identity_graph.matching.term_frequency import tf_adjustments
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,23 +62,22 @@ class ScoredPairs:
     level_labels: tuple[tuple[str, ...], ...]
     bayes_factor_tables: tuple[FloatArray, ...]
     model_version: str
+    # Per-pair additions to the level weights (term-frequency adjustments), if any.
+    adjustments: FloatArray | None = None
 
     def __len__(self) -> int:
         return len(self.left)
 
     def __getitem__(self, i: int) -> ScoredPair:
         lv = self.levels[i]
-        contrib = {
-            name: float(self.bayes_factor_tables[k][lv[k]])
-            for k, name in enumerate(self.comparison_names)
-        }
+        row = self.contributions_of(i)
         return ScoredPair(
             a=self.ids[int(self.left[i])],
             b=self.ids[int(self.right[i])],
             probability=float(self.probability[i]),
             match_weight=float(self.match_weight[i]),
             prior_weight=self.prior_weight,
-            contributions=contrib,
+            contributions={name: float(row[k]) for k, name in enumerate(self.comparison_names)},
             levels={
                 name: self.level_labels[k][lv[k]] for k, name in enumerate(self.comparison_names)
             },
@@ -87,23 +87,26 @@ class ScoredPairs:
         for i in range(len(self)):
             yield self[i]
 
+    def contributions_of(self, i: int) -> FloatArray:
+        lv = self.levels[i]
+        row = np.array([t[lv[k]] for k, t in enumerate(self.bayes_factor_tables)])
+        return row if self.adjustments is None else row + self.adjustments[i]
+
     def contributions(self) -> FloatArray:
-        """(n_pairs, n_comparisons) log2 Bayes factors."""
-        return contributions(self.levels, self.bayes_factor_tables)
+        """(n_pairs, n_comparisons) log2 Bayes factors, term-frequency adjusted."""
+        out = contributions(self.levels, self.bayes_factor_tables)
+        return out if self.adjustments is None else out + self.adjustments
 
     def select(self, mask: npt.NDArray[np.bool_] | IntArray) -> ScoredPairs:
-        return ScoredPairs(
-            self.ids,
-            self.left[mask],
-            self.right[mask],
-            self.levels[mask],
-            self.match_weight[mask],
-            self.probability[mask],
-            self.prior_weight,
-            self.comparison_names,
-            self.level_labels,
-            self.bayes_factor_tables,
-            self.model_version,
+        adjustments = None if self.adjustments is None else self.adjustments[mask]
+        return replace(
+            self,
+            left=self.left[mask],
+            right=self.right[mask],
+            levels=self.levels[mask],
+            match_weight=self.match_weight[mask],
+            probability=self.probability[mask],
+            adjustments=adjustments,
         )
 
     def at_least(self, probability: float) -> ScoredPairs:
@@ -123,48 +126,49 @@ class ScoredPairs:
     def concat(parts: Sequence[ScoredPairs]) -> ScoredPairs:
         if not parts:
             raise ValueError("nothing to concatenate")
-        f = parts[0]
-        return ScoredPairs(
-            f.ids,
-            np.concatenate([p.left for p in parts]),
-            np.concatenate([p.right for p in parts]),
-            np.concatenate([p.levels for p in parts]),
-            np.concatenate([p.match_weight for p in parts]),
-            np.concatenate([p.probability for p in parts]),
-            f.prior_weight,
-            f.comparison_names,
-            f.level_labels,
-            f.bayes_factor_tables,
-            f.model_version,
+        adjustments = None
+        if parts[0].adjustments is not None:
+            adjustments = np.concatenate([p.adjustments for p in parts])  # type: ignore[misc]
+        return replace(
+            parts[0],
+            left=np.concatenate([p.left for p in parts]),
+            right=np.concatenate([p.right for p in parts]),
+            levels=np.concatenate([p.levels for p in parts]),
+            match_weight=np.concatenate([p.match_weight for p in parts]),
+            probability=np.concatenate([p.probability for p in parts]),
+            adjustments=adjustments,
         )
 
 
 def score_levels(
     model: MatchModel,
-    ids: Sequence[str],
+    table: RecordTable,
     left: IntArray,
     right: IntArray,
     levels: LevelMatrix,
     *,
     population: int | None = None,
 ) -> ScoredPairs:
-    """Match weights and probabilities for comparison vectors."""
+    """Match weights and probabilities for comparison vectors of pairs of `table`."""
     tables = model.bayes_factor_tables
     prior_w = model.prior_weight(population)
     weight = np.full(len(left), prior_w, dtype=np.float64)
-    for k, table in enumerate(tables):
-        weight += table[levels[:, k]]
-    probability = probability_from_weight(weight)
+    for k, bf in enumerate(tables):
+        weight += bf[levels[:, k]]
+    adjustments = tf_adjustments(model, table, left, right, levels)
+    if adjustments is not None:
+        weight += adjustments.sum(axis=1)
     return ScoredPairs(
-        ids=ids,
+        ids=table.ids,
         left=left,
         right=right,
         levels=levels,
         match_weight=weight,
-        probability=probability,
+        probability=probability_from_weight(weight),
         prior_weight=prior_w,
         comparison_names=tuple(model.comparison_names),
         level_labels=tuple(tuple(lv.label for lv in c.levels) for c in model.comparisons),
         bayes_factor_tables=tuple(tables),
         model_version=model.version,
+        adjustments=adjustments,
     )

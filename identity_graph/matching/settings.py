@@ -34,19 +34,19 @@ class MatchSettings(BaseModel):
     link_type: LinkType = "dedupe"
     comparisons: tuple[ComparisonSpec, ...]
     blocking_rules: tuple[str, ...]
-    max_block_size: int = Field(DEFAULT_MAX_BLOCK_SIZE, gt=1)
+    max_block_size: int = Field(default=DEFAULT_MAX_BLOCK_SIZE, gt=1)
     # Random pairs per comparison for u. The exact-match level's u is computed exactly from
     # value counts; the sample only splits the remaining mass over the fuzzy levels and
     # "else". None: 10 per record, at least 100,000 and at most 1,000,000 - a budget that
     # stays a small share of the work of comparing the candidate pairs.
-    u_sample_pairs: int | None = Field(None, gt=0)
-    em_max_iterations: int = Field(200, gt=0)
-    em_tolerance: float = Field(1e-6, gt=0)
+    u_sample_pairs: int | None = Field(default=None, gt=0)
+    em_max_iterations: int = Field(default=200, gt=0)
+    em_tolerance: float = Field(default=1e-6, gt=0)
     seed: int = 42
     # Fix the prior instead of estimating it by EM (e.g. 1/5000 for a known 1:1 link).
-    fixed_prior: float | None = Field(None, gt=0, lt=1)
+    fixed_prior: float | None = Field(default=None, gt=0, lt=1)
     # Dirichlet pseudo-count of matches per comparison in EM (see fellegi_sunter).
-    em_pseudo_count: float = Field(1.0, ge=0)
+    em_pseudo_count: float = Field(default=1.0, ge=0)
 
     @model_validator(mode="after")
     def _check(self) -> MatchSettings:
@@ -69,12 +69,14 @@ class MatchSettings(BaseModel):
 # correlations that matter most in person data are built into the defaults:
 # * swaps (given name <-> surname, address line 1 <-> 2) get their own "swapped" level
 #   instead of counting as two unrelated disagreements (under-confidence otherwise);
+# * common names are weaker evidence than rare ones: the exact level of given name and
+#   surname is term-frequency adjusted;
 # * suburb and state are left out: they are nearly determined by the postcode, so
 #   counting all three would multiply one piece of evidence three times
 #   (over-confidence). Add them back for data where they vary independently.
 DEFAULT_COMPARISONS: tuple[ComparisonSpec, ...] = (
-    name_comparison("given_name", swap_with="surname"),
-    name_comparison("surname", swap_with="given_name"),
+    name_comparison("given_name", swap_with="surname", term_frequency=True),
+    name_comparison("surname", swap_with="given_name", term_frequency=True),
     date_comparison("date_of_birth"),
     exact_match("street_number"),
     address_comparison("address_1", swap_with="address_2"),

@@ -155,9 +155,11 @@ def to_text(value: object) -> str | None:
 
 @lru_cache(maxsize=262_144)
 def _clean_text(raw: str) -> str | None:
-    text = unicodedata.normalize("NFKD", raw)
-    # Drop combining marks so "José" and "Jose" agree; names are often typed without them.
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = raw
+    if not text.isascii():
+        # Drop combining marks so "José" and "Jose" agree; names are often typed without.
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(ch for ch in text if not unicodedata.combining(ch))
     text = _SPACE.sub(" ", text).strip().lower()
     if text in JUNK_VALUES:
         return None
@@ -322,12 +324,21 @@ class Standardizer:
             name = normalize_header(header)
             if not self.keep_unknown and name not in STANDARD_FIELDS:
                 continue
-            cached = self._cached
-            cleaned = [cached(name, v) for v in values]
+            try:
+                # Clean each distinct value once, then map (dict ops run at C speed).
+                distinct: dict[object, str | None] = dict.fromkeys(values)
+            except TypeError:  # an unhashable value somewhere: clean cell by cell
+                cleaned = [self._cached(name, v) for v in values]
+            else:
+                for v in distinct:
+                    distinct[v] = self._cached(name, v)
+                cleaned = [distinct[v] for v in values]
             prev = out.get(name)
-            out[name] = cleaned if prev is None else [
-                p if p is not None else c for p, c in zip(prev, cleaned, strict=True)
-            ]
+            out[name] = (
+                cleaned
+                if prev is None
+                else [p if p is not None else c for p, c in zip(prev, cleaned, strict=True)]
+            )
         return out
 
     def __call__(self, row: Mapping[str, object]) -> dict[str, str | None]:

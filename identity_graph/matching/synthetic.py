@@ -6,6 +6,7 @@ a dropped value, given name and surname swapped, a day/month transposition.
 
 from __future__ import annotations
 
+import itertools
 import random
 from dataclasses import dataclass
 
@@ -213,3 +214,103 @@ def generate(n_people: int = 300, duplicate_rate: float = 0.4, seed: int = 0) ->
                 true_pairs.add((min(ids[i], ids[j]), max(ids[i], ids[j])))
     rng.shuffle(records)
     return SyntheticData(records, true_pairs)
+
+
+_SYLLABLES = [
+    "an",
+    "bel",
+    "car",
+    "dan",
+    "el",
+    "fin",
+    "gar",
+    "han",
+    "is",
+    "jo",
+    "kel",
+    "lin",
+    "mar",
+    "nor",
+    "ol",
+    "par",
+    "quin",
+    "ros",
+    "sam",
+    "tor",
+    "ul",
+    "vin",
+    "wil",
+    "xan",
+    "yor",
+    "zel",
+    "ber",
+    "cha",
+    "de",
+    "fra",
+    "gre",
+    "ho",
+    "ka",
+    "lo",
+    "mi",
+    "na",
+    "ri",
+    "sa",
+    "ta",
+    "ve",
+]
+
+
+def _word(rng: random.Random, parts: int) -> str:
+    return "".join(rng.choice(_SYLLABLES) for _ in range(parts))
+
+
+def generate_population(
+    n_records: int, duplicate_rate: float = 0.2, seed: int = 0
+) -> SyntheticData:
+    """A larger population with realistic cardinalities (thousands of given names, tens of
+    thousands of surnames and streets, 2,600 postcodes) for scale benchmarks; names follow
+    a Zipf-like frequency so blocks have a realistic skew."""
+    rng = random.Random(seed)
+    given = list(dict.fromkeys(_word(rng, rng.choice([2, 2, 3])) for _ in range(4_000)))
+    surnames = list(dict.fromkeys(_word(rng, rng.choice([2, 3, 3])) for _ in range(60_000)))
+    streets = [
+        f"{_word(rng, 2)} {rng.choice(['street', 'road', 'avenue', 'place', 'drive'])}"
+        for _ in range(30_000)
+    ]
+    localities = [
+        (f"{1000 + i}", _word(rng, 2), rng.choice(["nsw", "vic", "qld", "wa", "sa"]))
+        for i in range(2_600)
+    ]
+    # Cumulative weights: rng.choices is then a bisection, not a pass over all weights.
+    given_cw = list(itertools.accumulate(1 / (i + 1) ** 0.7 for i in range(len(given))))
+    surname_cw = list(itertools.accumulate(1 / (i + 1) ** 0.7 for i in range(len(surnames))))
+    records: list[MatchRecord] = []
+    true_pairs: set[tuple[str, str]] = set()
+    p = 0
+    while len(records) < n_records:
+        postcode, suburb, state = rng.choice(localities)
+        first = rng.choices(given, cum_weights=given_cw)[0]
+        last = rng.choices(surnames, cum_weights=surname_cw)[0]
+        base: dict[str, str | None] = {
+            "given_name": first,
+            "surname": last,
+            "date_of_birth": f"{rng.randint(1930, 2005)}-{rng.randint(1, 12):02d}-"
+            f"{rng.randint(1, 28):02d}",
+            "street_number": str(rng.randint(1, 300)),
+            "address_1": rng.choice(streets),
+            "suburb": suburb,
+            "postcode": postcode,
+            "state": state,
+            "phone": f"04{rng.randint(10_000_000, 99_999_999)}" if rng.random() < 0.6 else None,
+            "email": f"{first}.{last}{rng.randint(1, 999)}@mail.com"
+            if rng.random() < 0.5
+            else None,
+        }
+        ids = [f"p{p}-0"]
+        records.append(MatchRecord(ids[0], base))
+        if rng.random() < duplicate_rate:
+            rid = f"p{p}-1"
+            records.append(MatchRecord(rid, _corrupt(rng, base)))
+            true_pairs.add((min(ids[0], rid), max(ids[0], rid)))
+        p += 1
+    return SyntheticData(records[:n_records], true_pairs)

@@ -6,7 +6,10 @@
    fuzzy levels and "else".
 2. m and the prior (`expectation_maximisation` in fellegi_sunter.py): on the distinct
    comparison vectors of the candidate pairs, u held fixed, iterated to convergence.
-3. Optional: steward decisions as labelled pairs (`refine_with_labels`), clamped in EM.
+   Then no agreement level may weigh less than "else" (`enforce_ordinal`), and fields
+   no record has get neutral levels.
+3. Term frequencies of comparisons with `term_frequency=True` (term_frequency.py).
+4. Optional: steward decisions as labelled pairs (`refine_with_labels`), clamped in EM.
 
 Pairs are streamed through blocking and comparison and only their pattern counts are kept,
 so training memory does not grow with the number of candidate pairs.
@@ -42,6 +45,7 @@ from identity_graph.matching.fellegi_sunter import (
 from identity_graph.matching.model import MatchModel, TrainingStats
 from identity_graph.matching.records import IntArray, MatchRecord, RecordTable, as_table
 from identity_graph.matching.settings import MatchSettings, default_settings, u_sample_size
+from identity_graph.matching.term_frequency import build_term_frequencies
 
 Records = RecordTable | Iterable[MatchRecord] | Iterable[Mapping[str, object]]
 LabelledPair = tuple[str, str, bool]
@@ -206,9 +210,10 @@ def _labelled_patterns(
 def _remove_patterns(counter: PatternCounts, levels: LevelMatrix) -> None:
     """Take labelled pairs that blocking also produced out of the free EM counts."""
     radix = counter._radix()
-    codes = counter.patterns.astype(np.int64) @ radix
-    drop = levels.astype(np.int64) @ radix
-    uniq, n = np.unique(drop, return_counts=True)
+    codes: IntArray = np.asarray(counter.patterns.astype(np.int64) @ radix)
+    drop: IntArray = np.asarray(levels.astype(np.int64) @ radix)
+    uniq, n_dropped = np.unique(drop, return_counts=True)
+    n = np.asarray(n_dropped, dtype=np.float64)
     pos = np.searchsorted(codes, uniq)
     ok = (pos < len(codes)) & (codes[np.minimum(pos, len(codes) - 1)] == uniq)
     counter.counts[pos[ok]] = np.maximum(counter.counts[pos[ok]] - n[ok], 0.0)
@@ -222,13 +227,15 @@ class TrainingResult:
     report: BlockingReport
 
 
-def _fit(
+def fit_table(
     table: RecordTable,
     settings: MatchSettings,
     labels: Sequence[LabelledPair],
     label_weight: float,
     keep_pairs: int,
 ) -> TrainingResult:
+    """Train on a table. Keeps the compared candidate pairs for reuse by `fit_predict` when
+    there are at most `keep_pairs` of them."""
     started = time.perf_counter()
     specs = settings.comparisons
     u, sampled = estimate_u(
@@ -278,8 +285,13 @@ def _fit(
         seconds=time.perf_counter() - started,
         blocking=report.as_dict(),
     )
+    tfs = {
+        s.label: tf
+        for s in specs
+        if s.term_frequency and (tf := build_term_frequencies(table, s)) is not None
+    }
     model = MatchModel.from_parameters(
-        settings, m, u, prior, stats, trained_at=dt.datetime.now(dt.UTC)
+        settings, m, u, prior, stats, trained_at=dt.datetime.now(dt.UTC), term_frequencies=tfs
     )
     return TrainingResult(model, compared, table, report)
 
@@ -316,7 +328,7 @@ def train(
     """Train a model on records (standardized `MatchRecord`s, a `RecordTable`, or raw dicts
     with a `record_id`, which are standardized with the default `Standardizer`)."""
     table = as_table(records)
-    return _fit(table, settings or default_settings(), labels, label_weight, 0).model
+    return fit_table(table, settings or default_settings(), labels, label_weight, 0).model
 
 
 def refine_with_labels(
@@ -333,4 +345,4 @@ def refine_with_labels(
     partial match. u stays from random pairs: stewards label hard cases, not random ones.
     """
     table = as_table(records)
-    return _fit(table, model.settings, labels, label_weight, 0).model
+    return fit_table(table, model.settings, labels, label_weight, 0).model

@@ -1,0 +1,72 @@
+"""Term-frequency adjustment of exact matches (as in Splink).
+
+Agreeing on a common value is weaker evidence than agreeing on a rare one. For a pair that
+agrees exactly on value v, P(agree on v | match) = m_exact * f_v and
+P(agree on v | non-match) = f_v^2, so the Bayes factor is m_exact / f_v instead of the
+average m_exact / u_exact (u_exact = sum of f^2). The adjustment added to the exact
+level's weight is therefore log2(u_exact / f_v): positive for rare values, negative for
+common ones, zero on average. m and u are still estimated without it (Splink does the
+same), so EM is unaffected.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from identity_graph.matching.comparisons import EXACT_LEVEL, ComparisonSpec
+from identity_graph.matching.fellegi_sunter import FloatArray, LevelMatrix
+from identity_graph.matching.model import MatchModel, TermFrequencies
+from identity_graph.matching.records import IntArray, RecordTable
+
+# Values seen at least this often are stored; rarer ones share the "seen once" frequency.
+MIN_STORED_COUNT = 2
+MAX_STORED_VALUES = 500_000
+
+
+def build_term_frequencies(table: RecordTable, spec: ComparisonSpec) -> TermFrequencies | None:
+    enc = table.encoded(spec.field)
+    total = float(enc.counts.sum())
+    if total == 0:
+        return None
+    keep = np.flatnonzero(enc.counts >= MIN_STORED_COUNT)
+    if len(keep) > MAX_STORED_VALUES:
+        keep = keep[np.argsort(-enc.counts[keep], kind="stable")[:MAX_STORED_VALUES]]
+    values = {enc.vocab[i]: float(enc.counts[i] / total) for i in keep.tolist()}
+    return TermFrequencies(values=values, default=1.0 / total)
+
+
+def _vocab_frequencies(
+    model: MatchModel, table: RecordTable, spec: ComparisonSpec, tf: TermFrequencies
+) -> FloatArray:
+    """Frequency per vocabulary entry of the table's column, cached per model version."""
+    enc = table.encoded(spec.field)
+    key = f"tf:{model.version}:{spec.label}"
+    freq = enc.derived.get(key)
+    if freq is None:
+        freq = np.fromiter(
+            (tf.frequency(v) for v in enc.vocab), dtype=np.float64, count=len(enc.vocab)
+        )
+        enc.derived[key] = freq
+    return freq
+
+
+def tf_adjustments(
+    model: MatchModel, table: RecordTable, left: IntArray, right: IntArray, levels: LevelMatrix
+) -> FloatArray | None:
+    """(n_pairs, n_comparisons) log2 adjustments, or None when no comparison uses TF."""
+    specs = model.settings.comparisons
+    if not any(s.term_frequency for s in specs):
+        return None
+    out = np.zeros(levels.shape, dtype=np.float64)
+    for k, spec in enumerate(specs):
+        tf = model.term_frequencies.get(spec.label)
+        if not spec.term_frequency or tf is None:
+            continue
+        exact = np.flatnonzero(levels[:, k] == EXACT_LEVEL)
+        if len(exact) == 0:
+            continue
+        u_exact = model.comparisons[k].levels[EXACT_LEVEL].u or tf.default
+        freq = _vocab_frequencies(model, table, spec, tf)
+        codes = table.encoded(spec.field).codes[left[exact]]
+        out[exact, k] = np.log2(u_exact) - np.log2(np.clip(freq[codes], 1e-12, 1.0))
+    return out
