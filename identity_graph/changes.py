@@ -93,6 +93,31 @@ class HubRow:
 
 
 @dataclass(slots=True)
+class ReviewRow:
+    """A pair waiting for a steward, or decided by one."""
+
+    a: str
+    b: str
+    probability: float
+    evidence: str  # JSON
+    fingerprint: str
+    status: str  # pending | approved | rejected
+    created_at: str
+    decided_at: str | None = None
+    decided_by: str | None = None
+    comment: str | None = None
+
+
+@dataclass(slots=True)
+class AuditRow:
+    at: str
+    actor: str
+    action: str
+    subject: str
+    detail: str  # JSON
+
+
+@dataclass(slots=True)
 class IdentifierState:
     """What clustering needs to know about an identifier already in the store."""
 
@@ -122,6 +147,8 @@ class ChangeSet:
     refused_merges: list[RefusedMergeRow] = field(default_factory=list)
     hubs: list[HubRow] = field(default_factory=list)
     joined: dict[str, tuple[str, ...]] = field(default_factory=dict)  # key -> new value
+    reviews: list[ReviewRow] = field(default_factory=list)  # upserted by (a, b)
+    audit: list[AuditRow] = field(default_factory=list)
     at: str = ""
 
     def is_empty(self) -> bool:
@@ -135,4 +162,6 @@ class ChangeSet:
             or self.merges
             or self.refused_merges
             or self.hubs
+            or self.reviews
+            or self.audit
         )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -123,6 +123,11 @@ class Settings(BaseModel):
     )
     default_phone_region: str = Field("US", min_length=2, max_length=2)
     activity: dict[str, ActivityRule] = Field(default_factory=_default_activity)
+    date_order: Literal["dmy", "mdy"] | None = Field(
+        None,
+        description="how to read slashed dates like 09/10/1959 in records: day first (dmy) "
+        "or month first (mdy); unset, only ISO 1959-09-10 and 19590910 are read",
+    )
     source_priority: list[str] = Field(
         default_factory=lambda: ["crm", "loyalty", "segment"],
         description="survivorship: attributes from earlier sources win, then the most recent",

@@ -17,6 +17,10 @@ class NotFoundError(IdentityGraphError):
     """A person or identifier that the caller named does not exist."""
 
 
+class ConflictError(IdentityGraphError):
+    """The request contradicts the current state (e.g. a pair already decided)."""
+
+
 class StoreError(IdentityGraphError):
     """The backing store failed; the query text is attached when there is one."""
 

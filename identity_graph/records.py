@@ -17,37 +17,15 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from identity_graph.errors import ConfigError, InvalidValue, ItemError
+from identity_graph.matching.standardize import STANDARD_FIELDS, normalize_header
 from identity_graph.normalize import Normalizer
 from identity_graph.observations import Observation, ParseResult, parse_ts, utc_now
 
-# Canonical attribute names and the headers that commonly mean them.
-ATTRIBUTE_ALIASES: dict[str, str] = {
-    "given_name": "given_name",
-    "first_name": "given_name",
-    "firstname": "given_name",
-    "surname": "surname",
-    "last_name": "surname",
-    "lastname": "surname",
-    "family_name": "surname",
-    "date_of_birth": "date_of_birth",
-    "birth_date": "date_of_birth",
-    "dob": "date_of_birth",
-    "birthdate": "date_of_birth",
-    "street_number": "street_number",
-    "address": "address_1",
-    "address_1": "address_1",
-    "address_2": "address_2",
-    "street": "address_1",
-    "suburb": "suburb",
-    "city": "suburb",
-    "postcode": "postcode",
-    "zip": "postcode",
-    "zipcode": "postcode",
-    "postal_code": "postcode",
-    "state": "state",
-    "country": "country",
-    "gender": "gender",
-}
+# Person attributes a record may carry (matching fields, by their canonical names); headers
+# are recognised through the matcher's alias table ("First Name" -> given_name).
+ATTRIBUTES = frozenset(STANDARD_FIELDS) - {"email", "phone"}
+# Identifier values also copied into the record's attributes, for matching.
+_MATCHED_IDENTIFIERS = ("email", "phone")
 
 
 class RecordMapping(BaseModel):
@@ -82,7 +60,7 @@ class RecordMapping(BaseModel):
         cls, columns: list[str], source: str, identifier_types: frozenset[str]
     ) -> RecordMapping:
         """Recognise columns by name: `<source>_id` or the first `*_id` type is the record ID."""
-        lowered = {c: c.strip().lower() for c in columns}
+        lowered = {c: normalize_header(c) for c in columns}
         idents = {c: n for c, n in lowered.items() if n in identifier_types}
         id_column = next(
             (c for c, n in idents.items() if n == f"{source}_id"),
@@ -93,7 +71,7 @@ class RecordMapping(BaseModel):
                 f"cannot tell which column is the record ID among {columns}; "
                 "name it after an identifier type (e.g. crm_id) or pass a mapping file"
             )
-        attributes = {c: ATTRIBUTE_ALIASES[n] for c, n in lowered.items() if n in ATTRIBUTE_ALIASES}
+        attributes = {c: n for c, n in lowered.items() if n in ATTRIBUTES}
         ts = next((c for c, n in lowered.items() if n in ("updated_at", "timestamp")), None)
         return cls(
             source=source,
@@ -106,12 +84,18 @@ class RecordMapping(BaseModel):
 
 
 class RecordParser:
-    def __init__(self, mapping: RecordMapping, normalizer: Normalizer) -> None:
+    """`lenient`: a malformed identifier value is dropped (and counted) rather than an error;
+    for batch resolution of files whose rows must all come out again."""
+
+    def __init__(
+        self, mapping: RecordMapping, normalizer: Normalizer, lenient: bool = False
+    ) -> None:
         unknown = {mapping.id_type, *mapping.identifiers.values()} - normalizer.types
         if unknown:
             raise ConfigError(f"mapping names unknown identifier types: {sorted(unknown)}")
         self._m = mapping
         self._norm = normalizer
+        self._lenient = lenient
 
     def parse(self, row: object, position: int) -> ParseResult:
         m = self._m
@@ -141,7 +125,10 @@ class RecordParser:
             try:
                 value = self._norm.normalize(type_, raw)
             except InvalidValue as exc:
-                errors.append(ItemError(position, column, str(exc)))
+                if self._lenient and column != m.id_column:
+                    obs.placeholders += 1
+                else:
+                    errors.append(ItemError(position, column, str(exc)))
                 continue
             if value is None:
                 obs.placeholders += 1
@@ -155,6 +142,9 @@ class RecordParser:
         attributes = {
             name: text for column, name in m.attributes.items() if (text := _text(row.get(column)))
         }
+        for _, type_, value in obs.identifiers:
+            if type_ in _MATCHED_IDENTIFIERS:
+                attributes.setdefault(type_, value)
         if errors:
             return ParseResult(None, errors)
         own_key = obs.identifiers[0][0]

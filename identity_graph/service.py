@@ -6,15 +6,18 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from identity_graph.changes import ReviewRow
 from identity_graph.config import Settings
 from identity_graph.errors import BatchRejected, InvalidValue, ItemError, NotFoundError
 from identity_graph.events import EventParser
+from identity_graph.explain import Explanation, explain
 from identity_graph.ingest import BatchSummary, ingest_batch
 from identity_graph.model import Person, StoreStats
 from identity_graph.normalize import Normalizer
 from identity_graph.observations import Observation, ParseResult
 from identity_graph.profiles import build_profile
 from identity_graph.records import RecordMapping, RecordParser
+from identity_graph.resolution import Matcher, MatchSummary, parse_pair_id
 from identity_graph.sources import Item
 from identity_graph.stores.base import GraphStore
 
@@ -142,6 +145,60 @@ class IdentityService:
 
     def stats(self) -> StoreStats:
         return self.store.stats()
+
+    def resolve_key(self, raw: str) -> str:
+        """`type:value` as a user writes it -> the stored identifier key (normalized)."""
+        type_, sep, value = raw.partition(":")
+        if not sep or not value:
+            raise InvalidValue(f"{raw!r}: expected type:value, e.g. email:anna@example.com")
+        try:
+            normalized = self.normalizer.normalize(type_, value)
+        except InvalidValue as exc:
+            raise InvalidValue(f"{type_}: {exc}") from None
+        if normalized is None:
+            raise NotFoundError(f"{raw!r} is a placeholder value, never an identifier")
+        key = f"{type_}:{normalized}"
+        if self.store.identifier(key) is None:
+            raise NotFoundError(f"no identifier {key}")
+        return key
+
+    def explain(self, a: str, b: str) -> Explanation:
+        return explain(self.store, self.settings, self.resolve_key(a), self.resolve_key(b))
+
+    # -- probabilistic matching and the review queue -----------------------------------
+
+    @property
+    def matcher(self) -> Matcher:
+        return Matcher(self.store, self.settings)
+
+    def match(
+        self, retrain: bool = False, on_progress: Callable[[str], None] | None = None
+    ) -> MatchSummary:
+        return self.matcher.match_all(retrain=retrain, on_progress=on_progress)
+
+    def reviews(
+        self,
+        status: str | None,
+        limit: int,
+        offset: int,
+        min_probability: float,
+        max_probability: float,
+    ) -> tuple[int, list[ReviewRow]]:
+        rows = self.store.reviews(status, limit, offset, min_probability, max_probability)
+        return self.store.count_reviews(status), rows
+
+    def review(self, pid: str) -> ReviewRow:
+        a, b = parse_pair_id(pid)
+        with self.store.unit_of_work() as tx:
+            row = tx.reviews_by_pair([(a, b)]).get((a, b))
+        if row is None:
+            raise NotFoundError(f"no review pair with ID {pid!r}")
+        return row
+
+    def decide(
+        self, pid: str, decision: str, by: str, comment: str | None
+    ) -> tuple[ReviewRow, BatchSummary]:
+        return self.matcher.decide_review(pid, decision, by, comment)
 
 
 def _parse_all(

@@ -121,7 +121,7 @@ def test_explicit_mapping_file(tmp_path: Path, service: IdentityService) -> None
     m = records_mapping(data, "shop", mapping, service.normalizer.types)
     service.ingest_stream(read_items(data), service.record_parser(m))
     p = service.person_by_identifier("email", "k@x.de")
-    assert p.attributes == {"given_name": "Klara"}
+    assert p.attributes == {"given_name": "Klara", "email": "k@x.de"}
 
 
 def test_bad_mapping_files_are_clear_errors(tmp_path: Path, service: IdentityService) -> None:

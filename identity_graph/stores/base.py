@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Protocol, TypeVar, runtime_checkable
 
-from identity_graph.changes import ChangeSet, IdentifierState
+from identity_graph.changes import AuditRow, ChangeSet, IdentifierState, ReviewRow
 from identity_graph.model import (
     ActivityItem,
     Identifier,
@@ -52,6 +52,12 @@ class StoreTx(Protocol):
         cannot-link: a steward decided they are different people."""
         ...
 
+    def reviews_by_pair(self, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], ReviewRow]:
+        """Review-queue rows (any status) for these pairs (each `a < b`)."""
+        ...
+
+    def save_model(self, version: str, created_at: str, body: str) -> None: ...
+
     def person_graph(self, person_id: str) -> tuple[list[tuple[str, bool]], list[Link]]:
         """The person's identifiers as (key, is_hub) and the links among them."""
         ...
@@ -90,6 +96,35 @@ class GraphStore(Protocol):
     def hubs(self, limit: int = 100) -> list[Identifier]: ...
 
     def stats(self) -> StoreStats: ...
+
+    def all_records(self) -> Iterator[SourceRecord]:
+        """Every source record, streamed (training and blocking read them all)."""
+        ...
+
+    def latest_model(self) -> tuple[str, str] | None:
+        """(version, JSON body) of the newest saved match model."""
+        ...
+
+    def reviews(
+        self,
+        status: str | None,
+        limit: int,
+        offset: int = 0,
+        min_probability: float = 0.0,
+        max_probability: float = 1.0,
+    ) -> list[ReviewRow]:
+        """Review-queue rows, highest probability first."""
+        ...
+
+    def count_reviews(self, status: str | None) -> int: ...
+
+    def audit_log(self, limit: int = 100, subject: str | None = None) -> list[AuditRow]:
+        """Newest first."""
+        ...
+
+    def links_touching(self, keys: Sequence[str]) -> list[Link]:
+        """Every link with an end in `keys`."""
+        ...
 
     def assignments(self) -> Iterator[tuple[str, str]]:
         """Every (identifier key, person ID), streamed: evaluation and export read it."""

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from identity_graph.changes import ChangeSet, IdentifierState
+from identity_graph.changes import AuditRow, ChangeSet, IdentifierState, ReviewRow
 from identity_graph.errors import ConfigError, StoreError
 from identity_graph.model import (
     ActivityItem,
@@ -77,6 +77,9 @@ def _link(row: tuple[object, ...]) -> Link:
 
 
 _LINK_COLUMNS = "a, b, weight, kind, sources, evidence, count, first_seen, last_seen, status"
+_REVIEW_COLUMNS = (
+    "a, b, probability, evidence, fingerprint, status, created_at, decided_at, decided_by, comment"
+)
 
 
 def path_from_url(url: str) -> Path:
@@ -143,6 +146,22 @@ class SQLiteTx:
             "WHERE l.status = 'cannot_link'"
         )
         return [(str(x), str(y)) for x, y in rows if x in wanted or y in wanted]
+
+    def reviews_by_pair(self, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], ReviewRow]:
+        out: dict[tuple[str, str], ReviewRow] = {}
+        for a, b in pairs:
+            row = self._c.execute(
+                f"SELECT {_REVIEW_COLUMNS} FROM review_queue WHERE a = ? AND b = ?",  # noqa: S608
+                (a, b),
+            ).fetchone()
+            if row is not None:
+                out[(a, b)] = ReviewRow(*row)
+        return out
+
+    def save_model(self, version: str, created_at: str, body: str) -> None:
+        self._c.execute(
+            "INSERT OR REPLACE INTO match_models VALUES (?, ?, ?)", (version, created_at, body)
+        )
 
     def person_graph(self, person_id: str) -> tuple[list[tuple[str, bool]], list[Link]]:
         keys = [
@@ -260,6 +279,29 @@ class SQLiteTx:
             "UPDATE persons SET updated_at = ? WHERE person_id = ?",
             [(at, pid) for pid in ch.touched_persons],
         )
+        c.executemany(
+            f"INSERT OR REPLACE INTO review_queue ({_REVIEW_COLUMNS}) "  # noqa: S608
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    r.a,
+                    r.b,
+                    r.probability,
+                    r.evidence,
+                    r.fingerprint,
+                    r.status,
+                    r.created_at,
+                    r.decided_at,
+                    r.decided_by,
+                    r.comment,
+                )
+                for r in ch.reviews
+            ],
+        )
+        c.executemany(
+            "INSERT INTO audit (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)",
+            [(r.at, r.actor, r.action, r.subject, r.detail) for r in ch.audit],
+        )
 
 
 def _links_of_person(c: sqlite3.Connection, person_id: str) -> list[Link]:
@@ -374,6 +416,9 @@ class SQLiteStore:
                 "records",
                 "refused_merges",
                 "messages",
+                "match_models",
+                "review_queue",
+                "audit",
             ):
                 self._writer.execute(f"DELETE FROM {table}")  # noqa: S608 - constant names
 
@@ -477,6 +522,64 @@ class SQLiteStore:
             activities=count("SELECT count(*) FROM activity"),
             records=count("SELECT count(*) FROM records"),
         )
+
+    def all_records(self) -> Iterator[SourceRecord]:
+        rows = self._reader.execute(
+            "SELECT source, record_id, key, attributes, observed_at FROM records"
+        )
+        for source, record_id, key, attributes, observed_at in rows:
+            yield SourceRecord(
+                source=source,
+                record_id=record_id,
+                identifier=key,
+                attributes=json.loads(attributes),
+                observed_at=observed_at,
+            )
+
+    def latest_model(self) -> tuple[str, str] | None:
+        row = self._reader.execute(
+            "SELECT version, body FROM match_models ORDER BY created_at DESC, version DESC LIMIT 1"
+        ).fetchone()
+        return None if row is None else (str(row[0]), str(row[1]))
+
+    def reviews(
+        self,
+        status: str | None,
+        limit: int,
+        offset: int = 0,
+        min_probability: float = 0.0,
+        max_probability: float = 1.0,
+    ) -> list[ReviewRow]:
+        rows = self._reader.execute(
+            f"SELECT {_REVIEW_COLUMNS} FROM review_queue "  # noqa: S608 - constant columns
+            "WHERE (? IS NULL OR status = ?) AND probability >= ? AND probability <= ? "
+            "ORDER BY probability DESC, a, b LIMIT ? OFFSET ?",
+            (status, status, min_probability, max_probability, limit, offset),
+        )
+        return [ReviewRow(*r) for r in rows]
+
+    def count_reviews(self, status: str | None) -> int:
+        row = self._reader.execute(
+            "SELECT count(*) FROM review_queue WHERE ? IS NULL OR status = ?", (status, status)
+        ).fetchone()
+        return int(row[0])
+
+    def audit_log(self, limit: int = 100, subject: str | None = None) -> list[AuditRow]:
+        rows = self._reader.execute(
+            "SELECT at, actor, action, subject, detail FROM audit "
+            "WHERE ? IS NULL OR subject = ? ORDER BY id DESC LIMIT ?",
+            (subject, subject, limit),
+        )
+        return [AuditRow(*r) for r in rows]
+
+    def links_touching(self, keys: Sequence[str]) -> list[Link]:
+        out: dict[tuple[str, str], Link] = {}
+        for column in ("a", "b"):
+            sql = f"SELECT {_LINK_COLUMNS} FROM links WHERE {column} IN ({{marks}})"  # noqa: S608
+            for row in _select_in(self._reader, sql, keys):
+                link = _link(row)
+                out[(link.a, link.b)] = link
+        return list(out.values())
 
     def assignments(self) -> Iterator[tuple[str, str]]:
         for key, pid in self._reader.execute("SELECT key, person_id FROM identifiers"):

@@ -79,3 +79,31 @@ CREATE TABLE IF NOT EXISTS messages (
     message_id TEXT PRIMARY KEY,
     at         TEXT NOT NULL
 ) WITHOUT ROWID;
+-- Probabilistic matching: trained models (versioned), the steward's review queue, audit.
+CREATE TABLE IF NOT EXISTS match_models (
+    version    TEXT PRIMARY KEY,
+    created_at TEXT NOT NULL,
+    body       TEXT NOT NULL       -- the model as JSON
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS review_queue (
+    a           TEXT NOT NULL,     -- identifier keys of the two records, a < b
+    b           TEXT NOT NULL,
+    probability REAL NOT NULL,
+    evidence    TEXT NOT NULL,     -- JSON: levels, contributions, field values, model version
+    fingerprint TEXT NOT NULL,     -- the records' content: a changed record reopens a pair
+    status      TEXT NOT NULL,     -- pending | approved | rejected
+    created_at  TEXT NOT NULL,
+    decided_at  TEXT,
+    decided_by  TEXT,
+    comment     TEXT,
+    PRIMARY KEY (a, b)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS review_pending ON review_queue (status, probability DESC);
+CREATE TABLE IF NOT EXISTS audit (
+    id      INTEGER PRIMARY KEY,
+    at      TEXT NOT NULL,
+    actor   TEXT NOT NULL,
+    action  TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    detail  TEXT NOT NULL          -- JSON
+);
