@@ -10,6 +10,7 @@ from api.schemas import ErrorOut, ItemProblem
 from identity_graph.errors import (
     BatchRejected,
     ConfigError,
+    ConflictError,
     IdentityGraphError,
     InvalidValue,
     NotFoundError,
@@ -48,6 +49,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(NotFoundError)
     async def not_found(_: Request, exc: NotFoundError) -> JSONResponse:
         return _reply(404, ErrorOut(detail=str(exc)))
+
+    @app.exception_handler(ConflictError)
+    async def conflict(_: Request, exc: ConflictError) -> JSONResponse:
+        return _reply(409, ErrorOut(detail=str(exc)))
 
     @app.exception_handler(InvalidValue)
     async def invalid_value(_: Request, exc: InvalidValue) -> JSONResponse:

@@ -9,7 +9,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from api import errors
-from api.routes import batch, persons
+from api.routes import batch, explain, persons, review
 from identity_graph.runtime import RuntimeSettings, build_service
 from identity_graph.service import IdentityService
 
@@ -45,6 +45,8 @@ def create_app(
     errors.install(app)
     app.include_router(batch.router)
     app.include_router(persons.router)
+    app.include_router(review.router)
+    app.include_router(explain.router)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:

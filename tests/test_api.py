@@ -132,3 +132,81 @@ def test_app_reads_store_url_from_environment(
     with TestClient(create_app()) as c:
         assert c.post("/v1/batch", json={"batch": [login("u1", "c1")]}).status_code == 200
     assert (tmp_path / "env.db").exists()
+
+
+def _two_records_in_review(store: GraphStore, tmp_path: Path) -> str:
+    import json as _json
+
+    from identity_graph.changes import ChangeSet, ReviewRow
+    from identity_graph.records import RecordMapping
+    from identity_graph.resolution import pair_id
+    from identity_graph.sources import csv_header, read_items
+
+    service = IdentityService(store, Settings())
+    path = tmp_path / "crm.csv"
+    path.write_text("crm_id,first_name,last_name\nC1,Anna,Smith\nC2,Ana,Smith\n", encoding="utf-8")
+    m = RecordMapping.infer(csv_header(path), "crm", service.normalizer.types)
+    service.ingest_stream(read_items(path), service.record_parser(m))
+    at = "2025-03-01T00:00:00.000000Z"
+    evidence = _json.dumps(
+        {
+            "prior_weight": -8.0,
+            "contributions": {"surname": 9.5},
+            "levels": {"surname": "exact"},
+            "values": {"a": {"given_name": "anna"}, "b": {"given_name": "ana"}},
+            "model_version": "t",
+        }
+    )
+    with store.unit_of_work() as tx:
+        tx.apply(
+            ChangeSet(
+                reviews=[ReviewRow("crm_id:C1", "crm_id:C2", 0.93, evidence, "f", "pending", at)],
+                at=at,
+            )
+        )
+    return pair_id("crm_id:C1", "crm_id:C2")
+
+
+def test_review_queue_flow(client: TestClient, store: GraphStore, tmp_path: Path) -> None:
+    pid = _two_records_in_review(store, tmp_path)
+    page = client.get("/v1/review").json()
+    assert page["total"] == 1 and page["next_offset"] is None
+    item = page["items"][0]
+    assert item["pair_id"] == pid and item["probability"] == 0.93
+    assert item["values"]["a"]["given_name"] == "anna"
+    assert [s["step"] for s in item["waterfall"]] == ["prior", "surname = exact"]
+    assert client.get(f"/v1/review/{pid}").json()["a"] == "crm_id:C1"
+    assert client.get("/v1/review?min_probability=0.95").json()["items"] == []
+
+    r = client.post(
+        f"/v1/review/{pid}/decision",
+        json={"decision": "approve", "by": "stewie", "comment": "typo"},
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["item"]["status"] == "approved" and r.json()["merges"] == 1
+    again = client.post(f"/v1/review/{pid}/decision", json={"decision": "reject", "by": "x"})
+    assert again.status_code == 409
+    audit = client.get("/v1/audit").json()
+    assert audit[0]["actor"] == "stewie" and audit[0]["action"] == "review.approve"
+    assert audit[0]["detail"]["comment"] == "typo"
+    e = client.get("/v1/explain", params={"a": "crm_id:C1", "b": "crm_id:C2"}).json()
+    assert e["same_person"] and e["path"][0]["link"]["kind"] == "steward"
+
+
+def test_review_errors(client: TestClient, store: GraphStore, tmp_path: Path) -> None:
+    pid = _two_records_in_review(store, tmp_path)
+    assert client.get("/v1/review/nope").status_code == 404
+    r = client.post(f"/v1/review/{pid}/decision", json={"decision": "maybe", "by": "s"})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "decision"
+    r = client.post(f"/v1/review/{pid}/decision", json={"decision": "approve"})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "by"
+    assert client.get("/v1/review?status=bogus").status_code == 422
+
+
+def test_explain_errors(client: TestClient) -> None:
+    client.post("/v1/batch", json={"batch": [login("u1", "c1")]})
+    assert client.get("/v1/explain", params={"a": "cookie:c1", "b": "cookie:zz"}).status_code == 404
+    r = client.get("/v1/explain", params={"a": "c1", "b": "cookie:c1"})
+    assert r.status_code == 422 and "type:value" in r.json()["detail"]
+    ok = client.get("/v1/explain", params={"a": "cookie:c1", "b": "customer_id:u1"}).json()
+    assert ok["same_person"] and len(ok["path"]) == 1
