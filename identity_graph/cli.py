@@ -13,6 +13,7 @@ from rich.table import Table
 from identity_graph.errors import ConfigError, IdentityGraphError, ItemError
 from identity_graph.ingest import BatchSummary
 from identity_graph.progress import ingest_file
+from identity_graph.resolution import IncrementalMatcher
 from identity_graph.runtime import RuntimeSettings, build_service
 from identity_graph.service import (
     DEFAULT_BATCH_SIZE,
@@ -106,19 +107,36 @@ def ingest(
     except IdentityGraphError as exc:
         raise _fail(str(exc)) from None
     total = IngestReport()
+    incremental: IncrementalMatcher | None = None
     try:
         for path in files:
             if not path.is_file():
                 raise _fail(f"{path}: no such file")
             if source is None and path.suffix.lower() == ".csv":
                 raise _fail(f"{path}: CSV files hold records; say whose with --source (e.g. crm)")
+            after_batch = None
             if source is not None:
                 m = records_mapping(path, source, mapping, service.normalizer.types)
                 parser = service.record_parser(m)
+                if incremental is None:
+                    incremental = service.matcher.incremental()
+                    if incremental is None:
+                        console.print(
+                            "no match model in this store yet: records are linked on their "
+                            "identifiers only; run `identity-graph match` to train one"
+                        )
+                if incremental is not None:
+                    after_batch = incremental.add_observations
             else:
                 parser = service.event_parser()
             report = ingest_file(
-                service, path, parser, console, batch_size=batch_size, skip_invalid=skip_invalid
+                service,
+                path,
+                parser,
+                console,
+                batch_size=batch_size,
+                skip_invalid=skip_invalid,
+                after_batch=after_batch,
             )
             total.summary.add(report.summary)
             total.batches += report.batches
@@ -147,6 +165,17 @@ def ingest(
     finally:
         service.store.close()
     _print_summary(total.summary, service)
+    if incremental is not None:
+        s = incremental.summary
+        out.print(
+            f"probabilistic matching (model {s.model_version}): {s.pairs_scored:,} candidate "
+            f"pairs >= review threshold, {s.linked:,} linked, {s.queued:,} queued for review"
+            + (
+                f", {s.changed_later:,} changed records left for `identity-graph match`"
+                if s.changed_later
+                else ""
+            )
+        )
 
 
 def _print_summary(summary: BatchSummary, service: IdentityService | None = None) -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+from identity_graph.observations import Observation
 from identity_graph.service import IdentityService, IngestReport, Parser
 from identity_graph.sources import progress_total, read_items
 
@@ -19,6 +21,7 @@ def ingest_file(
     *,
     batch_size: int,
     skip_invalid: bool = False,
+    after_batch: Callable[[list[Observation]], None] | None = None,
 ) -> IngestReport:
     with Progress(
         TextColumn("[bold]{task.description}"),
@@ -41,4 +44,5 @@ def ingest_file(
             batch_size=batch_size,
             skip_invalid=skip_invalid,
             on_progress=on_progress,
+            after_batch=after_batch,
         )

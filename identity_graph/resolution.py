@@ -34,7 +34,7 @@ from identity_graph.matching import (
     train,
 )
 from identity_graph.model import SourceRecord
-from identity_graph.observations import utc_now
+from identity_graph.observations import Observation, utc_now
 from identity_graph.stores.base import GraphStore, StoreTx
 
 # Pairs decided per transaction in a batch run: bounded memory and lock time.
@@ -93,9 +93,7 @@ class Matcher:
         prints: dict[str, str] = {}
         for r in records:
             rows[r.identifier] = {"record_id": r.identifier, **r.attributes}
-            prints[r.identifier] = hashlib.sha1(
-                json.dumps(r.attributes, sort_keys=True).encode()
-            ).hexdigest()[:16]
+            prints[r.identifier] = _fingerprint(r)
         table = RecordTable.from_dicts(rows.values(), standardizer=self._standardizer)
         return table, prints
 
@@ -310,11 +308,18 @@ class IncrementalMatcher:
         self._known = table
         self.summary = MatchSummary(model_version=model.version, records=len(table.ids))
 
+    def add_observations(self, batch: list[Observation]) -> None:
+        self.add(records_of(batch))
+
     def add(self, records: Sequence[SourceRecord]) -> None:
         fresh = [r for r in records if r.identifier not in self._prints]
         # A record already indexed that changed is rescored by the next batch run
-        # (`identity-graph match`): the index cannot drop a record.
-        self.summary.changed_later += len(records) - len(fresh)
+        # (`identity-graph match`): the index cannot drop a record. Replays are no change.
+        self.summary.changed_later += sum(
+            1
+            for r in records
+            if r.identifier in self._prints and self._prints[r.identifier] != _fingerprint(r)
+        )
         if not fresh:
             return
         new, prints = self._m.table(fresh)
@@ -329,6 +334,28 @@ class IncrementalMatcher:
         self._m._decide(scored, both, self._prints, self._model.version, self.summary)
         self._index.add(new)
         self._known = both
+
+
+def _fingerprint(record: SourceRecord) -> str:
+    return hashlib.sha1(json.dumps(record.attributes, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def records_of(observations: Iterable[Observation]) -> list[SourceRecord]:
+    """The source records a committed ingest batch carried."""
+    out = []
+    for obs in observations:
+        if obs.record is not None:
+            source, record_id, key, attributes = obs.record
+            out.append(
+                SourceRecord(
+                    source=source,
+                    record_id=record_id,
+                    identifier=key,
+                    attributes=json.loads(attributes),
+                    observed_at=obs.at,
+                )  # type: ignore[arg-type]
+            )
+    return out
 
 
 def _evidence(pair: ScoredPair, table: RecordTable, version: str) -> str:

@@ -74,12 +74,14 @@ class IdentityService:
         batch_size: int = DEFAULT_BATCH_SIZE,
         skip_invalid: bool = False,
         on_progress: Callable[[int, int], None] | None = None,
+        after_batch: Callable[[list[Observation]], None] | None = None,
     ) -> IngestReport:
         """Ingest a file's items in batches of `batch_size`, each one transaction.
 
         A batch with bad items is rejected whole (StreamRejected, earlier batches stay
         committed, and re-running after a fix is harmless: replays change nothing), unless
-        `skip_invalid`, which drops bad items and reports them.
+        `skip_invalid`, which drops bad items and reports them. `after_batch` sees each
+        committed batch (incremental matching of records hooks in there).
         """
         report = IngestReport()
         batch: list[Observation] = []
@@ -99,11 +101,15 @@ class IdentityService:
                 errors.extend(result.errors)
             if len(batch) + len(errors) >= batch_size:
                 self._flush(report, batch, errors, skip_invalid, first, number)
+                if after_batch is not None and batch:
+                    after_batch(batch)
                 batch, errors = [], []
                 if on_progress is not None:
                     on_progress(report.summary.items, done_bytes)
         if batch or errors:
             self._flush(report, batch, errors, skip_invalid, first, number)
+            if after_batch is not None and batch:
+                after_batch(batch)
         if on_progress is not None:
             on_progress(report.summary.items, done_bytes)
         return report

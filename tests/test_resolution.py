@@ -209,3 +209,37 @@ def test_resolve_names_a_missing_id_column(tmp_path: Path) -> None:
 
 def test_settings_are_respected(settings: Settings) -> None:
     assert settings.merge_threshold == 0.96 and settings.review_threshold == 0.90
+
+
+def test_new_records_are_matched_incrementally_against_their_blocks(
+    tmp_path: Path, service: IdentityService
+) -> None:
+    pop = synthetic.make_population(people=400, seed=11)
+    paths = synthetic.write_dataset(pop, tmp_path / "data")
+    lines = paths.crm.read_text(encoding="utf-8").splitlines(keepends=True)
+    # the generator appends the duplicate CRM records after all originals
+    first, second = tmp_path / "first.csv", tmp_path / "second.csv"
+    first.write_text("".join(lines[: len(lines) * 9 // 10]), encoding="utf-8")
+    second.write_text(lines[0] + "".join(lines[len(lines) * 9 // 10 :]), encoding="utf-8")
+    ingest_records(service, first, "crm")
+    ingest_records(service, paths.loyalty, "loyalty")
+    service.match(retrain=True)
+    links_before = service.stats().links
+
+    incremental = service.matcher.incremental()
+    assert incremental is not None
+    mapping = RecordMapping.infer(csv_header(second), "crm", service.normalizer.types)
+    service.ingest_stream(
+        read_items(second), service.record_parser(mapping), after_batch=incremental.add_observations
+    )
+    s = incremental.summary
+    assert s.pairs_scored > 0 and s.linked > 0
+    probabilistic = [
+        lk
+        for lk in service.store.links_touching(
+            [f"crm_id:{line.split(',')[0]}" for line in lines[len(lines) * 9 // 10 :]]
+        )
+        if lk.kind == "probabilistic"
+    ]
+    assert probabilistic, "new records were linked to existing ones"
+    assert service.stats().links > links_before
