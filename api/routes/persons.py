@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
+from fastapi.responses import Response
 
 from api.deps import ServiceDep
 from api.schemas import ErrorOut
@@ -10,10 +11,16 @@ router = APIRouter(prefix="/v1", tags=["persons"])
 _NOT_FOUND = {404: {"model": ErrorOut}}
 
 
+def _json(person: Person) -> Response:
+    # The service built a validated Person already: serialize once, skip FastAPI's second
+    # validation pass (a third of the time of a lookup).
+    return Response(person.model_dump_json(), media_type="application/json")
+
+
 @router.get("/persons/{person_id}", response_model=Person, responses=_NOT_FOUND)
-def get_person(person_id: str, service: ServiceDep) -> Person:
+def get_person(person_id: str, service: ServiceDep) -> Response:
     """A person by ID. An ID merged into another person resolves to it (`redirected_from`)."""
-    return service.person(person_id)
+    return _json(service.person(person_id))
 
 
 @router.get(
@@ -21,9 +28,9 @@ def get_person(person_id: str, service: ServiceDep) -> Person:
     response_model=Person,
     responses={**_NOT_FOUND, 422: {"model": ErrorOut}},
 )
-def get_person_by_identifier(type: str, value: str, service: ServiceDep) -> Person:
+def get_person_by_identifier(type: str, value: str, service: ServiceDep) -> Response:
     """The person an identifier belongs to; the value is normalized as on ingest."""
-    return service.person_by_identifier(type, value)
+    return _json(service.person_by_identifier(type, value))
 
 
 @router.get("/stats", response_model=StoreStats, tags=["health"])

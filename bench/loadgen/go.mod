@@ -1,0 +1,3 @@
+module identity-graph/bench/loadgen
+
+go 1.21
