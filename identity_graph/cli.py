@@ -372,6 +372,9 @@ def demo(
         "demo-data"
     ),
     fresh: Annotated[bool, typer.Option(help="Empty the store first")] = True,
+    match: Annotated[
+        bool, typer.Option(help="Also match CRM and loyalty records probabilistically")
+    ] = True,
 ) -> None:
     """Generate a synthetic population, ingest it, resolve persons and score them."""
     from identity_graph.demo import run_demo
@@ -390,6 +393,7 @@ def demo(
             fresh=fresh,
             console=console,
             out=out,
+            match=match,
         )
     except IdentityGraphError as exc:
         raise _fail(str(exc)) from None
