@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pydantic import ValidationError
+
 
 class IdentityGraphError(Exception):
     """Root of every error this package raises on purpose."""
@@ -11,6 +13,13 @@ class IdentityGraphError(Exception):
 
 class ConfigError(IdentityGraphError):
     """A setting or a store URL is wrong."""
+
+
+def describe_validation(exc: ValidationError, root: str) -> str:
+    """pydantic's errors as `field.path: message; ...`, for a ConfigError a person reads."""
+    return "; ".join(
+        f"{'.'.join(str(x) for x in e['loc']) or root}: {e['msg']}" for e in exc.errors()
+    )
 
 
 class NotFoundError(IdentityGraphError):

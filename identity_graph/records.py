@@ -16,7 +16,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from identity_graph.errors import ConfigError, InvalidValue, ItemError
+from identity_graph.errors import ConfigError, InvalidValue, ItemError, describe_validation
 from identity_graph.matching.standardize import STANDARD_FIELDS, normalize_header
 from identity_graph.normalize import Normalizer
 from identity_graph.observations import Observation, ParseResult, parse_ts, utc_now
@@ -50,10 +50,9 @@ class RecordMapping(BaseModel):
         try:
             return cls.model_validate(data)
         except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in exc.errors()
-            )
-            raise ConfigError(f"mapping {p} is invalid: {problems}") from exc
+            raise ConfigError(
+                f"mapping {p} is invalid: {describe_validation(exc, 'mapping')}"
+            ) from exc
 
     @classmethod
     def infer(
