@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from identity_graph.errors import ConfigError, IdentityGraphError, ItemError
@@ -59,14 +60,14 @@ def _service(store: str | None, config: Path | None) -> IdentityService:
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
-    console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 
 def _errors_table(errors: list[ItemError], path: Path, limit: int = 20) -> None:
     for e in errors[:limit]:
         console.print(
-            f"  {path}:{e.position}: {e.field}: {e.reason}", highlight=False, soft_wrap=True
+            escape(f"  {path}:{e.position}: {e.field}: {e.reason}"), highlight=False, soft_wrap=True
         )
     if len(errors) > limit:
         console.print(f"  ... and {len(errors) - limit} more")

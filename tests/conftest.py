@@ -11,13 +11,24 @@ from identity_graph.config import Settings
 from identity_graph.service import IdentityService
 from identity_graph.stores.base import GraphStore
 from identity_graph.stores.sqlite import SQLiteStore
+from tests.neo4j_server import auth_from_env, neo4j_uri  # noqa: F401  (session fixture)
 
-STORES = [pytest.param("sqlite", id="sqlite")]
+STORES = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("neo4j", id="neo4j", marks=pytest.mark.neo4j),
+]
 
 
 def make_store(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> GraphStore:
     if kind == "sqlite":
         return SQLiteStore(f"sqlite:///{tmp_path / 'graph.db'}")
+    if kind == "neo4j":
+        from identity_graph.stores.neo4j import Neo4jStore
+
+        # One server per session: each test starts from an empty graph (schema kept).
+        store = Neo4jStore(request.getfixturevalue("neo4j_uri"), auth=auth_from_env())
+        store.reset()
+        return store
     raise AssertionError(kind)
 
 

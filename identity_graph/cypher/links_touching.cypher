@@ -1,0 +1,9 @@
+// Every link with an end among these identifiers.
+UNWIND $keys AS key
+MATCH (:Identifier {key: key})-[l:LINKED]-(:Identifier)
+WITH DISTINCT l
+WITH l, startNode(l) AS a, endNode(l) AS b
+RETURN a.key AS a, b.key AS b, l.weight AS weight, l.kind AS kind, l.sources AS sources,
+       l.evidence AS evidence, l.count AS count, l.first_seen AS first_seen,
+       l.last_seen AS last_seen, l.status AS status
+ORDER BY a, b

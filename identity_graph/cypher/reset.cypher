@@ -1,0 +1,9 @@
+// Delete every node of the identity graph with its relationships, in batches (run in an
+// auto-commit transaction: a big graph does not have to fit in one transaction's memory).
+// Meta (schema version, write lock) and the schema itself are kept.
+MATCH (n)
+WHERE n:Identifier OR n:Person OR n:Record OR n:RefusedMerge OR n:Message OR n:Product
+   OR n:Campaign OR n:Case OR n:Review OR n:Audit OR n:MatchModel
+CALL (n) {
+  DETACH DELETE n
+} IN TRANSACTIONS OF 5000 ROWS

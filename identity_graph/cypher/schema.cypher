@@ -1,0 +1,45 @@
+// Schema of the identity graph, applied idempotently at every store start.
+// Uniqueness constraints (community edition supports single and composite property
+// uniqueness; NODE KEY and property existence constraints are Enterprise only) also
+// give the range indexes that every MERGE and lookup by key uses.
+CREATE CONSTRAINT identifier_key IF NOT EXISTS
+FOR (i:Identifier) REQUIRE i.key IS UNIQUE;
+CREATE CONSTRAINT person_id IF NOT EXISTS
+FOR (p:Person) REQUIRE p.person_id IS UNIQUE;
+CREATE CONSTRAINT message_id IF NOT EXISTS
+FOR (m:Message) REQUIRE m.message_id IS UNIQUE;
+CREATE CONSTRAINT record_source_id IF NOT EXISTS
+FOR (r:Record) REQUIRE (r.source, r.record_id) IS UNIQUE;
+CREATE CONSTRAINT product_id IF NOT EXISTS
+FOR (t:Product) REQUIRE t.id IS UNIQUE;
+CREATE CONSTRAINT campaign_id IF NOT EXISTS
+FOR (t:Campaign) REQUIRE t.id IS UNIQUE;
+CREATE CONSTRAINT case_id IF NOT EXISTS
+FOR (t:Case) REQUIRE t.id IS UNIQUE;
+CREATE CONSTRAINT meta_name IF NOT EXISTS
+FOR (m:Meta) REQUIRE m.name IS UNIQUE;
+CREATE CONSTRAINT review_pair IF NOT EXISTS
+FOR (r:Review) REQUIRE (r.a, r.b) IS UNIQUE;
+CREATE CONSTRAINT match_model_version IF NOT EXISTS
+FOR (m:MatchModel) REQUIRE m.version IS UNIQUE;
+// hubs(): the few flagged identifiers, without scanning every identifier.
+CREATE INDEX identifier_is_hub IF NOT EXISTS
+FOR (i:Identifier) ON (i.is_hub);
+// cannot_links(): the few steward cannot-links among all links.
+CREATE INDEX link_status IF NOT EXISTS
+FOR ()-[l:LINKED]-() ON (l.status);
+// refused_merges() and audit_log(): newest first (by unit of work and position), LIMIT n.
+CREATE INDEX refused_merge_seq IF NOT EXISTS
+FOR (r:RefusedMerge) ON (r.seq);
+CREATE INDEX audit_seq IF NOT EXISTS
+FOR (e:Audit) ON (e.seq);
+CREATE INDEX audit_subject IF NOT EXISTS
+FOR (e:Audit) ON (e.subject);
+// The review queue, highest probability first, of one status or of all.
+CREATE INDEX review_status_probability IF NOT EXISTS
+FOR (r:Review) ON (r.status, r.probability);
+CREATE INDEX review_probability IF NOT EXISTS
+FOR (r:Review) ON (r.probability);
+// latest_model(): the newest of the saved match models.
+CREATE INDEX match_model_created_at IF NOT EXISTS
+FOR (m:MatchModel) ON (m.created_at);

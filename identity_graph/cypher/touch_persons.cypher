@@ -1,0 +1,3 @@
+UNWIND $ids AS id
+MATCH (p:Person {person_id: id})
+SET p.updated_at = $at

@@ -1,0 +1,8 @@
+// Identifiers already stored: widen their seen range (written only when it changes).
+UNWIND $rows AS row
+MATCH (i:Identifier {key: row.key})
+WITH i, row
+WHERE row.first_seen < i.first_seen OR row.last_seen > i.last_seen
+SET i.first_seen = CASE WHEN row.first_seen < i.first_seen
+                        THEN row.first_seen ELSE i.first_seen END,
+    i.last_seen = CASE WHEN row.last_seen > i.last_seen THEN row.last_seen ELSE i.last_seen END
