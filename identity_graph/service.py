@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,6 +15,7 @@ from identity_graph.ingest import BatchSummary, ingest_batch
 from identity_graph.model import Person, StoreStats
 from identity_graph.normalize import Normalizer
 from identity_graph.observations import Observation, ParseResult
+from identity_graph.prefetch import prefetch
 from identity_graph.profiles import build_profile
 from identity_graph.records import RecordMapping, RecordParser
 from identity_graph.resolution import Matcher, MatchSummary, parse_pair_id
@@ -84,34 +85,13 @@ class IdentityService:
         committed batch (incremental matching of records hooks in there).
         """
         report = IngestReport()
-        batch: list[Observation] = []
-        errors: list[ItemError] = []
-        first = 0
-        done_bytes = 0
-        for number, item, size in items:
-            if not batch and not errors:
-                first = number
-            done_bytes += size
-            if isinstance(item, ItemError):
-                errors.append(item)
-            else:
-                result = parser(item, number)
-                if result.observation is not None:
-                    batch.append(result.observation)
-                errors.extend(result.errors)
-            if len(batch) + len(errors) >= batch_size:
-                self._flush(report, batch, errors, skip_invalid, first, number)
-                if after_batch is not None and batch:
-                    after_batch(batch)
-                batch, errors = [], []
-                if on_progress is not None:
-                    on_progress(report.summary.items, done_bytes)
-        if batch or errors:
-            self._flush(report, batch, errors, skip_invalid, first, number)
+        parsed = _parse_batches(items, parser, batch_size)
+        for batch, errors, first, last, done_bytes in prefetch(parsed):
+            self._flush(report, batch, errors, skip_invalid, first, last)
             if after_batch is not None and batch:
                 after_batch(batch)
-        if on_progress is not None:
-            on_progress(report.summary.items, done_bytes)
+            if on_progress is not None:
+                on_progress(report.summary.items, done_bytes)
         return report
 
     def _flush(
@@ -205,6 +185,32 @@ class IdentityService:
         self, pid: str, decision: str, by: str, comment: str | None
     ) -> tuple[ReviewRow, BatchSummary]:
         return self.matcher.decide_review(pid, decision, by, comment)
+
+
+ParsedBatch = tuple[list[Observation], list[ItemError], int, int, int]
+
+
+def _parse_batches(items: Iterable[Item], parser: Parser, batch_size: int) -> Iterator[ParsedBatch]:
+    """(observations, errors, first position, last position, bytes read so far) per batch."""
+    batch: list[Observation] = []
+    errors: list[ItemError] = []
+    first = number = done_bytes = 0
+    for number, item, size in items:
+        if not batch and not errors:
+            first = number
+        done_bytes += size
+        if isinstance(item, ItemError):
+            errors.append(item)
+        else:
+            result = parser(item, number)
+            if result.observation is not None:
+                batch.append(result.observation)
+            errors.extend(result.errors)
+        if len(batch) + len(errors) >= batch_size:
+            yield batch, errors, first, number, done_bytes
+            batch, errors = [], []
+    if batch or errors:
+        yield batch, errors, first, number, done_bytes
 
 
 def _parse_all(
