@@ -31,6 +31,8 @@ def machine() -> dict[str, object]:
         "python": platform.python_version(),
         "sqlite": __import__("sqlite3").sqlite_version,
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        # Other work on the machine skews timings; the 1-minute load says how much.
+        "load_average_1m": round(os.getloadavg()[0], 2),
         "commit": _git_commit(),
     }
 
