@@ -114,8 +114,13 @@ def evaluate(run: Run, truth: set[tuple[str, str]]) -> dict[str, Any]:
         precision = tp / max(int(pred.sum()), 1)
         recall = tp / len(truth)
         f1 = 2 * precision * recall / (precision + recall) if tp else 0.0
-        out[f"at_{th}"] = {"links": int(pred.sum()), "true_links": tp,
-                           "precision": precision, "recall": recall, "f1": f1}
+        out[f"at_{th}"] = {
+            "links": int(pred.sum()),
+            "true_links": tp,
+            "precision": precision,
+            "recall": recall,
+            "f1": f1,
+        }
     band = (p >= REVIEW) & (p < AUTO_LINK)
     auto = p >= AUTO_LINK
     out["review_band"] = int(band.sum())
@@ -125,8 +130,12 @@ def evaluate(run: Run, truth: set[tuple[str, str]]) -> dict[str, Any]:
     out["mean_p_auto_link"] = float(p[auto].mean()) if auto.any() else None
     bins = [0.0, 0.01, 0.1, 0.5, 0.9, 0.96, 0.99, 0.999, 1.0000001]
     out["reliability"] = [
-        {"bin": f"[{lo:g}, {min(hi, 1):g}{']' if hi > 1 else ')'}", "pairs": int(m.sum()),
-         "mean_probability": float(p[m].mean()), "true_share": float(is_true[m].mean())}
+        {
+            "bin": f"[{lo:g}, {min(hi, 1):g}{']' if hi > 1 else ')'}",
+            "pairs": int(m.sum()),
+            "mean_probability": float(p[m].mean()),
+            "true_share": float(is_true[m].mean()),
+        }
         for lo, hi in itertools.pairwise(bins)
         if (m := (p >= lo) & (p < hi)).any()
     ]
@@ -139,7 +148,8 @@ def evaluate(run: Run, truth: set[tuple[str, str]]) -> dict[str, Any]:
 
 def our_settings(link: bool, with_ssn: bool, plain: bool = False) -> MatchSettings:
     """`plain`: the ablation without the correlation fixes (no swap levels, no term
-    frequencies, EM without pseudo-counts), to show what they change."""
+    frequencies, EM without pseudo-counts) and with one EM over all candidate pairs
+    instead of training sessions, to show what they change."""
     comparisons = [
         name_comparison("given_name", swap_with="surname", term_frequency=True),
         name_comparison("surname", swap_with="given_name", term_frequency=True),
@@ -167,28 +177,43 @@ def our_settings(link: bool, with_ssn: bool, plain: bool = False) -> MatchSettin
         comparisons.append(distance_comparison("soc_sec_id", (1, 2)))
         rules.insert(3, "soc_sec_id")
     if plain:
-        comparisons = [c.model_copy(update={"swap_with": None, "term_frequency": False})
-                       for c in comparisons]
-    return MatchSettings(link_type="link" if link else "dedupe",
-                         comparisons=tuple(comparisons), blocking_rules=tuple(rules),
-                         em_pseudo_count=0.0 if plain else 1.0)
+        comparisons = [
+            c.model_copy(update={"swap_with": None, "term_frequency": False}) for c in comparisons
+        ]
+    # Training sessions: the library's defaults (date of birth; given name & surname).
+    return MatchSettings(
+        link_type="link" if link else "dedupe",
+        comparisons=tuple(comparisons),
+        blocking_rules=tuple(rules),
+        em_pseudo_count=0.0 if plain else 1.0,
+        training_rules=() if plain else None,
+    )
 
 
 def run_ours(ds: Dataset, with_ssn: bool, plain: bool = False) -> Run:
     start = time.perf_counter()
     std = Standardizer(invalid_dates="null")  # FEBRL has typo'd dates like 19651331
     tables = [
-        RecordTable.from_columns(list(frame.index), {c: frame[c].tolist() for c in frame.columns},
-                                 standardizer=std)
+        RecordTable.from_columns(
+            list(frame.index), {c: frame[c].tolist() for c in frame.columns}, standardizer=std
+        )
         for frame in ds.frames
     ]
     table = RecordTable.concat(tables) if ds.link else tables[0]
     model, scored = fit_predict(table, our_settings(ds.link, with_ssn, plain))
     seconds = time.perf_counter() - start
-    return Run(scored.id_pairs(), scored.probability, model.training.candidate_pairs, seconds,
-               {"model_version": model.version, "prior": model.prior,
-                "em_iterations": model.training.em_iterations,
-                "training_seconds": model.training.seconds})
+    return Run(
+        scored.id_pairs(),
+        scored.probability,
+        model.training.candidate_pairs,
+        seconds,
+        {
+            "model_version": model.version,
+            "prior": model.prior,
+            "em_iterations": model.training.em_iterations,
+            "training_seconds": model.training.seconds,
+        },
+    )
 
 
 # -- Splink (settings from its docs: docs/demos/examples/duckdb/febrl4 and febrl3) --------
@@ -226,24 +251,37 @@ def run_splink(ds: Dataset) -> Run:
         comparisons = [
             cl.NameComparison("given_name").configure(term_frequency_adjustments=True),
             cl.NameComparison("surname").configure(term_frequency_adjustments=True),
-            cl.DateOfBirthComparison("date_of_birth", input_is_string=True,
-                                     datetime_format="%Y%m%d", invalid_dates_as_null=True),
+            cl.DateOfBirthComparison(
+                "date_of_birth",
+                input_is_string=True,
+                datetime_format="%Y%m%d",
+                invalid_dates_as_null=True,
+            ),
             cl.DamerauLevenshteinAtThresholds("soc_sec_id", [1, 2]),
             cl.ExactMatch("street_number").configure(term_frequency_adjustments=True),
             cl.DamerauLevenshteinAtThresholds("postcode", [1, 2]).configure(
-                term_frequency_adjustments=True),
+                term_frequency_adjustments=True
+            ),
         ]
-        deterministic = [block_on("soc_sec_id"), block_on("given_name", "surname",
-                                                          "date_of_birth")]
+        deterministic = [block_on("soc_sec_id"), block_on("given_name", "surname", "date_of_birth")]
         recall, link_type = 0.8, "link_only"
     else:
-        rules = [block_on("soc_sec_id"), block_on("given_name"), block_on("surname"),
-                 block_on("date_of_birth"), block_on("postcode")]
+        rules = [
+            block_on("soc_sec_id"),
+            block_on("given_name"),
+            block_on("surname"),
+            block_on("date_of_birth"),
+            block_on("postcode"),
+        ]
         comparisons = [
             cl.NameComparison("given_name"),
             cl.NameComparison("surname"),
-            cl.DateOfBirthComparison("date_of_birth", input_is_string=True,
-                                     datetime_format="%Y%m%d", invalid_dates_as_null=True),
+            cl.DateOfBirthComparison(
+                "date_of_birth",
+                input_is_string=True,
+                datetime_format="%Y%m%d",
+                invalid_dates_as_null=True,
+            ),
             cl.DamerauLevenshteinAtThresholds("soc_sec_id", [2]),
             cl.ExactMatch("street_number").configure(term_frequency_adjustments=True),
             cl.ExactMatch("postcode").configure(term_frequency_adjustments=True),
@@ -255,27 +293,35 @@ def run_splink(ds: Dataset) -> Run:
             "and l.date_of_birth = r.date_of_birth",
         ]
         recall, link_type = 0.9, "dedupe_only"
-    settings = SettingsCreator(unique_id_column_name="rec_id", link_type=link_type,
-                               blocking_rules_to_generate_predictions=rules,
-                               comparisons=comparisons)
+    settings = SettingsCreator(
+        unique_id_column_name="rec_id",
+        link_type=link_type,
+        blocking_rules_to_generate_predictions=rules,
+        comparisons=comparisons,
+    )
     db_api = DuckDBAPI()
     sdfs = [db_api.register(f) for f in frames]
     linker = Linker(sdfs if ds.link else sdfs[0], settings, log_level=logging.ERROR)
     linker.training.estimate_probability_two_random_records_match(deterministic, recall=recall)
     linker.training.estimate_u_using_random_sampling(max_pairs=1e6, seed=2)
     linker.training.estimate_parameters_using_expectation_maximisation(
-        block_on("date_of_birth"), estimate_without_term_frequencies=ds.link)
+        block_on("date_of_birth"), estimate_without_term_frequencies=ds.link
+    )
     linker.training.estimate_parameters_using_expectation_maximisation(
-        block_on("postcode"), estimate_without_term_frequencies=ds.link)
+        block_on("postcode"), estimate_without_term_frequencies=ds.link
+    )
     df = linker.inference.predict(threshold_match_probability=0.2).as_pandas_dataframe()
     seconds = time.perf_counter() - start
     pairs = list(zip(df["rec_id_l"].astype(str), df["rec_id_r"].astype(str), strict=True))
-    return Run(pairs, df["match_probability"].to_numpy(dtype=float),
-               _splink_comparisons(frames, rules, link_type), seconds)
+    return Run(
+        pairs,
+        df["match_probability"].to_numpy(dtype=float),
+        _splink_comparisons(frames, rules, link_type),
+        seconds,
+    )
 
 
-def _splink_comparisons(frames: list[pd.DataFrame], rules: list[Any], link_type: Any
-                        ) -> int | None:
+def _splink_comparisons(frames: list[pd.DataFrame], rules: list[Any], link_type: Any) -> int | None:
     """Pairs Splink's blocking generates (counted outside the timed run)."""
     try:
         from splink import DuckDBAPI
@@ -284,8 +330,12 @@ def _splink_comparisons(frames: list[pd.DataFrame], rules: list[Any], link_type:
         db_api = DuckDBAPI()
         sdfs = [db_api.register(f) for f in frames]
         records = count_comparisons_from_blocking_rules(
-            sdfs if len(sdfs) > 1 else sdfs[0], blocking_rules=rules, link_type=link_type,
-            unique_id_column_name="rec_id", record_sample_proportion=1.0)
+            sdfs if len(sdfs) > 1 else sdfs[0],
+            blocking_rules=rules,
+            link_type=link_type,
+            unique_id_column_name="rec_id",
+            record_sample_proportion=1.0,
+        )
         last = records[-1]
         value = last.get("cumulative_comparison_count") if isinstance(last, dict) else None
         return int(value) if value is not None else None
@@ -346,7 +396,8 @@ def main() -> None:
         "ours": lambda ds: run_ours(ds, with_ssn=True),
         "ours, no soc_sec_id": lambda ds: run_ours(ds, with_ssn=False),
         "ours, no soc_sec_id, plain FS (ablation)": lambda ds: run_ours(
-            ds, with_ssn=False, plain=True),
+            ds, with_ssn=False, plain=True
+        ),
     }
     if not args.skip_peers:
         tools["splink (duckdb)"] = run_splink
@@ -361,11 +412,23 @@ def main() -> None:
         "command": "python bench/matching_febrl.py",
         "repeats": args.repeats,
         "thresholds": {"auto_link": AUTO_LINK, "review_band": [REVIEW, AUTO_LINK]},
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "platform": platform.platform()},
-        "versions": {p: version(p) for p in
-                     ("rapidfuzz", "jellyfish", "numpy", "pandas", "splink", "duckdb",
-                      "recordlinkage")},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
+        "versions": {
+            p: version(p)
+            for p in (
+                "rapidfuzz",
+                "jellyfish",
+                "numpy",
+                "pandas",
+                "splink",
+                "duckdb",
+                "recordlinkage",
+            )
+        },
         "datasets": {},
     }
     lines = [
@@ -411,7 +474,9 @@ def main() -> None:
             rel = results["datasets"][ds.name]["tools"][name]["reliability"]
             cells = ", ".join(
                 f"{r['bin']} n={r['pairs']} p={r['mean_probability']:.3f} "
-                f"true={r['true_share']:.3f}" for r in rel)
+                f"true={r['true_share']:.3f}"
+                for r in rel
+            )
             print(f"- {ds.name} {name}: {cells}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n")

@@ -212,7 +212,10 @@ class Matcher:
                 changes.reviews.append(
                     ReviewRow(a, b, pair.probability, evidence, fingerprint, "pending", created)
                 )
-                summary.queued += 1
+                if prior is not None and prior.status == "pending":
+                    summary.skipped_decided += 1  # already waiting: refreshed, not new
+                else:
+                    summary.queued += 1
             else:
                 summary.dropped += 1
         return changes

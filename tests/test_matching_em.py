@@ -2,9 +2,25 @@
 
 from __future__ import annotations
 
+import random
+from collections import Counter
+
 import numpy as np
 import pytest
 
+from identity_graph.matching import (
+    DEFAULT_COMPARISONS,
+    DEFAULT_TRAINING_RULES,
+    MatchModel,
+    MatchSettings,
+    RecordTable,
+    address_comparison,
+    default_settings,
+    distance_comparison,
+    exact_match,
+    predict,
+    train,
+)
 from identity_graph.matching.fellegi_sunter import (
     PatternCounts,
     default_m_start,
@@ -14,10 +30,18 @@ from identity_graph.matching.fellegi_sunter import (
 )
 
 # Level 0 is "null"; rows are levels 1.. (exact, fuzzy..., else).
-TRUE_M = [np.array([0, 0.85, 0.10, 0.05]), np.array([0, 0.70, 0.20, 0.10]),
-          np.array([0, 0.90, 0.10]), np.array([0, 0.60, 0.25, 0.10, 0.05])]
-TRUE_U = [np.array([0, 0.01, 0.04, 0.95]), np.array([0, 0.02, 0.08, 0.90]),
-          np.array([0, 0.05, 0.95]), np.array([0, 0.001, 0.01, 0.05, 0.939])]
+TRUE_M = [
+    np.array([0, 0.85, 0.10, 0.05]),
+    np.array([0, 0.70, 0.20, 0.10]),
+    np.array([0, 0.90, 0.10]),
+    np.array([0, 0.60, 0.25, 0.10, 0.05]),
+]
+TRUE_U = [
+    np.array([0, 0.01, 0.04, 0.95]),
+    np.array([0, 0.02, 0.08, 0.90]),
+    np.array([0, 0.05, 0.95]),
+    np.array([0, 0.001, 0.01, 0.05, 0.939]),
+]
 NULL_RATE = [0.0, 0.1, 0.2, 0.05]
 
 
@@ -34,13 +58,16 @@ def draw(rng: np.random.Generator, n: int, params: list[np.ndarray]) -> np.ndarr
 def test_em_recovers_m_and_prior(seed: int) -> None:
     rng = np.random.default_rng(seed)
     n_pairs, n_matches = 400_000, 4_000
-    levels = np.concatenate((draw(rng, n_matches, TRUE_M),
-                             draw(rng, n_pairs - n_matches, TRUE_U)))
+    levels = np.concatenate((draw(rng, n_matches, TRUE_M), draw(rng, n_pairs - n_matches, TRUE_U)))
     counts = PatternCounts(tuple(len(p) for p in TRUE_M))
     counts.add(levels)
     assert counts.total == n_pairs
     em = expectation_maximisation(
-        counts, TRUE_U, [default_m_start(len(p)) for p in TRUE_M], 0.05, n_pairs,
+        counts,
+        TRUE_U,
+        [default_m_start(len(p)) for p in TRUE_M],
+        0.05,
+        n_pairs,
         pseudo_count=0.0,
     )
     assert em.converged
@@ -55,14 +82,17 @@ def test_em_on_blocked_pairs_uses_the_global_prior() -> None:
     out right (up to the 1.5% of matches that blocking misses)."""
     rng = np.random.default_rng(7)
     n_pairs, n_matches = 2_000_000, 2_000
-    levels = np.concatenate((draw(rng, n_matches, TRUE_M),
-                             draw(rng, n_pairs - n_matches, TRUE_U)))
+    levels = np.concatenate((draw(rng, n_matches, TRUE_M), draw(rng, n_pairs - n_matches, TRUE_U)))
     blocked = (levels[:, 0] == 1) | (levels[:, 1] == 1)
     counts = PatternCounts(tuple(len(p) for p in TRUE_M))
     counts.add(levels[blocked])
     em = expectation_maximisation(
-        counts, TRUE_U, [default_m_start(len(p)) for p in TRUE_M], 0.5 * blocked.mean(),
-        n_pairs, pseudo_count=0.0,
+        counts,
+        TRUE_U,
+        [default_m_start(len(p)) for p in TRUE_M],
+        0.5 * blocked.mean(),
+        n_pairs,
+        pseudo_count=0.0,
     )
     recall = blocked[:n_matches].mean()
     assert em.prior == pytest.approx(recall * n_matches / n_pairs, rel=0.08)
@@ -87,3 +117,148 @@ def test_null_level_has_bayes_factor_one() -> None:
         assert table[0] == 0.0
     assert probability_from_weight(0.0) == pytest.approx(0.5)
     assert probability_from_weight(np.array([-2000.0, 2000.0])).tolist() == [0.0, 1.0]
+
+
+# -- the household trap ---------------------------------------------------------------------
+
+
+def household_records(seed: int = 3) -> tuple[list[dict[str, str | None]], dict[str, int]]:
+    """People in households that share surname, address and phone area code, each with
+    their own given name and birth date; a third of them also have a duplicate record
+    with the errors data entry makes. Returns raw rows and record -> person."""
+    rng = random.Random(seed)
+    given = [
+        "anna",
+        "ben",
+        "carla",
+        "dev",
+        "emma",
+        "farid",
+        "grace",
+        "hugo",
+        "ines",
+        "jack",
+        "kate",
+        "liam",
+        "maya",
+        "noah",
+        "olga",
+        "paul",
+        "rosa",
+        "sam",
+        "tara",
+        "victor",
+    ]
+    surnames = [
+        "smith",
+        "nguyen",
+        "garcia",
+        "kowalski",
+        "okafor",
+        "haddad",
+        "larsen",
+        "moreau",
+        "tanaka",
+        "silva",
+        "byrne",
+        "novak",
+    ]
+    streets = [
+        "george street",
+        "high road",
+        "park avenue",
+        "mill lane",
+        "church street",
+        "station road",
+        "king street",
+        "queen parade",
+    ]
+    rows: list[dict[str, str | None]] = []
+    truth: dict[str, int] = {}
+    person = 0
+    for _ in range(120):
+        surname = rng.choice(surnames)
+        address = (str(rng.randint(1, 400)), rng.choice(streets), str(rng.randint(2000, 2050)))
+        area = str(rng.randint(200, 999))
+        for member in rng.sample(given, rng.randint(2, 4)):
+            born = f"{rng.randint(1940, 2010)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+            base: dict[str, str | None] = {
+                "given_name": member,
+                "surname": surname,
+                "date_of_birth": born,
+                "street_number": address[0],
+                "address_1": address[1],
+                "postcode": address[2],
+                "phone": area + str(rng.randint(1_000_000, 9_999_999)),
+            }
+            copies = [base]
+            if rng.random() < 0.35:
+                dup = dict(base)
+                fault = rng.random()
+                if fault < 0.3:
+                    name = dup["given_name"] or ""
+                    dup["given_name"] = name[:2] + name[3:]  # a dropped letter
+                elif fault < 0.5:
+                    dup["date_of_birth"] = None
+                elif fault < 0.7:
+                    dup["phone"] = None
+                elif fault < 0.85:
+                    dup["address_1"] = (dup["address_1"] or "").replace("street", "st")
+                copies.append(dup)
+            for row in copies:
+                rid = f"r{len(rows)}"
+                rows.append({"record_id": rid, **row})
+                truth[rid] = person
+            person += 1
+    rng.shuffle(rows)
+    return rows, truth
+
+
+PART_BY_PART = (  # the address compared field by field, as before full_address_comparison
+    *[
+        c.model_copy(update={"u_given": None})
+        for c in DEFAULT_COMPARISONS
+        if not c.fields and c.fallback_for is None
+    ],
+    exact_match("street_number"),
+    address_comparison("address_1"),
+    distance_comparison("postcode", (1,)),
+)
+
+
+def fit(settings: MatchSettings, rows: list[dict[str, str | None]]) -> tuple[MatchModel, list]:
+    table = RecordTable.from_dicts(rows)
+    model = train(table, settings)
+    return model, predict(model, table, min_probability=0.96).id_pairs()
+
+
+def m_and_weight(model: MatchModel, comparison: str, level: str) -> tuple[float, float]:
+    (params,) = [c for c in model.comparisons if c.name == comparison]
+    (lv,) = [lv for lv in params.levels if lv.label == level]
+    return lv.m or 0.0, lv.log2_bayes_factor
+
+
+def test_household_members_are_not_matched() -> None:
+    """Relatives share surname, address and phone area: most candidate pairs are
+    households, not duplicates. EM must still learn "same person", not "same household"."""
+    rows, truth = household_records()
+    true_pairs = sum(n * (n - 1) // 2 for n in Counter(truth.values()).values())
+    model, links = fit(default_settings(), rows)
+    right = sum(truth[a] == truth[b] for a, b in links)
+    assert right == len(links)  # no household member is linked to another
+    assert right / true_pairs >= 0.9
+    assert [s["rule"] for s in model.training.sessions] == list(DEFAULT_TRAINING_RULES)
+
+    # Control: the data does spring the trap on one EM over all candidate pairs with the
+    # address compared part by part (the model before training sessions): its "match"
+    # class is the household - given names and birth dates barely matter.
+    naive, naive_links = fit(default_settings(training_rules=(), comparisons=PART_BY_PART), rows)
+    assert sum(truth[a] != truth[b] for a, b in naive_links) > len(links)
+    assert m_and_weight(naive, "given_name", "exact")[0] < 0.3
+    assert m_and_weight(naive, "date_of_birth", "else")[1] > -1.0
+
+    # Training sessions alone already learn the person: each session's pairs share a
+    # birth date or a full name, which relatives rarely do.
+    sessions, _ = fit(default_settings(comparisons=PART_BY_PART), rows)
+    assert m_and_weight(sessions, "given_name", "exact")[0] > 0.5
+    assert m_and_weight(sessions, "date_of_birth", "else")[1] < -5.0

@@ -43,8 +43,9 @@ def found(scored: object, threshold: float) -> set[tuple[str, str]]:
     return {(min(a, b), max(a, b)) for a, b in scored.at_least(threshold).id_pairs()}  # type: ignore[attr-defined]
 
 
-def test_quality_on_synthetic_duplicates(model: MatchModel, table: RecordTable,
-                                         data: SyntheticData) -> None:
+def test_quality_on_synthetic_duplicates(
+    model: MatchModel, table: RecordTable, data: SyntheticData
+) -> None:
     links = found(predict(model, table), 0.96)
     tp = len(links & data.true_pairs)
     assert tp / len(links) >= 0.97
@@ -59,7 +60,8 @@ def test_contributions_sum_to_match_weight(model: MatchModel, table: RecordTable
     np.testing.assert_allclose(scored.prior_weight + matrix.sum(axis=1), scored.match_weight)
     for pair in list(scored)[:50]:
         assert pair.prior_weight + sum(pair.contributions.values()) == pytest.approx(
-            pair.match_weight, abs=1e-9)
+            pair.match_weight, abs=1e-9
+        )
         steps = pair.waterfall()
         assert steps[0][0] == "prior"
         assert steps[-1][2] == pytest.approx(pair.match_weight)
@@ -89,8 +91,9 @@ def test_save_load_round_trip(model: MatchModel, table: RecordTable, tmp_path: P
     assert loaded == model
     assert loaded.version == model.version
     assert json.loads(path.read_text())["format_version"] == 1
-    np.testing.assert_array_equal(predict(loaded, table).probability,
-                                  predict(model, table).probability)
+    np.testing.assert_array_equal(
+        predict(loaded, table).probability, predict(model, table).probability
+    )
     text = loaded.describe()
     assert model.version in text
     assert "swapped_with_surname" in text
@@ -106,9 +109,7 @@ def test_fit_predict_matches_train_then_predict(model: MatchModel, table: Record
     assert fitted.comparisons == model.comparisons
     assert fitted.prior == model.prior
     again = predict(model, table)
-    np.testing.assert_array_equal(
-        np.sort(scored.match_weight), np.sort(again.match_weight)
-    )
+    np.testing.assert_array_equal(np.sort(scored.match_weight), np.sort(again.match_weight))
 
 
 def test_streaming_predict_filters_and_chunks(model: MatchModel, table: RecordTable) -> None:
@@ -124,8 +125,9 @@ def test_incremental_scoring(data: SyntheticData) -> None:
     old, new = records[:450], records[450:]
     old_table, new_table = RecordTable.from_records(old), RecordTable.from_records(new)
     model = train(old_table, default_settings())
-    index = BlockingIndex.build(model.settings.blocking_rules, old_table,
-                                max_block_size=model.settings.max_block_size)
+    index = BlockingIndex.build(
+        model.settings.blocking_rules, old_table, max_block_size=model.settings.max_block_size
+    )
     candidates = index.candidates(new_table)
     new_ids = set(new_table.ids)
     assert all(a in new_ids or b in new_ids for a, b in candidates.id_pairs())
@@ -151,13 +153,13 @@ def test_prior_rescales_with_population(model: MatchModel) -> None:
     assert model.prior_for(10 * n) == pytest.approx(model.prior * (n - 1) / (10 * n - 1))
 
 
-def test_refine_with_labels(model: MatchModel, table: RecordTable,
-                            data: SyntheticData) -> None:
+def test_refine_with_labels(model: MatchModel, table: RecordTable, data: SyntheticData) -> None:
     true = sorted(data.true_pairs)[:20]
     labels = [(a, b, True) for a, b in true]
     scored = predict(model, table)
-    false = [(a, b) for a, b in scored.id_pairs() if (min(a, b), max(a, b)) not in
-             data.true_pairs][:20]
+    false = [(a, b) for a, b in scored.id_pairs() if (min(a, b), max(a, b)) not in data.true_pairs][
+        :20
+    ]
     labels += [(a, b, False) for a, b in false]
     refined = refine_with_labels(model, table, labels)
     assert refined.training.labelled_pairs == 40
@@ -183,6 +185,36 @@ def test_term_frequency_adjustment(model: MatchModel, table: RecordTable) -> Non
     assert common_pair.contributions["surname"] < base < rare_pair.contributions["surname"]
     for pair in scored:
         assert pair.prior_weight + sum(pair.contributions.values()) == pytest.approx(
-            pair.match_weight)
+            pair.match_weight
+        )
     # Frequencies survive the JSON round trip.
     assert MatchModel.from_json(model.to_json()).term_frequencies == model.term_frequencies
+
+
+def test_models_saved_before_training_sessions_still_load(
+    model: MatchModel, table: RecordTable
+) -> None:
+    """Format 1 gained optional keys (settings.training_rules; per comparison spec fields,
+    u_given, fallback_for; conditional parameters; training sessions). A JSON without
+    them is an older model and reads as before."""
+    data = json.loads(model.to_json())
+    del data["settings"]["training_rules"]
+    del data["training"]["sessions"]
+    specs = data["settings"]["comparisons"]
+    for spec in specs:
+        del spec["fields"], spec["u_given"], spec["fallback_for"]
+    for params in data["comparisons"]:
+        del params["conditional"]
+    # The old defaults compared the address part by part: keep the postcode only.
+    keep = [i for i, c in enumerate(data["comparisons"]) if c["name"] != "address"]
+    data["settings"]["comparisons"] = [specs[i] for i in keep]
+    data["comparisons"] = [data["comparisons"][i] for i in keep]
+    old = MatchModel.from_json(json.dumps(data))
+    assert old.settings.training_rules is None and old.training.sessions == []
+    assert all(c.conditional is None for c in old.comparisons)
+    assert old.settings.training_sessions()  # retraining it uses the default sessions
+    scored = predict(old, table)
+    assert len(scored) > 0
+    np.testing.assert_allclose(
+        scored.prior_weight + scored.contributions().sum(axis=1), scored.match_weight
+    )

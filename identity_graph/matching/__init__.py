@@ -5,6 +5,7 @@ No database here: records in, scored pairs out. The graph decides clusters.
     from identity_graph.matching import RecordTable, default_settings, train, predict
     records = RecordTable.from_dicts(rows)            # aliases + cleaning + ISO dates
     model = train(records, default_settings())        # u by sampling, m and prior by EM
+                                                      # (m in sessions: see training.py)
     model.save("match-model.json")
     for pair in predict(model, records).at_least(0.90):
         print(pair.a, pair.b, pair.probability, pair.waterfall())
@@ -31,6 +32,7 @@ from identity_graph.matching.comparisons import (
     distance_comparison,
     email_comparison,
     exact_match,
+    full_address_comparison,
     name_comparison,
 )
 from identity_graph.matching.model import MatchModel
@@ -40,6 +42,7 @@ from identity_graph.matching.scoring import ScoredPair, ScoredPairs
 from identity_graph.matching.settings import (
     DEFAULT_BLOCKING_RULES,
     DEFAULT_COMPARISONS,
+    DEFAULT_TRAINING_RULES,
     MatchSettings,
     default_settings,
 )
@@ -55,6 +58,7 @@ from identity_graph.matching.training import LabelledPair, refine_with_labels, t
 __all__ = [
     "DEFAULT_BLOCKING_RULES",
     "DEFAULT_COMPARISONS",
+    "DEFAULT_TRAINING_RULES",
     "STANDARD_FIELDS",
     "BlockingIndex",
     "BlockingReport",
@@ -78,6 +82,7 @@ __all__ = [
     "email_comparison",
     "exact_match",
     "fit_predict",
+    "full_address_comparison",
     "iter_candidate_pairs",
     "iter_predict",
     "name_comparison",

@@ -76,10 +76,33 @@ class ComparisonSpec(BaseModel):
     # Adjust the exact level's Bayes factor by how common the shared value is (Splink's
     # term-frequency adjustment): "smith" = "smith" is weaker evidence than "zyskowski".
     term_frequency: bool = False
+    # Compare several fields as one value (their present values joined by a space; `field`
+    # then only names the combination). For fields that are strongly correlated among
+    # non-matches - the parts of an address, which a whole household shares - one joint
+    # comparison has the right u: P(same address | random pair) counts the households,
+    # whereas separate comparisons multiply the parts' u as if independent and count one
+    # piece of evidence ("same address") three or four times.
+    fields: tuple[str, ...] = ()
+    # The name of another comparison that this one depends on among non-matches: where
+    # that one agrees exactly, this one's u is P(level | non-match, that agrees exactly),
+    # estimated by EM in training, instead of the random-pair u (and no term-frequency
+    # adjustment applies there). E.g. surname given the address: relatives living together
+    # mostly share a surname, so at the same address a shared surname is little evidence
+    # of the same person; elsewhere it keeps its full weight.
+    u_given: str | None = None
+    # The name of another comparison this one stands in for: compared only where that one
+    # is null (else this one is null), e.g. the postcode alone where two addresses have
+    # fewer than two parts in common. Exactly one of the two speaks for a pair, so nothing
+    # is counted twice, and each one's m and u stay conditional on its own presence.
+    fallback_for: str | None = None
 
     @model_validator(mode="after")
     def _check(self) -> ComparisonSpec:
         t = self.thresholds
+        if self.fields and (len(self.fields) < 2 or self.swap_with is not None):
+            raise ValueError(f"{self.label}: fields takes two or more fields and no swap_with")
+        if self.fields and self.kind in ("date", "email"):
+            raise ValueError(f"{self.label}: fields is not supported for {self.kind!r}")
         if self.swap_with is not None and self.kind in ("date", "email"):
             raise ValueError(f"{self.label}: swap_with is not supported for {self.kind!r}")
         if self.kind in _SIMILARITY and list(t) != sorted(t, reverse=True):
@@ -94,6 +117,16 @@ class ComparisonSpec(BaseModel):
     def label(self) -> str:
         """Output name: one per comparison, used as the key of contributions/levels."""
         return self.name or self.field
+
+    @property
+    def input_fields(self) -> tuple[str, ...]:
+        """Every record field the comparison reads (a swap partner included)."""
+        own = self.fields or (self.field,)
+        return own if self.swap_with is None else (*own, self.swap_with)
+
+    def column(self, table: RecordTable) -> EncodedColumn:
+        """The encoded values this comparison compares."""
+        return table.combined(self.fields) if self.fields else table.encoded(self.field)
 
     @property
     def level_labels(self) -> list[str]:
@@ -130,6 +163,7 @@ def name_comparison(
     *,
     swap_with: str | None = None,
     term_frequency: bool = False,
+    u_given: str | None = None,
 ) -> ComparisonSpec:
     """Jaro-Winkler levels: exact / >=0.92 / >=0.80 [/ swapped] / else."""
     return ComparisonSpec(
@@ -138,13 +172,19 @@ def name_comparison(
         thresholds=tuple(thresholds),
         swap_with=swap_with,
         term_frequency=term_frequency,
+        u_given=u_given,
     )
 
 
-def distance_comparison(field: str, thresholds: Sequence[int] = (1, 2)) -> ComparisonSpec:
+def distance_comparison(
+    field: str, thresholds: Sequence[int] = (1, 2), *, fallback_for: str | None = None
+) -> ComparisonSpec:
     """Damerau-Levenshtein edit-distance levels (codes, IDs, house numbers, postcodes)."""
     return ComparisonSpec(
-        field=field, kind="damerau_levenshtein", thresholds=tuple(float(t) for t in thresholds)
+        field=field,
+        kind="damerau_levenshtein",
+        thresholds=tuple(float(t) for t in thresholds),
+        fallback_for=fallback_for,
     )
 
 
@@ -154,6 +194,19 @@ def address_comparison(
     """Normalized Levenshtein similarity: robust to typos, reads whole addresses."""
     return ComparisonSpec(
         field=field, kind="levenshtein_ratio", thresholds=tuple(thresholds), swap_with=swap_with
+    )
+
+
+def full_address_comparison(
+    fields: Sequence[str] = ("street_number", "address_1", "address_2", "postcode"),
+    thresholds: Sequence[float] = (0.9, 0.7),
+    *,
+    name: str = "address",
+) -> ComparisonSpec:
+    """The whole address as one comparison (see `ComparisonSpec.fields`): exact / normalized
+    Levenshtein similarity levels of the joined parts / else."""
+    return ComparisonSpec(
+        field=name, kind="levenshtein_ratio", thresholds=tuple(thresholds), fields=tuple(fields)
     )
 
 
@@ -255,11 +308,12 @@ def _fuzzy_levels(
 
 
 def _close(spec: ComparisonSpec, a: Strings, b: Strings) -> npt.NDArray[np.bool_]:
-    """Equal, or within the comparison's strongest fuzzy threshold."""
+    """Equal, or within the comparison's weakest fuzzy threshold (a swap needs both values
+    to cross over, which a typo in one of them must not undo)."""
     equal = np.asarray(a, dtype=object) == np.asarray(b, dtype=object)
     if spec.kind == "exact" or not spec.thresholds or len(a) == 0:
         return equal
-    t = spec.thresholds[0]
+    t = spec.thresholds[-1]
     scores = _score(spec.kind, a, b, t)
     if spec.kind == "token_set":
         scores = scores / 100.0
@@ -269,21 +323,29 @@ def _close(spec: ComparisonSpec, a: Strings, b: Strings) -> npt.NDArray[np.bool_
 def swap_levels(
     spec: ComparisonSpec, table: RecordTable, left: IntArray, right: IntArray, levels: LevelArray
 ) -> None:
-    """Move pairs from "else" to "swapped" when either side's value is close to the other
-    side's `swap_with` value."""
+    """Move pairs from "else" to "swapped" when the values crossed over: each side's value
+    is close to the other side's `swap_with` value (both ways, where both values exist).
+
+    Both crossings are required. One alone is not a swap: it is one shared value sitting
+    in different fields ("Parker, Maria" vs "Ngozi Parker": relatives with the surname
+    entered as a given name once), and as the two comparisons of a swap pair see the same
+    two crossings, counting one crossing would score that single shared surname twice.
+    """
     assert spec.swap_with is not None
     else_level = spec.n_levels - 1
     todo = np.flatnonzero(levels == else_level)
     if len(todo) == 0:
         return
-    own, other = table.encoded(spec.field), table.encoded(spec.swap_with)
+    own, other = spec.column(table), table.encoded(spec.swap_with)
     own_v, other_v = _vocab_array(own), _vocab_array(other)
-    hit = np.zeros(len(todo), dtype=bool)
+    seen = np.zeros(len(todo), dtype=bool)  # at least one crossing could be checked
+    hit = np.ones(len(todo), dtype=bool)  # every crossing that could be checked holds
     for x, y in ((left[todo], right[todo]), (right[todo], left[todo])):
         cx, cy = own.codes[x], other.codes[y]
-        ok = np.flatnonzero((cx >= 0) & (cy >= 0) & ~hit)
+        ok = np.flatnonzero((cx >= 0) & (cy >= 0) & hit)
+        seen[ok] = True
         hit[ok] = _close(spec, own_v[cx[ok]], other_v[cy[ok]])
-    levels[todo[hit]] = else_level - 1
+    levels[todo[hit & seen]] = else_level - 1
 
 
 def _email_local_codes(enc: EncodedColumn) -> IntArray:
@@ -310,11 +372,10 @@ def _vocab_array(enc: EncodedColumn) -> npt.NDArray[np.object_]:
     return arr
 
 
-def compare_field(
-    spec: ComparisonSpec, table: RecordTable, left: IntArray, right: IntArray
+def _code_levels(
+    spec: ComparisonSpec, enc: EncodedColumn, left: IntArray, right: IntArray
 ) -> LevelArray:
-    """Level index per pair for one comparison."""
-    enc = table.encoded(spec.field)
+    """Levels (null, exact, fuzzy..., else; no swap) of pairs from one encoded column."""
     ca, cb = enc.codes[left], enc.codes[right]
     else_level = spec.n_levels - 1
     levels = np.full(len(left), else_level, dtype=np.int8)
@@ -333,6 +394,46 @@ def compare_field(
         else:
             ua, ub, inverse = _distinct_value_pairs(ra, rb, vocab_size)
             levels[rest] = _fuzzy_levels(spec, enc, ua, ub)[inverse]
+    return levels
+
+
+def _part_levels(
+    spec: ComparisonSpec, table: RecordTable, left: IntArray, right: IntArray
+) -> LevelArray:
+    """Levels of a several-field comparison: the parts *both* records have, joined, are
+    compared (a part missing on one side is left out, as a missing field is elsewhere).
+    Fewer than two parts in common is null: a shared postcode alone is not a shared
+    address, and m and u, like every level's, are conditional on the comparison being
+    possible (so a pairing of sources where one has only postcodes does not dilute them).
+
+    Pairs whose records have the same parts (the usual case) compare the table's cached
+    combined column; the others are grouped by the parts they share and each group is
+    joined for its own rows only."""
+    whole = table.combined(spec.fields)
+    parts = whole.derived["parts"]
+    pl, pr = parts[left], parts[right]
+    common = pl & pr
+    n_common = np.array([bin(x).count("1") for x in range(1 << len(spec.fields))])[common]
+    levels = np.full(len(left), NULL_LEVEL, dtype=np.int8)
+    same = np.flatnonzero((pl == pr) & (n_common >= 2))
+    levels[same] = _code_levels(spec, whole, left[same], right[same])
+    differ = np.flatnonzero((pl != pr) & (n_common >= 2))
+    for mask in np.unique(common[differ]).tolist():
+        idx = differ[common[differ] == mask]
+        names = [f for j, f in enumerate(spec.fields) if mask >> j & 1]
+        local = table.combined_rows(names, np.concatenate((left[idx], right[idx])))
+        n = np.arange(len(idx), dtype=np.int64)
+        levels[idx] = _code_levels(spec, local, n, n + len(idx))
+    return levels
+
+
+def compare_field(
+    spec: ComparisonSpec, table: RecordTable, left: IntArray, right: IntArray
+) -> LevelArray:
+    """Level index per pair for one comparison."""
+    if spec.fields:
+        return _part_levels(spec, table, left, right)
+    levels = _code_levels(spec, spec.column(table), left, right)
     if spec.swap_with is not None:
         swap_levels(spec, table, left, right, levels)
     return levels
@@ -345,4 +446,8 @@ def compare(
     out = np.empty((len(left), len(specs)), dtype=np.int8)
     for k, spec in enumerate(specs):
         out[:, k] = compare_field(spec, table, left, right)
+    labels = [s.label for s in specs]
+    for k, spec in enumerate(specs):
+        if spec.fallback_for is not None:
+            out[out[:, labels.index(spec.fallback_for)] != NULL_LEVEL, k] = NULL_LEVEL
     return out

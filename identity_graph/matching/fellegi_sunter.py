@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from identity_graph.matching.comparisons import EXACT_LEVEL
+
 FloatArray = npt.NDArray[np.float64]
 LevelMatrix = npt.NDArray[np.int8]
 
@@ -90,27 +92,45 @@ class PatternCounts:
         return np.cumprod([1, *self.n_levels[:-1]]).astype(np.int64)
 
     def add(self, levels: LevelMatrix, weight: float = 1.0) -> None:
-        if len(levels) == 0:
-            return
-        radix = self._radix()
-        codes = levels.astype(np.int64) @ radix
-        old = self.patterns.astype(np.int64) @ radix
-        allc = np.concatenate((old, codes))
-        w = np.concatenate((self.counts, np.full(len(codes), weight)))
-        uniq, inverse = np.unique(allc, return_inverse=True)
-        self.counts = np.bincount(inverse.ravel(), weights=w, minlength=len(uniq)).astype(
-            np.float64
-        )
-        pats = np.empty((len(uniq), len(self.n_levels)), dtype=np.int8)
-        rem = uniq.copy()
-        for k, n in enumerate(self.n_levels):
-            pats[:, k] = rem % n
-            rem //= n
-        self.patterns = pats
+        self.add_counts(levels, np.full(len(levels), weight))
 
     @property
     def total(self) -> float:
         return float(self.counts.sum())
+
+    def without(self, dropped: Sequence[int]) -> PatternCounts:
+        """The same pairs with comparisons `dropped` set to the null level (Bayes factor 1,
+        so they no longer enter EM's likelihood), equal patterns merged."""
+        out = PatternCounts(self.n_levels)
+        if not len(self.counts):
+            return out
+        pats = self.patterns.copy()
+        pats[:, list(dropped)] = 0
+        out.add_counts(pats, self.counts)
+        return out
+
+    def add_counts(self, patterns: LevelMatrix, counts: FloatArray) -> None:
+        """Add patterns with their counts (e.g. another PatternCounts')."""
+        if len(patterns) == 0:
+            return
+        radix = self._radix()
+        codes = np.concatenate(
+            (self.patterns.astype(np.int64) @ radix, patterns.astype(np.int64) @ radix)
+        )
+        w = np.concatenate((self.counts, np.asarray(counts, dtype=np.float64)))
+        uniq, inverse = np.unique(codes, return_inverse=True)
+        self.counts = np.bincount(inverse.ravel(), weights=w, minlength=len(uniq)).astype(
+            np.float64
+        )
+        self.patterns = self._decode(uniq)
+
+    def _decode(self, codes: npt.NDArray[np.int64]) -> LevelMatrix:
+        pats = np.empty((len(codes), len(self.n_levels)), dtype=np.int8)
+        rem = codes.copy()
+        for k, n in enumerate(self.n_levels):
+            pats[:, k] = rem % n
+            rem //= n
+        return pats
 
 
 # -- expectation maximisation ---------------------------------------------------------------
@@ -124,6 +144,18 @@ class EMResult:
     converged: bool
     expected_matches: float  # sum of match posteriors over the candidate pairs
     prior_history: list[float]
+    # Per comparison, the expected number of matches at each level in the last M-step
+    # (before pseudo-counts): what training sessions pool to combine their estimates.
+    match_counts: list[FloatArray] = field(default_factory=list)
+    # u of each `conditional` comparison where its condition holds (see below).
+    u_conditional: list[FloatArray] = field(default_factory=list)
+
+
+def _level_log(p: FloatArray, levels: LevelMatrix) -> FloatArray:
+    """log p[level] per entry, 0 for the null level."""
+    logs = np.zeros(len(p), dtype=np.float64)
+    logs[1:] = np.log(np.maximum(p[1:], PROBABILITY_FLOOR))
+    return np.asarray(logs[levels], dtype=np.float64)
 
 
 def _pattern_log(params: Sequence[FloatArray], patterns: LevelMatrix) -> FloatArray:
@@ -149,6 +181,8 @@ def expectation_maximisation(
     max_iterations: int = 200,
     tolerance: float = 1e-6,
     pseudo_count: float = 1.0,
+    fixed: Sequence[bool] | None = None,
+    conditional: Sequence[tuple[int, int]] = (),
 ) -> EMResult:
     """Estimate m and the prior by EM with u held fixed (Splink's `fix_u_probabilities`).
 
@@ -167,6 +201,16 @@ def expectation_maximisation(
     every M-step (a Dirichlet prior centred on "no evidence", m = u, i.e. MAP-EM): with
     little data Bayes factors shrink toward 1 instead of swinging to extremes, and a level
     no match happens to show gets a small but non-zero m.
+
+    Comparisons flagged in `fixed` keep their starting m (they still weigh in the E-step):
+    with every comparison fixed, EM estimates the prior alone.
+
+    `conditional` pairs (k, j): among the pairs where comparison j agrees exactly, the
+    non-matches' level distribution of comparison k is estimated too (M-step over those
+    pairs weighted by their non-match posterior, plus `pseudo_count` pairs spread as the
+    random-pair u) and replaces u[k] there. That models one dependence among non-matches
+    the independence assumption gets wrong (relatives share surname *and* address). Every
+    pair where j agrees exactly must be a candidate (a blocking rule on j's fields).
     """
     pats, counts = candidates.patterns, candidates.counts
     log_u = _pattern_log(u, pats)
@@ -181,30 +225,51 @@ def expectation_maximisation(
         lab_pats = labelled.patterns
         lab_w = labelled.counts * labelled_is_match.astype(np.float64) * label_weight
         lab_matches = float((labelled.counts * labelled_is_match).sum())
+    is_fixed = list(fixed) if fixed is not None else [False] * len(m)
+    strata = [pats[:, j] == EXACT_LEVEL for _, j in conditional]
+    u_cond = [np.asarray(u[k], dtype=np.float64).copy() for k, _ in conditional]
     converged = False
     iterations = 0
     g = np.zeros(len(pats))
+    match_counts: list[FloatArray] = []
     for iterations in range(1, max_iterations + 1):  # noqa: B007 - used after the loop
         logit = np.log(prior) - np.log1p(-prior) + _pattern_log(m, pats) - log_u
+        for (k, _), inside, uc in zip(conditional, strata, u_cond, strict=True):
+            logit[inside] -= _level_log(uc, pats[inside, k]) - _level_log(u[k], pats[inside, k])
         g = 0.5 * (1.0 + np.tanh(0.5 * logit))
         w = counts * g
         new_m = []
+        match_counts = []
         for k, mk in enumerate(m):
             acc = np.bincount(pats[:, k], weights=w, minlength=len(mk)).astype(np.float64)
-            acc[1:] += pseudo_count * u[k][1:]
             if len(lab_w):
                 acc += np.bincount(lab_pats[:, k], weights=lab_w, minlength=len(mk))
+            match_counts.append(acc.copy())
+            if is_fixed[k]:
+                new_m.append(mk)
+                continue
+            acc[1:] += pseudo_count * u[k][1:]
             new_m.append(normalize_levels(acc) if acc[1:].sum() > 0 else mk)
+        new_u_cond = []
+        for (k, _), inside, uc in zip(conditional, strata, u_cond, strict=True):
+            non = counts[inside] * (1.0 - g[inside])
+            acc = np.bincount(pats[inside, k], weights=non, minlength=len(uc)).astype(np.float64)
+            acc[1:] += pseudo_count * u[k][1:]
+            new_u_cond.append(normalize_levels(acc) if acc[1:].sum() > 0 else uc)
         matches = float(w.sum()) + lab_matches
         new_prior = float(np.clip(matches / total_pairs, 1e-12, 1 - 1e-9))
         delta = max(float(np.max(np.abs(a - b))) for a, b in zip(new_m, m, strict=True))
         delta = max(delta, abs(new_prior - prior) / prior)
-        m, prior = new_m, new_prior
+        for a, b in zip(new_u_cond, u_cond, strict=True):
+            delta = max(delta, float(np.max(np.abs(a - b))))
+        m, prior, u_cond = new_m, new_prior, new_u_cond
         history.append(prior)
         if delta < tolerance:
             converged = True
             break
-    return EMResult(m, prior, iterations, converged, float((counts * g).sum()), history)
+    return EMResult(
+        m, prior, iterations, converged, float((counts * g).sum()), history, match_counts, u_cond
+    )
 
 
 def default_m_start(n_levels: int) -> FloatArray:

@@ -3,6 +3,11 @@
 `format_version` is the JSON schema version (bumped on incompatible changes; `load` refuses
 unknown ones). `version` identifies one trained model, e.g. to record which model scored a
 link in the graph.
+
+Keys added to format 1 later, all optional with defaults that mean "as before", so older
+files load and score unchanged: `settings.training_rules`, per comparison spec `fields`,
+`u_given` and `fallback_for`, `comparisons[].conditional`, `training.sessions`. (Code older
+than them cannot read a model that uses them.)
 """
 
 from __future__ import annotations
@@ -37,6 +42,16 @@ class LevelParameters(BaseModel):
     log2_bayes_factor: float
 
 
+class ConditionalParameters(BaseModel):
+    """A comparison's levels where comparison `given` agrees exactly (`u_given`): same m,
+    the u of non-matches that agree there, and the Bayes factors that follow."""
+
+    model_config = ConfigDict(frozen=True)
+
+    given: str
+    levels: tuple[LevelParameters, ...]
+
+
 class ComparisonParameters(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -44,6 +59,7 @@ class ComparisonParameters(BaseModel):
     field: str
     kind: str
     levels: tuple[LevelParameters, ...]
+    conditional: ConditionalParameters | None = None
 
 
 class TermFrequencies(BaseModel):
@@ -76,6 +92,9 @@ class TrainingStats(BaseModel):
     labelled_pairs: int = 0
     seconds: float = 0.0
     blocking: dict[str, Any] = Field(default_factory=dict)
+    # One entry per EM training session (rule, pairs, expected matches, comparisons it
+    # estimated); empty for models trained by one EM over all candidates.
+    sessions: list[dict[str, Any]] = Field(default_factory=list)
 
 
 class MatchModel(BaseModel):
@@ -105,22 +124,37 @@ class MatchModel(BaseModel):
         training: TrainingStats,
         trained_at: dt.datetime | None = None,
         term_frequencies: dict[str, TermFrequencies] | None = None,
+        u_conditional: dict[int, FloatArray] | None = None,
     ) -> MatchModel:
-        bfs = log2_bayes_factors(m, u)
-        comps = []
-        for spec, mk, uk, bk in zip(settings.comparisons, m, u, bfs, strict=True):
-            levels = tuple(
+        """`u_conditional`: by comparison index, u where its `u_given` comparison agrees."""
+
+        def levels_of(labels: list[str], mk: FloatArray, uk: FloatArray) -> tuple[Any, ...]:
+            (bk,) = log2_bayes_factors([mk], [uk])
+            return tuple(
                 LevelParameters(
                     label=label,
                     m=None if lvl == 0 else float(mk[lvl]),
                     u=None if lvl == 0 else float(uk[lvl]),
                     log2_bayes_factor=float(bk[lvl]),
                 )
-                for lvl, label in enumerate(spec.level_labels)
+                for lvl, label in enumerate(labels)
             )
+
+        conditional = u_conditional or {}
+        comps = []
+        for k, (spec, mk, uk) in enumerate(zip(settings.comparisons, m, u, strict=True)):
+            cond = None
+            if spec.u_given is not None and k in conditional:
+                cond = ConditionalParameters(
+                    given=spec.u_given, levels=levels_of(spec.level_labels, mk, conditional[k])
+                )
             comps.append(
                 ComparisonParameters(
-                    name=spec.label, field=spec.field, kind=spec.kind, levels=levels
+                    name=spec.label,
+                    field=spec.field,
+                    kind=spec.kind,
+                    levels=levels_of(spec.level_labels, mk, uk),
+                    conditional=cond,
                 )
             )
         when = trained_at or dt.datetime.now(dt.UTC)
@@ -143,6 +177,20 @@ class MatchModel(BaseModel):
     def bayes_factor_tables(self) -> list[FloatArray]:
         """Per comparison, log2 Bayes factor per level index."""
         return [np.array([lv.log2_bayes_factor for lv in c.levels]) for c in self.comparisons]
+
+    @cached_property
+    def conditional_tables(self) -> list[tuple[int, int, FloatArray]]:
+        """(k, j, delta): where comparison j agrees exactly, comparison k's log2 Bayes factor
+        per level is its table's plus `delta` (conditional u, see `u_given`)."""
+        names = self.comparison_names
+        out = []
+        for k, c in enumerate(self.comparisons):
+            if c.conditional is not None:
+                cond = np.array([lv.log2_bayes_factor for lv in c.conditional.levels])
+                out.append(
+                    (k, names.index(c.conditional.given), cond - self.bayes_factor_tables[k])
+                )
+        return out
 
     def m_probabilities(self) -> list[FloatArray]:
         return [np.array([lv.m or 0.0 for lv in c.levels]) for c in self.comparisons]
@@ -216,6 +264,13 @@ class MatchModel(BaseModel):
         ]
         if t.labelled_pairs:
             lines.append(f"  refined with {t.labelled_pairs:,} labelled pairs")
+        if t.sessions:
+            lines.append("  m estimated in EM training sessions (pooled), prior over all pairs:")
+            lines.extend(
+                f"    - {x['rule']}: {x['candidate_pairs']:,} pairs, "
+                f"~{x['expected_matches']:,.0f} matches; m of {', '.join(x['estimated'])}"
+                for x in t.sessions
+            )
         lines.append("  blocking rules:")
         lines.extend(f"    - {r}" for r in self.settings.blocking_rules)
         lines.append("  comparisons (level: m, u, log2 Bayes factor):")
@@ -235,4 +290,15 @@ class MatchModel(BaseModel):
                         f"      {lv.label:<28} m={lv.m:<9.4g} u={lv.u:<9.3g} "
                         f"{lv.log2_bayes_factor:+7.2f}"
                     )
+            if c.conditional is not None:
+                lines.append(
+                    f"      where {c.conditional.given} is exact (u among such non-matches, "
+                    "no term-frequency adjustment):"
+                )
+                lines.extend(
+                    f"        {lv.label:<26} m={lv.m:<9.4g} u={lv.u:<9.3g} "
+                    f"{lv.log2_bayes_factor:+7.2f}"
+                    for lv in c.conditional.levels
+                    if lv.m is not None
+                )
         return "\n".join(lines)

@@ -179,6 +179,27 @@ class RecordTable:
             self._encoded[name] = enc
         return enc
 
+    def combined(self, names: Sequence[str]) -> EncodedColumn:
+        """Integer encoding of several columns read as one value: the present values joined
+        by a space, in the order given (missing when all are missing). Cached, with
+        `derived["parts"]`: per row, a bit mask of which of the columns it has."""
+        key = "(" + "+".join(names) + ")"
+        enc = self._encoded.get(key)
+        if enc is None:
+            parts = [self.encoded(n) for n in names]
+            enc = join_columns(parts, None)
+            mask = np.zeros(len(self), dtype=np.int64)
+            for j, part in enumerate(parts):
+                mask |= (part.codes >= 0).astype(np.int64) << j
+            enc.derived["parts"] = mask
+            self._encoded[key] = enc
+        return enc
+
+    def combined_rows(self, names: Sequence[str], rows: IntArray) -> EncodedColumn:
+        """`combined` for the given rows only (codes in the order of `rows`), not cached:
+        for the few pairs that need a combination of fields other than the usual one."""
+        return join_columns([self.encoded(n) for n in names], rows)
+
     def take(self, rows: IntArray) -> RecordTable:
         """A new table holding only `rows` (in that order)."""
         idx = rows.tolist()
@@ -206,6 +227,37 @@ def encode_values(values: Sequence[str | None]) -> EncodedColumn:
         raw = raw.astype(np.int32)
     counts = np.bincount(raw[raw >= 0], minlength=len(vocab)).astype(np.int64)
     return EncodedColumn(raw, vocab, counts)
+
+
+def join_columns(parts: Sequence[EncodedColumn], rows: IntArray | None) -> EncodedColumn:
+    """Columns joined as one (see `RecordTable.combined`), for all rows or for `rows`.
+
+    Vectorised: rows are grouped by their tuple of codes first, so strings are built only
+    once per distinct combination.
+    """
+    n = len(parts[0].codes) if rows is None else len(rows)
+    combo = np.zeros(n, dtype=np.int64)
+    for part in parts:
+        codes = part.codes if rows is None else part.codes[rows]
+        # Mixed radix on codes+1 (0 = missing), re-densified after every column so the
+        # running code never overflows.
+        combo = combo * (len(part.vocab) + 1) + (codes.astype(np.int64) + 1)
+        _, combo = np.unique(combo, return_inverse=True)
+        combo = combo.ravel()
+    # The code tuple of each distinct combination, read from any row holding it.
+    first = np.zeros(int(combo.max()) + 1 if n else 0, dtype=np.int64)
+    first[combo] = np.arange(n)
+    if rows is not None:
+        first = rows[first]
+    columns = [(p.vocab, p.codes[first].tolist()) for p in parts]
+    texts: list[str | None] = []
+    for i in range(len(first)):
+        words = [vocab[codes[i]] for vocab, codes in columns if codes[i] >= 0]
+        texts.append(" ".join(words) if words else None)
+    distinct = encode_values(texts)
+    codes = distinct.codes[combo] if n else np.zeros(0, dtype=np.int32)
+    counts = np.bincount(codes[codes >= 0], minlength=len(distinct.vocab)).astype(np.int64)
+    return EncodedColumn(codes.astype(np.int32), distinct.vocab, counts)
 
 
 def as_table(

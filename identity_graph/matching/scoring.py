@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import numpy.typing as npt
 
+from identity_graph.matching.comparisons import EXACT_LEVEL
 from identity_graph.matching.fellegi_sunter import (
     FloatArray,
     LevelMatrix,
@@ -62,7 +63,8 @@ class ScoredPairs:
     level_labels: tuple[tuple[str, ...], ...]
     bayes_factor_tables: tuple[FloatArray, ...]
     model_version: str
-    # Per-pair additions to the level weights (term-frequency adjustments), if any.
+    # Per-pair additions to the level weights (term-frequency adjustments, conditional u),
+    # if any.
     adjustments: FloatArray | None = None
 
     def __len__(self) -> int:
@@ -140,6 +142,22 @@ class ScoredPairs:
         )
 
 
+def pair_adjustments(
+    model: MatchModel, table: RecordTable, left: IntArray, right: IntArray, levels: LevelMatrix
+) -> FloatArray | None:
+    """(n_pairs, n_comparisons) per-pair additions to the level weights: term-frequency
+    adjustments, and for a comparison with `u_given` where that comparison agrees exactly,
+    the switch to the conditional Bayes factors (which replace the term-frequency
+    adjustment there). None when the model has neither."""
+    adjustments = tf_adjustments(model, table, left, right, levels)
+    for k, j, delta in model.conditional_tables:
+        if adjustments is None:
+            adjustments = np.zeros(levels.shape, dtype=np.float64)
+        inside = levels[:, j] == EXACT_LEVEL
+        adjustments[inside, k] = delta[levels[inside, k]]
+    return adjustments
+
+
 def score_levels(
     model: MatchModel,
     table: RecordTable,
@@ -155,7 +173,7 @@ def score_levels(
     weight = np.full(len(left), prior_w, dtype=np.float64)
     for k, bf in enumerate(tables):
         weight += bf[levels[:, k]]
-    adjustments = tf_adjustments(model, table, left, right, levels)
+    adjustments = pair_adjustments(model, table, left, right, levels)
     if adjustments is not None:
         weight += adjustments.sum(axis=1)
     return ScoredPairs(

@@ -13,11 +13,10 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from identity_graph.matching.blocking import DEFAULT_MAX_BLOCK_SIZE, BlockingRule
 from identity_graph.matching.comparisons import (
     ComparisonSpec,
-    address_comparison,
     date_comparison,
     distance_comparison,
     email_comparison,
-    exact_match,
+    full_address_comparison,
     name_comparison,
 )
 
@@ -47,6 +46,14 @@ class MatchSettings(BaseModel):
     fixed_prior: float | None = Field(default=None, gt=0, lt=1)
     # Dirichlet pseudo-count of matches per comparison in EM (see fellegi_sunter).
     em_pseudo_count: float = Field(default=1.0, ge=0)
+    # EM training sessions, one per rule (Splink's estimate_parameters_using_expectation_
+    # maximisation): each estimates m on the candidate pairs that satisfy its rule, for
+    # the comparisons that do not read the rule's fields (those agree by construction
+    # there); the sessions' expected match counts are pooled per comparison. None: the
+    # DEFAULT_TRAINING_RULES; (): no sessions, one EM over all candidate pairs. Rules on
+    # identity fields (birth date, full name) make sessions in which "same person" is the
+    # dominant kind of agreeing pair; see training.py.
+    training_rules: tuple[str, ...] | None = None
 
     @model_validator(mode="after")
     def _check(self) -> MatchSettings:
@@ -55,36 +62,63 @@ class MatchSettings(BaseModel):
             raise ValueError(f"comparison names must be unique: {labels}")
         if not self.comparisons:
             raise ValueError("at least one comparison is needed")
+        fallbacks = {c.label for c in self.comparisons if c.fallback_for is not None}
+        for c in self.comparisons:
+            for other in (c.u_given, c.fallback_for):
+                if other is not None and (other not in labels or other == c.label):
+                    raise ValueError(f"{c.label}: {other!r} must name another comparison")
+            if c.fallback_for in fallbacks:
+                raise ValueError(f"{c.label}: {c.fallback_for!r} is itself a fallback")
         if not self.blocking_rules:
             raise ValueError("at least one blocking rule is needed")
-        for rule in self.blocking_rules:
+        for rule in (*self.blocking_rules, *(self.training_rules or ())):
             BlockingRule.parse(rule)  # fail early on a typo
         return self
 
     def rules(self) -> list[BlockingRule]:
         return [BlockingRule.parse(r) for r in self.blocking_rules]
 
+    def training_sessions(self) -> list[BlockingRule]:
+        rules = DEFAULT_TRAINING_RULES if self.training_rules is None else self.training_rules
+        return [BlockingRule.parse(r) for r in rules]
 
-# Fellegi-Sunter multiplies the fields' Bayes factors as if independent. Two fixes for the
+
+# Fellegi-Sunter multiplies the fields' Bayes factors as if independent. Fixes for the
 # correlations that matter most in person data are built into the defaults:
-# * swaps (given name <-> surname, address line 1 <-> 2) get their own "swapped" level
-#   instead of counting as two unrelated disagreements (under-confidence otherwise);
+# * swaps (given name <-> surname) get their own "swapped" level instead of counting as
+#   two unrelated disagreements (under-confidence otherwise);
 # * common names are weaker evidence than rare ones: the exact level of given name and
 #   surname is term-frequency adjusted;
-# * suburb and state are left out: they are nearly determined by the postcode, so
-#   counting all three would multiply one piece of evidence three times
-#   (over-confidence). Add them back for data where they vary independently.
+# * the address is one comparison of street number, street, address line 2 and postcode
+#   together (`full_address_comparison`), not one per part: relatives share the whole
+#   address, so among non-matches the parts agree together far more often than the
+#   product of their random-pair rates - compared separately, "same address" counted
+#   three or four times over and a household outscored a true duplicate with a typo
+#   (over-confidence that grows with the population). Suburb and state are left out: the
+#   postcode nearly determines them. Where two records have fewer than two address parts
+#   in common (a source with postcodes only), the postcode alone is compared instead
+#   (`fallback_for`). Compare parts separately only for data where they vary
+#   independently (as the FEBRL benchmark does);
+# * relatives living together share a surname as well: the surname's u is conditional on
+#   the address (`u_given`), so at the same address a shared surname counts for what it
+#   is there (little), and a namesake relative is not a duplicate by surname + address.
 DEFAULT_COMPARISONS: tuple[ComparisonSpec, ...] = (
     name_comparison("given_name", swap_with="surname", term_frequency=True),
-    name_comparison("surname", swap_with="given_name", term_frequency=True),
+    name_comparison("surname", swap_with="given_name", term_frequency=True, u_given="address"),
     date_comparison("date_of_birth"),
-    exact_match("street_number"),
-    address_comparison("address_1", swap_with="address_2"),
-    address_comparison("address_2", swap_with="address_1"),
-    distance_comparison("postcode", (1,)),
+    full_address_comparison(("street_number", "address_1", "address_2", "postcode")),
+    distance_comparison("postcode", (1,), fallback_for="address"),
     distance_comparison("phone", (1,)),
     email_comparison("email"),
 )
+
+# Sessions of EM training (see MatchSettings.training_rules). Both are on identity fields:
+# two records that share a birth date, or a full name, are mostly the same person or else
+# unrelated, so within each session the non-matches look like random pairs (the u that EM
+# holds fixed) on the other fields. A session on a shared-by-households field (address,
+# surname, phone area) would be dominated by relatives, the very pairs EM must not take
+# for matches. Between them the two sessions estimate every default comparison.
+DEFAULT_TRAINING_RULES: tuple[str, ...] = ("date_of_birth", "given_name & surname")
 
 # Chosen to stay tractable on millions of records: no rule on a single low-cardinality
 # field (a bare postcode or state would make blocks of thousands).

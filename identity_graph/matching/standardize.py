@@ -120,6 +120,11 @@ ADDRESS_ABBREVIATIONS: dict[str, str] = {
     "tce": "terrace",
     "cct": "circuit",
     "blvd": "boulevard",
+    "pkwy": "parkway",
+    "trl": "trail",
+    "ter": "terrace",
+    "cir": "circle",
+    "wy": "way",
     "sq": "square",
     "apt": "apartment",
 }

@@ -24,7 +24,7 @@ MAX_STORED_VALUES = 500_000
 
 
 def build_term_frequencies(table: RecordTable, spec: ComparisonSpec) -> TermFrequencies | None:
-    enc = table.encoded(spec.field)
+    enc = spec.column(table)
     total = float(enc.counts.sum())
     if total == 0:
         return None
@@ -39,7 +39,7 @@ def _vocab_frequencies(
     model: MatchModel, table: RecordTable, spec: ComparisonSpec, tf: TermFrequencies
 ) -> FloatArray:
     """Frequency per vocabulary entry of the table's column, cached per model version."""
-    enc = table.encoded(spec.field)
+    enc = spec.column(table)
     key = f"tf:{model.version}:{spec.label}"
     freq = enc.derived.get(key)
     if freq is None:
@@ -67,6 +67,6 @@ def tf_adjustments(
             continue
         u_exact = model.comparisons[k].levels[EXACT_LEVEL].u or tf.default
         freq = _vocab_frequencies(model, table, spec, tf)
-        codes = table.encoded(spec.field).codes[left[exact]]
+        codes = spec.column(table).codes[left[exact]]
         out[exact, k] = np.log2(u_exact) - np.log2(np.clip(freq[codes], 1e-12, 1.0))
     return out

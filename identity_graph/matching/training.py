@@ -1,18 +1,32 @@
-"""Estimating the model: u from random pairs, m and the prior by EM on blocked pairs.
+"""Estimating the model: u from random pairs, m by EM training sessions, the prior by EM.
 
 1. u (`estimate_u`): the exact-match level's u is computed exactly from value counts
    (sum over values of count*(count-1), over all ordered pairs of non-missing rows); a
    seeded random sample of non-missing pairs then splits the remaining probability over the
    fuzzy levels and "else".
-2. m and the prior (`expectation_maximisation` in fellegi_sunter.py): on the distinct
-   comparison vectors of the candidate pairs, u held fixed, iterated to convergence.
-   Then no agreement level may weigh less than "else" (`enforce_ordinal`), and fields
-   no record has get neutral levels.
-3. Term frequencies of comparisons with `term_frequency=True` (term_frequency.py).
-4. Optional: steward decisions as labelled pairs (`refine_with_labels`), clamped in EM.
+2. m (`_session_m`), Splink-style: one EM session per training rule (by default a shared
+   birth date, a shared full name), each on the candidate pairs that satisfy its rule,
+   u held fixed, with the comparisons that read the rule's fields left out (they agree by
+   construction there). The sessions' expected match counts are pooled per comparison.
+   Why not one EM over all candidates: person data is full of relatives who share
+   surname, address and phone area. They are the commonest kind of agreeing pair among
+   the candidates, and their agreement is far beyond what the random-pair u explains, so
+   one EM converges on "same household" as its match class (m(given name exact) ~ 0.26,
+   a different birth date costing ~0.5 bit) and links whole households. Within a session
+   on an identity field, relatives are rare and the non-matches look like random pairs
+   on the other fields, so "same person" is what EM finds.
+3. The prior (`expectation_maximisation` in fellegi_sunter.py) by EM over all candidate
+   pairs with the sessions' m fixed; a comparison no session estimated gets its m there
+   too, anchored by the others (with no usable session this is plain EM on everything).
+   Then no agreement level may weigh less than "else" (`enforce_ordinal`), and fields no
+   record has get neutral levels.
+4. Term frequencies of comparisons with `term_frequency=True` (term_frequency.py).
+5. Optional: steward decisions as labelled pairs (`refine_with_labels`), clamped in every
+   session they fall in and in the prior's EM.
 
-Pairs are streamed through blocking and comparison and only their pattern counts are kept,
-so training memory does not grow with the number of candidate pairs.
+Pairs are streamed through blocking and comparison and only their pattern counts are kept
+(one set for all candidates and one per session), so training memory does not grow with
+the number of candidate pairs.
 """
 
 from __future__ import annotations
@@ -23,8 +37,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
-from identity_graph.matching.blocking import BlockingReport, iter_candidate_pairs
+from identity_graph.matching.blocking import (
+    U64,
+    BlockingReport,
+    BlockingRule,
+    BoolArray,
+    iter_candidate_pairs,
+    rule_keys,
+)
 from identity_graph.matching.comparisons import (
     EXACT_LEVEL,
     ComparisonSpec,
@@ -87,22 +109,31 @@ def sample_pairs(
     return rows[i], rows[j]
 
 
+def comparable_rows(table: RecordTable, spec: ComparisonSpec) -> np.ndarray:
+    """Whether each row can give a non-null level: has the field, or for a several-field
+    comparison at least two of its parts (a single part in common compares as null)."""
+    enc = spec.column(table)
+    if not spec.fields:
+        return np.asarray(enc.codes >= 0)
+    n_parts = np.array([bin(x).count("1") for x in range(1 << len(spec.fields))])
+    return np.asarray(n_parts[enc.derived["parts"]] >= 2)
+
+
 def exact_match_u(table: RecordTable, spec: ComparisonSpec, link_type: str) -> float:
-    """P(values equal | random pair, both present), exactly, from value counts."""
-    enc = table.encoded(spec.field)
-    present = enc.codes >= 0
+    """P(values equal | random pair, both comparable), exactly, from value counts."""
+    enc = spec.column(table)
+    codes = np.where(comparable_rows(table, spec), enc.codes, -1)
     groups = _row_groups(table, link_type)
     if groups is not None:
-        ca = enc.codes[groups[0]]
-        cb = enc.codes[groups[1]]
+        ca, cb = codes[groups[0]], codes[groups[1]]
         ca, cb = ca[ca >= 0], cb[cb >= 0]
         if len(ca) == 0 or len(cb) == 0:
             return 0.0
         na = np.bincount(ca, minlength=len(enc.vocab)).astype(np.float64)
         nb = np.bincount(cb, minlength=len(enc.vocab)).astype(np.float64)
         return float((na * nb).sum() / (len(ca) * len(cb)))
-    c = enc.counts.astype(np.float64)
-    n = float(np.count_nonzero(present))
+    c = np.bincount(codes[codes >= 0], minlength=len(enc.vocab)).astype(np.float64)
+    n = float(c.sum())
     if n < 2:
         return 0.0
     return float((c * (c - 1)).sum() / (n * (n - 1)))
@@ -121,8 +152,7 @@ def estimate_u(
     out: list[FloatArray] = []
     sampled = 0
     for spec in specs:
-        enc = table.encoded(spec.field)
-        rows = np.flatnonzero(enc.codes >= 0)
+        rows = np.flatnonzero(comparable_rows(table, spec))
         a, b = sample_pairs(table, rows, n_pairs, rng, link_type)
         sampled += len(a)
         plain = spec.model_copy(update={"swap_with": None})
@@ -158,8 +188,55 @@ class _Compared:
     levels: list[LevelMatrix]
 
 
+@dataclass
+class _Session:
+    """One EM training session: the candidate pairs that satisfy `rule`, with the
+    comparisons that read the rule's fields (`dropped`) left out."""
+
+    rule: BlockingRule
+    keys: U64
+    ok: BoolArray
+    dropped: list[int]
+    counts: PatternCounts
+    total_pairs: float  # pairs of the whole table that satisfy the rule
+
+    def holds(self, a: IntArray, b: IntArray) -> BoolArray:
+        return np.asarray(self.ok[a] & self.ok[b] & (self.keys[a] == self.keys[b]))
+
+
+def rule_pair_count(keys: U64, ok: BoolArray, sources: np.ndarray, link_type: str) -> float:
+    """How many pairs the link type allows that agree on a rule's key (from key counts)."""
+    k = keys[ok]
+    if len(k) < 2:
+        return 0.0
+    _, inverse, n = np.unique(k, return_inverse=True, return_counts=True)
+    n = n.astype(np.float64)
+    if link_type != "link":
+        return float((n * (n - 1.0)).sum() / 2.0)
+    by_source = inverse.ravel().astype(np.int64) * 256 + sources[ok].astype(np.int64)
+    _, n_s = np.unique(by_source, return_counts=True)
+    return float(((n**2).sum() - (n_s.astype(np.float64) ** 2).sum()) / 2.0)
+
+
+def _sessions(table: RecordTable, settings: MatchSettings) -> list[_Session]:
+    specs = settings.comparisons
+    out = []
+    for rule in settings.training_sessions():
+        if any(table.columns.get(f) is None for f in rule.fields):
+            continue  # a field the records do not have: the session would be empty
+        fields = set(rule.fields)
+        dropped = [k for k, s in enumerate(specs) if fields & set(s.input_fields)]
+        if len(dropped) == len(specs):
+            continue
+        keys, ok = rule_keys(rule, table)
+        total = rule_pair_count(keys, ok, table.sources, settings.link_type)
+        counts = PatternCounts(tuple(s.n_levels for s in specs))
+        out.append(_Session(rule, keys, ok, dropped, counts, total))
+    return out
+
+
 def _compare_candidates(
-    table: RecordTable, settings: MatchSettings, keep_pairs: int
+    table: RecordTable, settings: MatchSettings, keep_pairs: int, sessions: Sequence[_Session]
 ) -> tuple[PatternCounts, BlockingReport, _Compared | None, int]:
     specs = settings.comparisons
     counter = PatternCounts(tuple(s.n_levels for s in specs))
@@ -175,6 +252,8 @@ def _compare_candidates(
     ):
         levels = compare(specs, table, a, b)
         counter.add(levels)
+        for session in sessions:
+            session.counts.add(levels[session.holds(a, b)])
         n += len(a)
         if kept is not None:
             if n > keep_pairs:
@@ -186,25 +265,47 @@ def _compare_candidates(
     return counter, report, kept, n
 
 
-def _labelled_patterns(
-    table: RecordTable, specs: Sequence[ComparisonSpec], labels: Sequence[LabelledPair]
-) -> tuple[PatternCounts, np.ndarray, LevelArray]:
-    a = table.positions(x for x, _, _ in labels)
-    b = table.positions(y for _, y, _ in labels)
-    levels = compare(specs, table, a, b)
-    is_match = np.array([m for _, _, m in labels], dtype=bool)
-    counts = PatternCounts(tuple(s.n_levels for s in specs))
-    # Matches and non-matches are counted separately so a pattern's label stays defined.
-    counts_match = PatternCounts(counts.n_levels)
-    counts_match.add(levels[is_match])
-    counts_non = PatternCounts(counts.n_levels)
-    counts_non.add(levels[~is_match])
-    counts.patterns = np.concatenate((counts_match.patterns, counts_non.patterns))
-    counts.counts = np.concatenate((counts_match.counts, counts_non.counts))
-    flags = np.concatenate(
-        (np.ones(len(counts_match.counts), bool), np.zeros(len(counts_non.counts), bool))
-    )
-    return counts, flags, levels
+@dataclass
+class _Labelled:
+    """Steward decisions as comparison vectors: row positions, levels and the label."""
+
+    a: IntArray
+    b: IntArray
+    levels: LevelArray
+    is_match: npt.NDArray[np.bool_]
+    n_levels: tuple[int, ...]
+
+    @classmethod
+    def of(
+        cls, table: RecordTable, specs: Sequence[ComparisonSpec], labels: Sequence[LabelledPair]
+    ) -> _Labelled:
+        a = table.positions(x for x, _, _ in labels)
+        b = table.positions(y for _, y, _ in labels)
+        is_match = np.array([m for _, _, m in labels], dtype=bool)
+        n_levels = tuple(s.n_levels for s in specs)
+        return cls(a, b, compare(specs, table, a, b), is_match, n_levels)
+
+    def patterns(
+        self, mask: npt.NDArray[np.bool_] | None = None, dropped: Sequence[int] = ()
+    ) -> tuple[PatternCounts, npt.NDArray[np.bool_]]:
+        """Pattern counts (matches first, then non-matches, so a pattern's label stays
+        defined) and the match flag of each pattern."""
+        levels, is_match = self.levels, self.is_match
+        if mask is not None:
+            levels, is_match = levels[mask], is_match[mask]
+        levels = levels.copy()
+        levels[:, list(dropped)] = 0
+        counts_match = PatternCounts(self.n_levels)
+        counts_match.add(levels[is_match])
+        counts_non = PatternCounts(self.n_levels)
+        counts_non.add(levels[~is_match])
+        counts = PatternCounts(self.n_levels)
+        counts.patterns = np.concatenate((counts_match.patterns, counts_non.patterns))
+        counts.counts = np.concatenate((counts_match.counts, counts_non.counts))
+        flags = np.concatenate(
+            (np.ones(len(counts_match.counts), bool), np.zeros(len(counts_non.counts), bool))
+        )
+        return counts, flags
 
 
 def _remove_patterns(counter: PatternCounts, levels: LevelMatrix) -> None:
@@ -241,22 +342,35 @@ def fit_table(
     u, sampled = estimate_u(
         table, specs, settings.link_type, u_sample_size(settings, len(table)), settings.seed
     )
-
-    counter, report, compared, n_candidates = _compare_candidates(table, settings, keep_pairs)
+    sessions = _sessions(table, settings)
+    counter, report, compared, n_candidates = _compare_candidates(
+        table, settings, keep_pairs, sessions
+    )
     n_total = max(total_pairs(table, settings.link_type), 1.0)
-    labelled = flags = None
+    lab: _Labelled | None = None
     if labels:
-        labelled, flags, lab_levels = _labelled_patterns(table, specs, labels)
+        lab = _Labelled.of(table, specs, labels)
         cand = _candidate_set(table, settings, compared)
         in_cand = np.array([(x, y) in cand or (y, x) in cand for x, y, _ in labels], bool)
-        _remove_patterns(counter, lab_levels[in_cand])
-    m_start = [default_m_start(s.n_levels) for s in specs]
+        # Labelled pairs enter EM clamped, so they leave the free counts.
+        _remove_patterns(counter, lab.levels[in_cand])
+        for session in sessions:
+            _remove_patterns(session.counts, lab.levels[in_cand & session.holds(lab.a, lab.b)])
+
+    m, estimated, session_stats = _session_m(sessions, u, lab, label_weight, settings)
+    # The prior (and m of any comparison no session estimated) by EM over all candidate
+    # pairs, the sessions' m held fixed. Without sessions this is plain EM on everything.
+    labelled, flags = lab.patterns() if lab is not None else (None, None)
     # Start as if a tenth of the candidates matched; EM moves it quickly from there.
     prior_start = settings.fixed_prior or max(0.1 * counter.total / n_total, 1e-9)
+    labels_of = [s.label for s in specs]
+    conditional = [
+        (k, labels_of.index(s.u_given)) for k, s in enumerate(specs) if s.u_given is not None
+    ]
     em = expectation_maximisation(
         counter,
         u,
-        m_start,
+        m,
         prior_start,
         n_total,
         labelled=labelled,
@@ -265,12 +379,16 @@ def fit_table(
         max_iterations=settings.em_max_iterations,
         tolerance=settings.em_tolerance,
         pseudo_count=settings.em_pseudo_count,
+        fixed=estimated,
+        conditional=conditional,
     )
     m = enforce_ordinal(em.m, u)
+    u_conditional = {k: uc for (k, _), uc in zip(conditional, em.u_conditional, strict=True)}
     for k, spec in enumerate(specs):
-        if np.count_nonzero(table.encoded(spec.field).codes >= 0) < 2:
+        if np.count_nonzero(comparable_rows(table, spec)) < 2:
             # A field (almost) no record has: nothing to learn, so every level is neutral.
             m[k] = u[k] = normalize_levels(np.ones(spec.n_levels))
+            u_conditional.pop(k, None)
     prior = settings.fixed_prior or em.prior
     stats = TrainingStats(
         records=len(table),
@@ -279,11 +397,12 @@ def fit_table(
         distinct_patterns=len(counter.counts),
         u_sample_pairs=sampled,
         em_iterations=em.iterations,
-        em_converged=em.converged,
+        em_converged=em.converged and all(x["em_converged"] for x in session_stats),
         expected_matches=em.expected_matches,
         labelled_pairs=len(labels),
         seconds=time.perf_counter() - started,
         blocking=report.as_dict(),
+        sessions=session_stats,
     )
     tfs = {
         s.label: tf
@@ -291,9 +410,84 @@ def fit_table(
         if s.term_frequency and (tf := build_term_frequencies(table, s)) is not None
     }
     model = MatchModel.from_parameters(
-        settings, m, u, prior, stats, trained_at=dt.datetime.now(dt.UTC), term_frequencies=tfs
+        settings,
+        m,
+        u,
+        prior,
+        stats,
+        trained_at=dt.datetime.now(dt.UTC),
+        term_frequencies=tfs,
+        u_conditional=u_conditional,
     )
     return TrainingResult(model, compared, table, report)
+
+
+def _session_m(
+    sessions: Sequence[_Session],
+    u: Sequence[FloatArray],
+    lab: _Labelled | None,
+    label_weight: float,
+    settings: MatchSettings,
+) -> tuple[list[FloatArray], list[bool], list[dict[str, object]]]:
+    """m from the training sessions: per comparison, the expected match counts per level of
+    every session that estimated it, pooled (then the pseudo-count, as in one M-step).
+
+    Within a session EM runs exactly as over all candidates (u fixed, the session's pairs
+    that blocking did not produce counted as non-matches, so its prior is over all pairs
+    satisfying the rule), with the rule's comparisons left out: they agree by
+    construction there. Returns m (the default start where no session estimated it),
+    which comparisons were estimated, and per-session statistics.
+    """
+    specs = settings.comparisons
+    pooled = [np.zeros(s.n_levels) for s in specs]
+    estimated = [False] * len(specs)
+    stats: list[dict[str, object]] = []
+    for session in sessions:
+        counts = session.counts.without(session.dropped)
+        if counts.total < 1 or session.total_pairs < 1:
+            continue
+        labelled = flags = None
+        if lab is not None:
+            labelled, flags = lab.patterns(session.holds(lab.a, lab.b), session.dropped)
+        prior_start = max(0.1 * counts.total / session.total_pairs, 1e-9)
+        em = expectation_maximisation(
+            counts,
+            u,
+            [default_m_start(s.n_levels) for s in specs],
+            prior_start,
+            session.total_pairs,
+            labelled=labelled,
+            labelled_is_match=flags,
+            label_weight=label_weight,
+            max_iterations=settings.em_max_iterations,
+            tolerance=settings.em_tolerance,
+            pseudo_count=settings.em_pseudo_count,
+        )
+        kept = [k for k in range(len(specs)) if k not in session.dropped]
+        for k in kept:
+            pooled[k][1:] += em.match_counts[k][1:]
+            estimated[k] = True
+        stats.append(
+            {
+                "rule": session.rule.name,
+                "candidate_pairs": round(counts.total),
+                "rule_pairs": session.total_pairs,
+                "expected_matches": em.expected_matches,
+                "em_iterations": em.iterations,
+                "em_converged": em.converged,
+                "estimated": [specs[k].label for k in kept],
+            }
+        )
+    m = []
+    for k, spec in enumerate(specs):
+        if not estimated[k] or pooled[k][1:].sum() <= 0:
+            estimated[k] = False
+            m.append(default_m_start(spec.n_levels))
+            continue
+        acc = pooled[k].copy()
+        acc[1:] += settings.em_pseudo_count * u[k][1:]
+        m.append(normalize_levels(acc))
+    return enforce_ordinal(m, u), estimated, stats
 
 
 def _candidate_set(
