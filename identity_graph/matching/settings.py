@@ -15,7 +15,7 @@ from identity_graph.matching.comparisons import (
     ComparisonSpec,
     date_comparison,
     distance_comparison,
-    email_comparison,
+    exact_match,
     full_address_comparison,
     name_comparison,
 )
@@ -109,7 +109,9 @@ DEFAULT_COMPARISONS: tuple[ComparisonSpec, ...] = (
     full_address_comparison(("street_number", "address_1", "address_2", "postcode")),
     distance_comparison("postcode", (1,), fallback_for="address"),
     distance_comparison("phone", (1,)),
-    email_comparison("email"),
+    # Exact only: a shared local part on another domain (j.smith@a / j.smith@b) mostly
+    # repeats the name evidence, since local parts are made of names.
+    exact_match("email"),
 )
 
 # Sessions of EM training (see MatchSettings.training_rules). Both are on identity fields:
@@ -131,7 +133,6 @@ DEFAULT_BLOCKING_RULES: tuple[str, ...] = (
     "postcode & metaphone(given_name)",
     "phone",
     "email",
-    "email_local(email)",
 )
 
 
