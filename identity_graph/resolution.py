@@ -23,6 +23,7 @@ from identity_graph.errors import ConflictError, IdentityGraphError, NotFoundErr
 from identity_graph.ingest import BatchSummary, commit_changes
 from identity_graph.matching import (
     BlockingIndex,
+    BlockingReport,
     MatchModel,
     RecordTable,
     ScoredPair,
@@ -51,6 +52,9 @@ class MatchSummary:
     dropped: int = 0
     skipped_decided: int = 0
     changed_later: int = 0
+    candidate_pairs: int = 0
+    pairs_by_rule: dict[str, int] = field(default_factory=dict)
+    skipped_blocks: list[tuple[str, int]] = field(default_factory=list)  # (rule, size)
     model_version: str = ""
     trained: bool = False
     clustering: BatchSummary = field(default_factory=BatchSummary)
@@ -131,12 +135,17 @@ class Matcher:
             summary.trained = True
         summary.model_version = model.version
         say("scoring candidate pairs")
+        report = BlockingReport([])
         scored = predict(
             model,
             table,
             min_probability=self.settings.review_threshold,
             population=summary.records,
+            report=report,
         )
+        summary.pairs_by_rule = report.pairs_by_rule()
+        summary.candidate_pairs = report.total_pairs
+        summary.skipped_blocks = [(b.rule, b.size) for b in report.skipped_blocks]
         summary.pairs_scored = len(scored)
         say(f"deciding {len(scored):,} pairs")
         self._decide(scored, table, prints, model.version, summary)

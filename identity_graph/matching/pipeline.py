@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
 
-from identity_graph.matching.blocking import CandidatePairs, iter_candidate_pairs
+from identity_graph.matching.blocking import BlockingReport, CandidatePairs, iter_candidate_pairs
 from identity_graph.matching.comparisons import compare
 from identity_graph.matching.model import MatchModel
 from identity_graph.matching.records import RecordTable, as_table
@@ -25,6 +25,7 @@ def iter_predict(
     min_probability: float = 0.0,
     chunk_pairs: int = DEFAULT_CHUNK_PAIRS,
     population: int | None = None,
+    report: BlockingReport | None = None,
 ) -> Iterator[ScoredPairs]:
     """Stream scored candidate pairs chunk by chunk (about `chunk_pairs` compared at a time),
     keeping only pairs with probability >= `min_probability`. Memory is bounded by the
@@ -37,6 +38,7 @@ def iter_predict(
         link_type=s.link_type,
         max_block_size=s.max_block_size,
         chunk_pairs=chunk_pairs,
+        report=report,
     ):
         scored = score_levels(
             model, table, a, b, compare(s.comparisons, table, a, b), population=population
@@ -54,8 +56,11 @@ def predict(
     min_probability: float = 0.0,
     chunk_pairs: int = DEFAULT_CHUNK_PAIRS,
     population: int | None = None,
+    report: BlockingReport | None = None,
 ) -> ScoredPairs:
-    """Block, compare and score all candidate pairs of `records` (collected in memory)."""
+    """Block, compare and score all candidate pairs of `records` (collected in memory).
+    Pass a `BlockingReport` to learn how many pairs each rule yielded and which blocks
+    were over the size cap."""
     table = as_table(records)
     parts = list(
         iter_predict(
@@ -64,6 +69,7 @@ def predict(
             min_probability=min_probability,
             chunk_pairs=chunk_pairs,
             population=population,
+            report=report,
         )
     )
     if not parts:
