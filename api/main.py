@@ -9,7 +9,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from api import errors
-from api.routes import batch, explain, persons, review
+from api.routes import batch, explain, guides, persons, review
 from identity_graph.runtime import RuntimeSettings, build_service
 from identity_graph.service import IdentityService
 
@@ -47,6 +47,8 @@ def create_app(
     app.include_router(persons.router)
     app.include_router(review.router)
     app.include_router(explain.router)
+    # Neo4j Browser guides: the only routes with CORS (any origin, GET), see guides.py.
+    app.include_router(guides.router)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:

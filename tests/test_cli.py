@@ -104,7 +104,7 @@ def test_clear_errors(tmp_path: Path, store_url: str, args: list[str], message: 
 def test_help_lists_the_commands() -> None:
     r = runner.invoke(app, ["--help"])
     assert r.exit_code == 0
-    for command in ("ingest", "serve", "demo", "stats"):
+    for command in ("ingest", "serve", "demo", "stats", "migrate"):
         assert command in r.output
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import neo4j
 import pytest
 
+from identity_graph.stores.base import EXPORT_KINDS
 from identity_graph.stores.cypher import Query, names, query, statements
 from tests.neo4j_server import auth_from_env
 
@@ -146,6 +147,7 @@ PARAMS: dict[str, dict[str, Any]] = {
                 "first_seen": AT,
                 "last_seen": AT,
                 "person_id": "p1",
+                "label": "Cookie",
             }
         ]
     },
@@ -163,9 +165,95 @@ PARAMS: dict[str, dict[str, Any]] = {
         ]
     },
     "write_lock": {},
+    **{f"export_{kind}": {} for kind in EXPORT_KINDS},
+    "export_counts": {},
+    "import_messages": {"rows": [{"message_id": "m-1", "at": AT}]},
+    "import_persons": {
+        "rows": [{"person_id": "p1", "created_at": AT, "updated_at": AT, "merged_into": None}]
+    },
+    "import_identifiers": {
+        "rows": [
+            {
+                "key": "cookie:c1",
+                "type": "cookie",
+                "value": "c1",
+                "person_id": "p1",
+                "first_seen": AT,
+                "last_seen": AT,
+                "is_hub": False,
+                "hub_reason": None,
+                "joined": [],
+                "label": "Cookie",
+            }
+        ]
+    },
+    "import_links": {"rows": [LINK]},
+    "import_lineage_merged_into": {"rows": [LINEAGE]},
+    "import_lineage_split_from": {"rows": [LINEAGE]},
+    **{
+        f"import_activity_{name}": {"rows": [ACTIVITY]}
+        for name in ("purchased", "viewed", "exposed_to", "opened_case", "closed_case")
+    },
+    "import_records": {
+        "rows": [
+            {
+                "source": "crm",
+                "record_id": "C1",
+                "key": "crm_id:C1",
+                "attributes": "{}",
+                "observed_at": AT,
+            }
+        ]
+    },
+    "import_refused_merges": {
+        "rows": [
+            {
+                "seq": 1_000_001,
+                "a": "cookie:c1",
+                "b": "customer_id:u1",
+                "person_a": "p1",
+                "person_b": "p2",
+                "rule": "max_per_type",
+                "reason": "two crm IDs",
+                "at": AT,
+            }
+        ]
+    },
+    "import_reviews": {
+        "rows": [
+            {
+                "a": "crm_id:C1",
+                "b": "crm_id:C2",
+                "probability": 0.93,
+                "evidence": "{}",
+                "fingerprint": "f",
+                "status": "pending",
+                "created_at": AT,
+                "decided_at": None,
+                "decided_by": None,
+                "comment": None,
+            }
+        ]
+    },
+    "import_audit": {
+        "rows": [
+            {
+                "seq": 1_000_001,
+                "at": AT,
+                "actor": "steward:eva",
+                "action": "review.approve",
+                "subject": "crm_id:C1|crm_id:C2",
+                "detail": "{}",
+            }
+        ]
+    },
+    "import_models": {"rows": [{"version": "v1", "created_at": AT, "body": "{}"}]},
+    "import_write_lock": {"tx": 2},
 }
 # These read (or delete) the whole graph, or check that it is empty, on purpose.
 WHOLE_GRAPH = {"all_records", "assignments", "meta_read", "reset", "stats"}
+# A copy to another store (migrate) streams every row of a kind, or counts them.
+WHOLE_GRAPH |= {f"export_{kind}" for kind in EXPORT_KINDS} | {"export_counts"}
 SCANS = (
     "AllNodesScan",
     "NodeByLabelScan",

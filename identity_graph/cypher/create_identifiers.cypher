@@ -1,8 +1,11 @@
 // Identifiers first seen in this batch (the core gave them a person: it found them absent
 // in this same transaction, under the write lock), created with their BELONGS_TO.
 // CREATE, not MERGE: should one exist after all, the uniqueness constraint fails the batch.
+// Each also carries its type as a label for Neo4j Browser (email -> Email, device_id ->
+// DeviceId): row.label is computed by the store from a strictly checked type name.
 UNWIND $rows AS row
 MATCH (p:Person {person_id: row.person_id})
-CREATE (:Identifier {key: row.key, type: row.type, value: row.value,
-                     first_seen: row.first_seen, last_seen: row.last_seen, is_hub: false,
-                     joined: []})-[:BELONGS_TO]->(p)
+CREATE (i:Identifier {key: row.key, type: row.type, value: row.value,
+                      first_seen: row.first_seen, last_seen: row.last_seen, is_hub: false,
+                      joined: []})-[:BELONGS_TO]->(p)
+SET i:$(row.label)

@@ -7,7 +7,7 @@ exception rolls everything back, so a batch is applied whole or not at all.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Protocol, TypeVar, runtime_checkable
 
@@ -22,6 +22,38 @@ from identity_graph.model import (
 )
 
 T = TypeVar("T")
+
+#: What `export`/`import_rows` move between stores, in the order a copy writes them (persons
+#: before the identifiers that belong to them, identifiers before their links, activity,
+#: records). Each kind's rows are plain dicts, the same shape from every store:
+#:   messages        message_id, at
+#:   persons         person_id, created_at, updated_at, merged_into
+#:   identifiers     key, type, value, person_id, first_seen, last_seen, is_hub (bool),
+#:                   hub_reason, joined (list of person IDs)
+#:   links           a, b, weight, kind, sources (list), evidence (JSON text), count,
+#:                   first_seen, last_seen, status
+#:   lineage         from_id, to_id, kind (MERGED_INTO | SPLIT_FROM), at, reason
+#:   activity        key, kind, target_type, target_id, count, first_at, last_at, amount
+#:   records         source, record_id, key, attributes (JSON text), observed_at
+#:   refused_merges  seq, a, b, person_a, person_b, rule, reason, at
+#:   reviews         a, b, probability, evidence, fingerprint, status, created_at,
+#:                   decided_at, decided_by, comment
+#:   audit           seq, at, actor, action, subject, detail
+#:   models          version, created_at, body
+#: `seq` orders the append-only rows (newest = largest) and is their identity in a copy.
+EXPORT_KINDS: tuple[str, ...] = (
+    "messages",
+    "persons",
+    "identifiers",
+    "links",
+    "lineage",
+    "activity",
+    "records",
+    "refused_merges",
+    "reviews",
+    "audit",
+    "models",
+)
 
 
 class PersonInfo(Protocol):
@@ -63,6 +95,11 @@ class StoreTx(Protocol):
         ...
 
     def apply(self, changes: ChangeSet) -> None: ...
+
+    def import_rows(self, kind: str, rows: Sequence[Mapping[str, object]]) -> None:
+        """Upsert rows of one `EXPORT_KINDS` kind as another store exported them, by their
+        identity (key, pair, seq, ...): importing the same rows again changes nothing."""
+        ...
 
 
 @runtime_checkable
@@ -128,6 +165,14 @@ class GraphStore(Protocol):
 
     def assignments(self) -> Iterator[tuple[str, str]]:
         """Every (identifier key, person ID), streamed: evaluation and export read it."""
+        ...
+
+    def export(self, kind: str) -> Iterator[dict[str, object]]:
+        """Every row of one `EXPORT_KINDS` kind, streamed (see EXPORT_KINDS for shapes)."""
+        ...
+
+    def row_counts(self) -> dict[str, int]:
+        """Number of rows of each `EXPORT_KINDS` kind, as `export` would yield them."""
         ...
 
 

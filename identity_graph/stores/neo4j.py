@@ -46,6 +46,7 @@ from identity_graph.model import (
     StoreStats,
 )
 from identity_graph.stores import NEO4J_SCHEMES
+from identity_graph.stores.base import EXPORT_KINDS
 from identity_graph.stores.cypher import Query, query, statements
 
 __all__ = ["SCHEMA_VERSION", "SCHEMES", "Neo4jPerson", "Neo4jStore", "Neo4jTarget", "parse_url"]
@@ -309,6 +310,42 @@ def _fields(row: Any) -> dict[str, Any]:
     return {name: getattr(row, name) for name in row.__slots__}
 
 
+_TYPE_NAME = re.compile(r"[a-z][a-z0-9_]*")
+# Labels of the store's own nodes: a type named `person` must not make an identifier a Person.
+_STORE_LABELS = frozenset(
+    {
+        "Audit",
+        "Campaign",
+        "Case",
+        "Identifier",
+        "MatchModel",
+        "Message",
+        "Meta",
+        "Person",
+        "Product",
+        "Record",
+        "RefusedMerge",
+        "Review",
+    }
+)
+
+
+def type_label(type_: str) -> str:
+    """The label an identifier of `type_` carries beside `Identifier`, for Neo4j Browser
+    colours: `device_id` -> `DeviceId`. Labels cannot be parameters of fixed query text, so
+    `create_identifiers` sets it dynamically (`$(row.label)`): only a strictly checked type
+    name (`^[a-z][a-z0-9_]*$`) becomes a label, anything else fails the batch."""
+    if not _TYPE_NAME.fullmatch(type_):
+        raise StoreError(
+            f"identifier type {type_!r} cannot become a Neo4j label: expected lower-case "
+            "letters, digits and '_', starting with a letter"
+        )
+    label = "".join(part.capitalize() for part in type_.split("_"))
+    if label in _STORE_LABELS:
+        raise StoreError(f"identifier type {type_!r} would carry the store's own label {label}")
+    return label
+
+
 def _activity_query(r: ActivityRow) -> str:
     name = _ACTIVITY_QUERIES.get((r.kind, r.target_type))
     if name is None:
@@ -437,7 +474,9 @@ class Neo4jTx:
         self._write("add_persons", [_fields(p) for p in ch.new_persons])
         self._write("merge_persons", _merge_rows(ch.merges), at=at)
         # IdentifierRow.person_id is set for the identifiers new in this batch only.
-        new_ids = [_fields(r) for r in ch.identifiers if r.person_id]
+        new_ids = [
+            {**_fields(r), "label": type_label(r.type)} for r in ch.identifiers if r.person_id
+        ]
         self._write("create_identifiers", new_ids)
         self._write(
             "widen_identifiers",
@@ -480,6 +519,38 @@ class Neo4jTx:
     def _next_seq(self) -> int:
         self._seq += 1
         return self._seq
+
+    def import_rows(self, kind: str, rows: Sequence[Mapping[str, object]]) -> None:
+        """Upsert exported rows by their identity (see `EXPORT_KINDS`): one UNWIND per
+        query; activity and lineage go to the fixed query of their relationship type."""
+        if kind not in EXPORT_KINDS:
+            raise StoreError(f"unknown kind of rows to import: {kind!r}")
+        if not rows:
+            return
+        if kind == "activity":
+            for name, part in _group_rows(rows, _IMPORT_ACTIVITY_QUERIES, "target_type").items():
+                self._write(name, part)
+            return
+        if kind == "lineage":
+            for name, part in _group_rows(rows, _IMPORT_LINEAGE_QUERIES, None).items():
+                self._write(name, part)
+            return
+        if kind == "identifiers":
+            # The type label (Neo4j Browser colours), as create_identifiers sets it.
+            rows = [
+                {
+                    **r,
+                    "is_hub": bool(r["is_hub"]),
+                    "joined": list(r["joined"] or []),  # type: ignore[call-overload]
+                    "label": type_label(str(r["type"])),
+                }
+                for r in rows
+            ]
+        self._write(f"import_{kind}", list(rows))
+        if kind in ("refused_merges", "audit"):
+            # Later units of work must number their rows after the copied ones.
+            top = max(int(r["seq"]) for r in rows)  # type: ignore[call-overload]
+            self._records("import_write_lock", tx=top // _SEQ_PER_TX + 1)
 
 
 # -- the store -------------------------------------------------------------------------
@@ -757,3 +828,47 @@ class Neo4jStore:
         """Streamed from one auto-commit read: nothing is held in memory."""
         for r in self._stream(query("assignments")):
             yield r[0], r[1]
+
+    def export(self, kind: str) -> Iterator[dict[str, object]]:
+        """Every row of one kind (see `EXPORT_KINDS`), streamed from one auto-commit read."""
+        if kind not in EXPORT_KINDS:
+            raise StoreError(f"unknown kind of rows to export: {kind!r}")
+        for r in self._stream(query(f"export_{kind}")):
+            row: dict[str, object] = dict(r)
+            if kind == "identifiers":
+                row["is_hub"] = bool(row["is_hub"])
+                row["joined"] = list(row["joined"] or [])  # type: ignore[call-overload]
+            elif kind == "links":
+                row["sources"] = list(row["sources"] or [])  # type: ignore[call-overload]
+            yield row
+
+    def row_counts(self) -> dict[str, int]:
+        (r,) = self._execute(query("export_counts"))
+        return {kind: int(r[kind]) for kind in EXPORT_KINDS}
+
+
+# -- copies between stores (migrate) ------------------------------------------------------
+
+# Relationship types cannot be parameters: (kind, target label) -> fixed import query.
+_IMPORT_ACTIVITY_QUERIES: Mapping[tuple[str, str | None], str] = {
+    (kind, target): f"import_{name}" for (kind, target), name in _ACTIVITY_QUERIES.items()
+}
+_IMPORT_LINEAGE_QUERIES: Mapping[tuple[str, str | None], str] = {
+    (kind, None): f"import_{name}" for kind, name in _LINEAGE_QUERIES.items()
+}
+
+
+def _group_rows(
+    rows: Iterable[Mapping[str, object]],
+    queries: Mapping[tuple[str, str | None], str],
+    second: str | None,
+) -> dict[str, list[Mapping[str, object]]]:
+    """Rows grouped by the fixed query of their (kind[, `second` field]); unknown refused."""
+    out: dict[str, list[Mapping[str, object]]] = {}
+    for r in rows:
+        wanted = (str(r["kind"]), str(r[second]) if second else None)
+        name = queries.get(wanted)
+        if name is None:
+            raise StoreError(f"unknown {' -> '.join(w for w in wanted if w)} in rows to import")
+        out.setdefault(name, []).append(r)
+    return out

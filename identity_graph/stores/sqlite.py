@@ -14,11 +14,12 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from identity_graph.changes import AuditRow, ChangeSet, IdentifierState, ReviewRow
 from identity_graph.errors import ConfigError, StoreError
@@ -30,7 +31,7 @@ from identity_graph.model import (
     SourceRecord,
     StoreStats,
 )
-from identity_graph.stores.base import chunks
+from identity_graph.stores.base import EXPORT_KINDS, chunks
 
 SCHEMA_VERSION = "2"
 # Well under SQLite's bound-parameter limit, and large enough to keep round trips few.
@@ -302,6 +303,166 @@ class SQLiteTx:
             "INSERT INTO audit (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)",
             [(r.at, r.actor, r.action, r.subject, r.detail) for r in ch.audit],
         )
+
+    def import_rows(self, kind: str, rows: Sequence[Mapping[str, object]]) -> None:
+        """Upsert exported rows by their identity (see `EXPORT_KINDS`)."""
+        sql, columns = _IMPORTS.get(kind, ("", ()))
+        if not sql:
+            raise StoreError(f"unknown kind of rows to import: {kind!r}")
+        convert = _IMPORT_CONVERT.get(kind, {})
+        self._c.executemany(
+            sql,
+            [tuple(convert[c](r[c]) if c in convert else r[c] for c in columns) for r in rows],
+        )
+
+
+# Exported rows are the same shape from every store (`EXPORT_KINDS`); here they become rows
+# of the tables above. Every import is an upsert by the row's identity: a re-run changes
+# nothing. Append-only rows keep their order: `seq` becomes the row's id.
+_IMPORTS: Mapping[str, tuple[str, tuple[str, ...]]] = {
+    "messages": (
+        "INSERT OR REPLACE INTO messages (message_id, at) VALUES (?, ?)",
+        ("message_id", "at"),
+    ),
+    "persons": (
+        "INSERT OR REPLACE INTO persons (person_id, created_at, updated_at, merged_into) "
+        "VALUES (?, ?, ?, ?)",
+        ("person_id", "created_at", "updated_at", "merged_into"),
+    ),
+    "identifiers": (
+        "INSERT OR REPLACE INTO identifiers (key, type, value, person_id, first_seen, "
+        "last_seen, is_hub, hub_reason, joined) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            "key",
+            "type",
+            "value",
+            "person_id",
+            "first_seen",
+            "last_seen",
+            "is_hub",
+            "hub_reason",
+            "joined",
+        ),
+    ),
+    "links": (
+        f"INSERT OR REPLACE INTO links ({_LINK_COLUMNS}) "  # noqa: S608 - constant columns
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            "a",
+            "b",
+            "weight",
+            "kind",
+            "sources",
+            "evidence",
+            "count",
+            "first_seen",
+            "last_seen",
+            "status",
+        ),
+    ),
+    "lineage": (
+        "INSERT INTO lineage (from_id, to_id, kind, at, reason) "
+        "SELECT ?1, ?2, ?3, ?4, ?5 WHERE NOT EXISTS (SELECT 1 FROM lineage WHERE "
+        "from_id = ?1 AND to_id = ?2 AND kind = ?3 AND at = ?4 AND reason = ?5)",
+        ("from_id", "to_id", "kind", "at", "reason"),
+    ),
+    "activity": (
+        "INSERT OR REPLACE INTO activity (key, kind, target_type, target_id, count, "
+        "first_at, last_at, amount) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        ("key", "kind", "target_type", "target_id", "count", "first_at", "last_at", "amount"),
+    ),
+    "records": (
+        "INSERT OR REPLACE INTO records (source, record_id, key, attributes, observed_at) "
+        "VALUES (?, ?, ?, ?, ?)",
+        ("source", "record_id", "key", "attributes", "observed_at"),
+    ),
+    "refused_merges": (
+        "INSERT OR REPLACE INTO refused_merges (id, a, b, person_a, person_b, rule, reason, "
+        "at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        ("seq", "a", "b", "person_a", "person_b", "rule", "reason", "at"),
+    ),
+    "reviews": (
+        f"INSERT OR REPLACE INTO review_queue ({_REVIEW_COLUMNS}) "  # noqa: S608
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            "a",
+            "b",
+            "probability",
+            "evidence",
+            "fingerprint",
+            "status",
+            "created_at",
+            "decided_at",
+            "decided_by",
+            "comment",
+        ),
+    ),
+    "audit": (
+        "INSERT OR REPLACE INTO audit (id, at, actor, action, subject, detail) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        ("seq", "at", "actor", "action", "subject", "detail"),
+    ),
+    "models": (
+        "INSERT OR REPLACE INTO match_models (version, created_at, body) VALUES (?, ?, ?)",
+        ("version", "created_at", "body"),
+    ),
+}
+
+
+def _join(values: Any) -> str:
+    return ",".join(str(v) for v in values or ())
+
+
+_IMPORT_CONVERT: Mapping[str, Mapping[str, Callable[[Any], object]]] = {
+    "identifiers": {"is_hub": lambda v: 1 if v else 0, "joined": _join},
+    "links": {"sources": _join},
+}
+
+# kind -> SELECT of the table's rows in the exported shape (converted by _EXPORT_CONVERT)
+_EXPORTS: Mapping[str, str] = {
+    "messages": "SELECT message_id, at FROM messages",
+    "persons": "SELECT person_id, created_at, updated_at, merged_into FROM persons",
+    "identifiers": (
+        "SELECT key, type, value, person_id, first_seen, last_seen, is_hub, hub_reason, "
+        "joined FROM identifiers"
+    ),
+    "links": f"SELECT {_LINK_COLUMNS} FROM links",  # noqa: S608 - constant columns
+    "lineage": "SELECT from_id, to_id, kind, at, reason FROM lineage ORDER BY rowid",
+    "activity": (
+        "SELECT key, kind, target_type, target_id, count, first_at, last_at, amount FROM activity"
+    ),
+    "records": "SELECT source, record_id, key, attributes, observed_at FROM records",
+    "refused_merges": (
+        "SELECT id AS seq, a, b, person_a, person_b, rule, reason, at FROM refused_merges "
+        "ORDER BY id"
+    ),
+    "reviews": f"SELECT {_REVIEW_COLUMNS} FROM review_queue",  # noqa: S608
+    "audit": "SELECT id AS seq, at, actor, action, subject, detail FROM audit ORDER BY id",
+    "models": "SELECT version, created_at, body FROM match_models",
+}
+_COUNT_TABLES: Mapping[str, str] = {
+    "messages": "messages",
+    "persons": "persons",
+    "identifiers": "identifiers",
+    "links": "links",
+    "lineage": "lineage",
+    "activity": "activity",
+    "records": "records",
+    "refused_merges": "refused_merges",
+    "reviews": "review_queue",
+    "audit": "audit",
+    "models": "match_models",
+}
+
+
+def _split(text: object) -> list[str]:
+    return [s for s in str(text or "").split(",") if s]
+
+
+_EXPORT_CONVERT: Mapping[str, Mapping[str, Callable[[Any], object]]] = {
+    "identifiers": {"is_hub": bool, "joined": _split},
+    "links": {"sources": _split},
+}
 
 
 def _links_of_person(c: sqlite3.Connection, person_id: str) -> list[Link]:
@@ -584,3 +745,31 @@ class SQLiteStore:
     def assignments(self) -> Iterator[tuple[str, str]]:
         for key, pid in self._reader.execute("SELECT key, person_id FROM identifiers"):
             yield str(key), str(pid)
+
+    def export(self, kind: str) -> Iterator[dict[str, object]]:
+        sql = _EXPORTS.get(kind)
+        if sql is None:
+            raise StoreError(f"unknown kind of rows to export: {kind!r}")
+        convert = _EXPORT_CONVERT.get(kind, {})
+        # A connection of its own: a long export does not hold this thread's reader.
+        conn = self._connect()
+        try:
+            cursor = conn.execute(sql)
+            names = [d[0] for d in cursor.description]
+            for row in cursor:
+                out = dict(zip(names, row, strict=True))
+                for name, fn in convert.items():
+                    out[name] = fn(out[name])
+                yield out
+        finally:
+            with self._all_lock:
+                if conn in self._all:
+                    self._all.remove(conn)
+            conn.close()
+
+    def row_counts(self) -> dict[str, int]:
+        c = self._reader
+        return {
+            kind: int(c.execute(f"SELECT count(*) FROM {_COUNT_TABLES[kind]}").fetchone()[0])  # noqa: S608
+            for kind in EXPORT_KINDS
+        }

@@ -1,0 +1,8 @@
+// Steward decisions, newest first
+// The audit log: who decided what, when (review approvals and rejections, merges, splits).
+MATCH (e:Audit)
+WHERE e.seq IS NOT NULL
+RETURN e.at AS at, e.actor AS actor, e.action AS action, e.subject AS subject,
+       e.detail AS detail
+ORDER BY e.seq DESC
+LIMIT 200

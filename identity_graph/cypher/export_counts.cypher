@@ -1,0 +1,15 @@
+// Rows of each kind `export_*` yields (migrate compares them across stores); node and
+// relationship counts by label/type come from the count store.
+RETURN COUNT { MATCH (:Message) } AS messages,
+       COUNT { MATCH (:Person) } AS persons,
+       COUNT { MATCH (:Identifier) } AS identifiers,
+       COUNT { MATCH ()-[:LINKED]->() } AS links,
+       COUNT { MATCH ()-[:MERGED_INTO]->() } + COUNT { MATCH ()-[:SPLIT_FROM]->() } AS lineage,
+       COUNT { MATCH ()-[:PURCHASED]->() } + COUNT { MATCH ()-[:VIEWED]->() }
+         + COUNT { MATCH ()-[:EXPOSED_TO]->() } + COUNT { MATCH ()-[:OPENED_CASE]->() }
+         + COUNT { MATCH ()-[:CLOSED_CASE]->() } AS activity,
+       COUNT { MATCH (:Record) } AS records,
+       COUNT { MATCH (:RefusedMerge) } AS refused_merges,
+       COUNT { MATCH (:Review) } AS reviews,
+       COUNT { MATCH (:Audit) } AS audit,
+       COUNT { MATCH (:MatchModel) } AS models

@@ -1,0 +1,6 @@
+// Every identifier with its person and hub state, streamed for a copy to another store.
+MATCH (i:Identifier)
+OPTIONAL MATCH (i)-[:BELONGS_TO]->(p:Person)
+RETURN i.key AS key, i.type AS type, i.value AS value, p.person_id AS person_id,
+       i.first_seen AS first_seen, i.last_seen AS last_seen, i.is_hub AS is_hub,
+       i.hub_reason AS hub_reason, i.joined AS joined

@@ -1,0 +1,5 @@
+// The whole review queue (every status), streamed for a copy to another store.
+MATCH (r:Review)
+RETURN r.a AS a, r.b AS b, r.probability AS probability, r.evidence AS evidence,
+       r.fingerprint AS fingerprint, r.status AS status, r.created_at AS created_at,
+       r.decided_at AS decided_at, r.decided_by AS decided_by, r.comment AS comment

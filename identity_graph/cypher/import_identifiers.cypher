@@ -1,0 +1,16 @@
+// Copied identifiers, upserted by key with every field, and their one BELONGS_TO (the
+// person is copied first), with the type label create_identifiers gives (row.label, from a
+// strictly checked type name). Re-importing the same rows changes nothing.
+UNWIND $rows AS row
+MATCH (p:Person {person_id: row.person_id})
+MERGE (i:Identifier {key: row.key})
+SET i.type = row.type, i.value = row.value, i.first_seen = row.first_seen,
+    i.last_seen = row.last_seen, i.is_hub = row.is_hub, i.hub_reason = row.hub_reason,
+    i.joined = row.joined
+SET i:$(row.label)
+WITH i, p
+OPTIONAL MATCH (i)-[old:BELONGS_TO]->(other:Person)
+WHERE other <> p
+DELETE old
+WITH DISTINCT i, p
+MERGE (i)-[:BELONGS_TO]->(p)
