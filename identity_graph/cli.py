@@ -37,8 +37,9 @@ StoreOpt = Annotated[
     str | None,
     typer.Option(
         "--store",
-        help="Store URL: sqlite:///path/graph.db (default sqlite:///./identity-graph.db). "
-        "Also read from IDENTITY_GRAPH_STORE.",
+        help="Store URL: sqlite:///path/graph.db (default sqlite:///./identity-graph.db) or "
+        "neo4j://host:7687 (also bolt://, +s forms; credentials in the URL or NEO4J_USER / "
+        "NEO4J_PASSWORD). Also read from IDENTITY_GRAPH_STORE.",
         show_default=False,
     ),
 ]
