@@ -16,12 +16,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
+import signal
 import socket
 import subprocess
 import sys
 import time
 import urllib.parse
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -92,6 +96,42 @@ def wait_ready(base: str, proc: subprocess.Popen[bytes], timeout: float = 60.0) 
     raise SystemExit("server did not become ready")
 
 
+@contextmanager
+def served(store_url: str, workers: int) -> Iterator[str]:
+    """`identity-graph serve` on a free loopback port, for the block; yields the base URL."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    command = [
+        sys.executable,
+        "-m",
+        "identity_graph",
+        "serve",
+        "--store",
+        store_url,
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+    ]
+    proc = subprocess.Popen(
+        command,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its own process group: the workers are stopped with it
+    )
+    try:
+        wait_ready(base, proc)
+        yield base
+    finally:
+        # A saturated server drains its backlog before a graceful exit: give it a minute.
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=30)
+
+
 def loadgen() -> Path:
     """Build the Go load generator once (standard library only: no download)."""
     out = DATA / "loadgen"
@@ -146,26 +186,7 @@ def main() -> None:
         type_, _, value = key.partition(":")
         paths.append(f"/v1/identifiers/{type_}/{urllib.parse.quote(value, safe='')}/person")
 
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "identity_graph",
-            "serve",
-            "--store",
-            url,
-            "--port",
-            str(port),
-            "--workers",
-            str(args.workers),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_ready(base, proc)
+    with served(url, args.workers) as base:
         from identity_graph.stores import open_store
 
         store = open_store(url)
@@ -175,9 +196,6 @@ def main() -> None:
         paths_file.write_text("\n".join(paths) + "\n", encoding="utf-8")
         load(base, paths_file, 200, 2)  # warm-up: connections, page cache
         result = load(base, paths_file, args.rate, args.seconds)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
     result.update(
         {
             "benchmark": "lookup",

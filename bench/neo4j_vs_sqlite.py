@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import signal
 import subprocess
 import sys
 import tempfile
@@ -34,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from _common import DATA, events_file, machine, write_result
 from ingest import run_cli
-from lookup import free_port, load, wait_ready
+from lookup import load, served
 
 
 def harness_lib_dir() -> Path | None:
@@ -82,40 +81,12 @@ def lookup_paths(store_url: str, count: int, seed: int, path: Path) -> int:
 def serve_and_load(
     store_url: str, paths: Path, rates: list[float], seconds: float, workers: int
 ) -> dict[str, dict[str, object]]:
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "identity_graph",
-            "serve",
-            "--store",
-            store_url,
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,  # its own process group: the workers are stopped with it
-    )
     out: dict[str, dict[str, object]] = {}
-    try:
-        wait_ready(base, proc)
+    with served(store_url, workers) as base:
         load(base, paths, 200, 3)  # warm-up: connections, caches
         for rate in rates:
             out[f"{rate:g}"] = load(base, paths, rate, seconds)
             time.sleep(2)  # let a saturated server drain before the next rate
-    finally:
-        # A saturated server drains its backlog before a graceful exit: give it a minute.
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=30)
     return out
 
 
