@@ -131,8 +131,9 @@ def test_incremental_matches_full_blocking(
     # Every pair involves a new record ...
     assert all(a.startswith("n") or b.startswith("n") for a, b in got)
     # ... and they are exactly the full-blocking pairs that involve one.
-    full = block(RecordTable.concat([old, new], relabel_sources=False), RULES,
-                 max_block_size=10_000)
+    full = block(
+        RecordTable.concat([old, new], relabel_sources=False), RULES, max_block_size=10_000
+    )
     expected = {tuple(sorted(p)) for p in full.id_pairs() if "n" in (p[0][0], p[1][0])}
     assert set(got) == expected
 
@@ -180,6 +181,7 @@ def test_incremental_after_add(
     index.candidates(make_table([], "x"))  # sorts the main level
     index.add(b)
     got = {tuple(sorted(p)) for p in index.candidates(new).id_pairs()}
-    full = block(RecordTable.concat([a, b, new], relabel_sources=False), RULES,
-                 max_block_size=10_000)
+    full = block(
+        RecordTable.concat([a, b, new], relabel_sources=False), RULES, max_block_size=10_000
+    )
     assert got == {tuple(sorted(p)) for p in full.id_pairs() if "n" in (p[0][0], p[1][0])}

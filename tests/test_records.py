@@ -81,10 +81,7 @@ def test_reingesting_the_same_file_changes_nothing(
 
 
 def test_second_crm_id_for_one_person_is_refused(tmp_path: Path, service: IdentityService) -> None:
-    dup = (
-        CRM
-        + "C3,anna@example.com,,Anna,Smith,1980-02-03,1 Main St,10001,New York,2025-01-03\n"
-    )
+    dup = CRM + "C3,anna@example.com,,Anna,Smith,1980-02-03,1 Main St,10001,New York,2025-01-03\n"
     report = ingest_crm(service, write(tmp_path, "crm.csv", dup))
     assert report.summary.merges_refused == 1
     assert person_of(service, "crm_id:C1") != person_of(service, "crm_id:C3")
