@@ -174,9 +174,7 @@ class IdentityService:
         return self.store.count_reviews(status), rows
 
     def review(self, pid: str) -> ReviewRow:
-        a, b = parse_pair_id(pid)
-        with self.store.unit_of_work() as tx:
-            row = tx.reviews_by_pair([(a, b)]).get((a, b))
+        row = self.store.review(*parse_pair_id(pid))
         if row is None:
             raise NotFoundError(f"no review pair with ID {pid!r}")
         return row

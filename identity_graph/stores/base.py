@@ -155,6 +155,10 @@ class GraphStore(Protocol):
 
     def count_reviews(self, status: str | None) -> int: ...
 
+    def review(self, a: str, b: str) -> ReviewRow | None:
+        """One review-queue row (any status) of the pair `a < b`, read outside any write."""
+        ...
+
     def audit_log(self, limit: int = 100, subject: str | None = None) -> list[AuditRow]:
         """Newest first."""
         ...

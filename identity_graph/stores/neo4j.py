@@ -796,6 +796,10 @@ class Neo4jStore:
         params["status"] = status
         return [_review(r) for r in self._execute(query("reviews_with_status"), params)]
 
+    def review(self, a: str, b: str) -> ReviewRow | None:
+        rows = self._execute(query("reviews_by_pair"), {"rows": [{"a": a, "b": b}]})
+        return _review(rows[0]) if rows else None
+
     def count_reviews(self, status: str | None) -> int:
         if status is None:
             (r,) = self._execute(query("count_reviews"))

@@ -719,6 +719,13 @@ class SQLiteStore:
         )
         return [ReviewRow(*r) for r in rows]
 
+    def review(self, a: str, b: str) -> ReviewRow | None:
+        row = self._reader.execute(
+            f"SELECT {_REVIEW_COLUMNS} FROM review_queue WHERE a = ? AND b = ?",  # noqa: S608
+            (a, b),
+        ).fetchone()
+        return None if row is None else ReviewRow(*row)
+
     def count_reviews(self, status: str | None) -> int:
         row = self._reader.execute(
             "SELECT count(*) FROM review_queue WHERE ? IS NULL OR status = ?", (status, status)
