@@ -1,5 +1,5 @@
-"""The HTTP API: thin FastAPI routes over `identity_graph.service`."""
+"""The HTTP API: thin FastAPI routes over `identity_graph.service.identity`."""
 
-from api.main import create_app
+from identity_graph.api.main import create_app
 
 __all__ = ["create_app"]

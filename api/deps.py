@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from identity_graph.service import IdentityService
+from identity_graph.service.identity import IdentityService
 
 
 def get_service(request: Request) -> IdentityService:

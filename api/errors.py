@@ -6,7 +6,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from api.schemas import ErrorOut, ItemProblem
+from identity_graph.api.schemas import ErrorOut, ItemProblem
 from identity_graph.errors import (
     BatchRejected,
     ConfigError,

@@ -8,10 +8,10 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from api import errors
-from api.routes import batch, explain, guides, persons, review
-from identity_graph.runtime import RuntimeSettings, build_service
-from identity_graph.service import IdentityService
+from identity_graph.api import errors
+from identity_graph.api.routes import batch, explain, guides, persons, review
+from identity_graph.cli.runtime import RuntimeSettings, build_service
+from identity_graph.service.identity import IdentityService
 
 
 def create_app(

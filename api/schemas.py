@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from identity_graph.explain import WaterfallStep
+from identity_graph.graph.explain import WaterfallStep
 
 
 class SegmentEvent(BaseModel):

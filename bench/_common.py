@@ -52,7 +52,7 @@ def _git_commit() -> str:
 
 def events_file(people: int, events: int, seed: int) -> Path:
     """The generator's events as JSONL, written once per (people, events, seed)."""
-    from identity_graph import synthetic
+    from identity_graph.devtools import synthetic
 
     DATA.mkdir(parents=True, exist_ok=True)
     path = DATA / f"events-p{people}-e{events}-s{seed}.jsonl"

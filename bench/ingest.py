@@ -50,8 +50,8 @@ def run_cli(path: Path, store: str, batch_size: int) -> tuple[float, int]:
 
 def profile_slice(path: Path, store_url: str, lines: int, batch_size: int) -> str:
     from identity_graph.config import Settings
-    from identity_graph.service import IdentityService
-    from identity_graph.sources import read_jsonl
+    from identity_graph.ingest.readers import read_jsonl
+    from identity_graph.service.identity import IdentityService
     from identity_graph.stores import open_store
 
     service = IdentityService(open_store(store_url), Settings())

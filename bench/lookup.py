@@ -35,9 +35,9 @@ from _common import DATA, machine, write_result
 
 
 def build_store(people: int, seed: int) -> tuple[str, list[str]]:
-    from identity_graph import synthetic
     from identity_graph.config import Settings
-    from identity_graph.service import IdentityService
+    from identity_graph.devtools import synthetic
+    from identity_graph.service.identity import IdentityService
     from identity_graph.stores.sqlite import SQLiteStore
 
     DATA.mkdir(parents=True, exist_ok=True)

@@ -2,7 +2,7 @@
 
     python bench/matching_scale.py --records 100000 300000 1000000
 
-Records: `identity_graph.synthetic.iter_person_records(make_population(...),
+Records: `identity_graph.devtools.synthetic.iter_person_records(make_population(...),
 duplicate_rate=0.4)`, the first N (households share surname, address and phone area;
 duplicates are messy). `true_person` is the truth and is withheld from both tools.
 
@@ -70,7 +70,7 @@ def vm_rss_mb() -> float:
 
 
 def make_rows(n: int, seed: int) -> tuple[list[str], dict[str, list[Any]], np.ndarray]:
-    from identity_graph.synthetic import iter_person_records, make_population
+    from identity_graph.devtools.synthetic import iter_person_records, make_population
 
     # ~1.64 records per person at duplicate_rate 0.4; make enough people, keep the first n.
     pop = make_population(int(n / 1.55) + 100, seed=seed)
@@ -395,7 +395,7 @@ def main() -> None:
         print("| " + " | ".join(str(r.get(k, "-")) for k in keys) + " |")
     out = {
         "command": "python bench/matching_scale.py " + " ".join(sys.argv[1:]),
-        "data": f"identity_graph.synthetic.iter_person_records(make_population(..., "
+        "data": f"identity_graph.devtools.synthetic.iter_person_records(make_population(..., "
         f"seed={args.seed}), duplicate_rate={DUPLICATE_RATE}), first N records",
         "threshold": THRESHOLD,
         "machine": {

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from identity_graph.config import Settings
-from identity_graph.service import IdentityService
-from identity_graph.stores.base import GraphStore
+from identity_graph.service.identity import IdentityService
+from identity_graph.stores.contract import GraphStore
 from identity_graph.stores.sqlite import SQLiteStore
 from tests.neo4j_server import auth_from_env, neo4j_uri  # noqa: F401  (session fixture)
 

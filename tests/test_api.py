@@ -6,10 +6,10 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from api import create_app
+from identity_graph.api import create_app
 from identity_graph.config import Settings
-from identity_graph.service import IdentityService
-from identity_graph.stores.base import GraphStore
+from identity_graph.service.identity import IdentityService
+from identity_graph.stores.contract import GraphStore
 from tests.helpers import event, login
 
 
@@ -137,10 +137,10 @@ def test_app_reads_store_url_from_environment(
 def _two_records_in_review(store: GraphStore, tmp_path: Path) -> str:
     import json as _json
 
-    from identity_graph.changes import ChangeSet, ReviewRow
-    from identity_graph.records import RecordMapping
-    from identity_graph.resolution import pair_id
-    from identity_graph.sources import csv_header, read_items
+    from identity_graph.ingest.readers import csv_header, read_items
+    from identity_graph.ingest.records import RecordMapping
+    from identity_graph.matching.runner import pair_id
+    from identity_graph.stores.rows import ChangeSet, ReviewRow
 
     service = IdentityService(store, Settings())
     path = tmp_path / "crm.csv"

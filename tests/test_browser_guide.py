@@ -19,14 +19,14 @@ import pytest
 from fastapi.testclient import TestClient
 from rich.console import Console
 
-from api import create_app
-from identity_graph import synthetic
+from identity_graph.api import create_app
+from identity_graph.cli.progress import ingest_file
 from identity_graph.config import BUILTIN_TYPES, Settings
+from identity_graph.devtools import synthetic
 from identity_graph.errors import StoreError
-from identity_graph.progress import ingest_file
-from identity_graph.records import RecordMapping
-from identity_graph.service import IdentityService
-from identity_graph.sources import csv_header, read_items
+from identity_graph.ingest.readers import csv_header, read_items
+from identity_graph.ingest.records import RecordMapping
+from identity_graph.service.identity import IdentityService
 from identity_graph.stores.neo4j import Neo4jStore, type_label
 from identity_graph.stores.sqlite import SQLiteStore
 from tests.helpers import login
@@ -299,7 +299,7 @@ def test_steward_decisions_show_a_decided_review(
     demo: IdentityService, driver: neo4j.Driver
 ) -> None:
     """Last in the module: it changes the demo data (decides the pending review)."""
-    from identity_graph.resolution import pair_id
+    from identity_graph.matching.runner import pair_id
 
     queries = saved_queries()
     pending = _run(driver, queries["pending_reviews"])

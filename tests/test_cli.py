@@ -134,8 +134,8 @@ def test_demo_result_is_accurate(tmp_path: Path) -> None:
     from rich.console import Console
 
     from identity_graph.config import Settings
-    from identity_graph.demo import run_demo
-    from identity_graph.service import IdentityService
+    from identity_graph.devtools.demo import run_demo
+    from identity_graph.service.identity import IdentityService
     from identity_graph.stores.sqlite import SQLiteStore
 
     store = SQLiteStore(f"sqlite:///{tmp_path / 'd.db'}")

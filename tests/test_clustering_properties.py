@@ -14,7 +14,7 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from identity_graph.config import Settings
-from identity_graph.service import IdentityService
+from identity_graph.service.identity import IdentityService
 from identity_graph.stores.sqlite import SQLiteStore
 
 # A small pool, so random events collide often: the interesting case for clustering.

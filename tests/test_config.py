@@ -6,7 +6,7 @@ import pytest
 
 from identity_graph.config import Settings, load_settings
 from identity_graph.errors import ConfigError
-from identity_graph.records import RecordMapping
+from identity_graph.ingest.records import RecordMapping
 
 ROOT = Path(__file__).resolve().parent.parent
 

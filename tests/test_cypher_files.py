@@ -14,8 +14,8 @@ from typing import Any
 import neo4j
 import pytest
 
-from identity_graph.stores.base import EXPORT_KINDS
-from identity_graph.stores.cypher import Query, names, query, statements
+from identity_graph.stores.contract import EXPORT_KINDS
+from identity_graph.stores.cypher_files import Query, names, query, statements
 from tests.neo4j_server import auth_from_env
 
 pytestmark = pytest.mark.neo4j

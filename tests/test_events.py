@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 
 from identity_graph.config import Settings
-from identity_graph.events import EventParser
-from identity_graph.normalize import Normalizer
+from identity_graph.ingest.events import EventParser
+from identity_graph.ingest.normalize import Normalizer
 from tests.helpers import event
 
 

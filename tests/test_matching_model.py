@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from identity_graph.devtools.synthetic.person_records import SyntheticData, generate
 from identity_graph.matching import (
     BlockingIndex,
     MatchModel,
@@ -21,7 +22,6 @@ from identity_graph.matching import (
     score_pairs,
     train,
 )
-from identity_graph.matching.synthetic import SyntheticData, generate
 
 
 @pytest.fixture(scope="module")

@@ -11,17 +11,17 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from identity_graph import synthetic
 from identity_graph.cli import app
 from identity_graph.config import Settings
-from identity_graph.migrate import MigrationError, migrate
-from identity_graph.model import Person
-from identity_graph.records import RecordMapping
-from identity_graph.resolution import pair_id
-from identity_graph.service import IdentityService
-from identity_graph.sources import csv_header, read_items
-from identity_graph.stores.base import EXPORT_KINDS, GraphStore
+from identity_graph.devtools import synthetic
+from identity_graph.ingest.readers import csv_header, read_items
+from identity_graph.ingest.records import RecordMapping
+from identity_graph.matching.runner import pair_id
+from identity_graph.service.identity import IdentityService
+from identity_graph.stores.contract import EXPORT_KINDS, GraphStore
+from identity_graph.stores.migrate import MigrationError, migrate
 from identity_graph.stores.sqlite import SQLiteStore
+from identity_graph.views import Person
 from tests.neo4j_server import auth_from_env
 
 PEOPLE = 400

@@ -8,11 +8,11 @@ from collections.abc import Iterator
 import neo4j
 import pytest
 
-from identity_graph.changes import ChangeSet, IdentifierRow, LinkRow, PersonRow
 from identity_graph.errors import ConfigError, StoreError
 from identity_graph.stores import open_store
-from identity_graph.stores.base import GraphStore
+from identity_graph.stores.contract import GraphStore
 from identity_graph.stores.neo4j import Neo4jStore, _fold_links, _merge_rows, parse_url
+from identity_graph.stores.rows import ChangeSet, IdentifierRow, LinkRow, PersonRow
 from tests.neo4j_server import Neo4jTestServer, auth_from_env
 
 AT = "2025-01-01T00:00:00.000000Z"
@@ -292,7 +292,7 @@ def test_credentials_are_checked_and_never_shown(auth_server: str) -> None:
 def test_runtime_reads_neo4j_credentials_from_the_environment(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from identity_graph.runtime import Neo4jCredentials
+    from identity_graph.cli.runtime import Neo4jCredentials
 
     monkeypatch.delenv("NEO4J_USER", raising=False)
     monkeypatch.delenv("NEO4J_PASSWORD", raising=False)

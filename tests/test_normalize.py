@@ -4,7 +4,7 @@ import pytest
 
 from identity_graph.config import Settings
 from identity_graph.errors import InvalidValue
-from identity_graph.normalize import Normalizer
+from identity_graph.ingest.normalize import Normalizer
 
 
 @pytest.fixture

@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 
 from identity_graph.errors import ConfigError
-from identity_graph.records import RecordMapping
-from identity_graph.service import IdentityService, StreamRejected, records_mapping
-from identity_graph.sources import read_items
+from identity_graph.ingest.readers import read_items
+from identity_graph.ingest.records import RecordMapping
+from identity_graph.service.identity import IdentityService, StreamRejected, records_mapping
 from tests.helpers import login, person_of
 
 CRM = """crm_id,email,phone,first_name,last_name,birth_date,address,postcode,city,updated_at

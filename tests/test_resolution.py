@@ -8,15 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from identity_graph import synthetic
-from identity_graph.changes import ChangeSet, ReviewRow
 from identity_graph.config import Settings
+from identity_graph.devtools import synthetic
+from identity_graph.devtools.evaluation import pairwise_score
 from identity_graph.errors import ConflictError, NotFoundError
-from identity_graph.evaluation import pairwise_score
-from identity_graph.records import RecordMapping
-from identity_graph.resolution import pair_id
-from identity_graph.service import IdentityService
-from identity_graph.sources import csv_header, read_items
+from identity_graph.ingest.readers import csv_header, read_items
+from identity_graph.ingest.records import RecordMapping
+from identity_graph.matching.runner import pair_id
+from identity_graph.service.identity import IdentityService
+from identity_graph.stores.rows import ChangeSet, ReviewRow
 from tests.helpers import person_of
 
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import pytest
 
-from identity_graph.changes import ChangeSet, IdentifierRow, PersonRow
 from identity_graph.config import Settings
 from identity_graph.errors import BatchRejected, NotFoundError
-from identity_graph.service import IdentityService
-from identity_graph.stores.base import GraphStore
+from identity_graph.service.identity import IdentityService
+from identity_graph.stores.contract import GraphStore
+from identity_graph.stores.rows import ChangeSet, IdentifierRow, PersonRow
 from tests.helpers import event, login, person_of
 
 
@@ -258,8 +258,8 @@ def test_reset_empties_the_store(service: IdentityService) -> None:
 
 
 def test_cannot_link_keeps_persons_apart_on_later_evidence(service: IdentityService) -> None:
-    from identity_graph.changes import ChangeSet, LinkRow
-    from identity_graph.ingest import BatchSummary, commit_changes
+    from identity_graph.graph.commit import BatchSummary, commit_changes
+    from identity_graph.stores.rows import ChangeSet, LinkRow
 
     service.ingest_events([login("u1", "c1"), event("page", anonymousId="c2", email="b@x.io")])
     at = "2025-03-02T00:00:00.000000Z"

@@ -16,7 +16,7 @@ from typing import Any
 import phonenumbers
 import pytest
 
-from identity_graph.synthetic import (
+from identity_graph.devtools.synthetic import (
     CRM_COLUMNS,
     DEFAULT_REGION,
     HUB,
@@ -59,7 +59,7 @@ def _phone(raw: str) -> str:
 
 
 def _key(type_: str, raw: str | None) -> str | None:
-    """The normalization the truth keys promise (what identity_graph.normalize does)."""
+    """The normalization the truth keys promise (what identity_graph.ingest.normalize does)."""
     if raw is None or raw.strip().lower() in JUNK:
         return None
     if type_ == "email":

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.deps import ServiceDep
-from api.schemas import BatchIn, BatchOut, ErrorOut
+from identity_graph.api.deps import ServiceDep
+from identity_graph.api.schemas import BatchIn, BatchOut, ErrorOut
 
 router = APIRouter(prefix="/v1", tags=["ingest"])
 

@@ -4,9 +4,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.deps import ServiceDep
-from api.schemas import ErrorOut
-from identity_graph.explain import Explanation
+from identity_graph.api.deps import ServiceDep
+from identity_graph.api.schemas import ErrorOut
+from identity_graph.graph.explain import Explanation
 
 router = APIRouter(prefix="/v1", tags=["explain"])
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from api.deps import ServiceDep
-from api.schemas import ErrorOut
-from identity_graph.model import Person, StoreStats
+from identity_graph.api.deps import ServiceDep
+from identity_graph.api.schemas import ErrorOut
+from identity_graph.views import Person, StoreStats
 
 router = APIRouter(prefix="/v1", tags=["persons"])
 _NOT_FOUND = {404: {"model": ErrorOut}}

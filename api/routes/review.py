@@ -5,11 +5,18 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
-from api.deps import ServiceDep
-from api.schemas import AuditEntry, DecisionIn, DecisionOut, ErrorOut, ReviewItem, ReviewPage
-from identity_graph.changes import ReviewRow
-from identity_graph.explain import waterfall
-from identity_graph.resolution import pair_id
+from identity_graph.api.deps import ServiceDep
+from identity_graph.api.schemas import (
+    AuditEntry,
+    DecisionIn,
+    DecisionOut,
+    ErrorOut,
+    ReviewItem,
+    ReviewPage,
+)
+from identity_graph.graph.explain import waterfall
+from identity_graph.matching.runner import pair_id
+from identity_graph.stores.rows import ReviewRow
 
 router = APIRouter(prefix="/v1", tags=["review"])
 

@@ -37,7 +37,6 @@ from identity_graph.matching.comparisons import (
 )
 from identity_graph.matching.model import MatchModel
 from identity_graph.matching.pipeline import fit_predict, iter_predict, predict, score_pairs
-from identity_graph.matching.records import MatchRecord, RecordTable
 from identity_graph.matching.scoring import ScoredPair, ScoredPairs
 from identity_graph.matching.settings import (
     DEFAULT_BLOCKING_RULES,
@@ -53,6 +52,7 @@ from identity_graph.matching.standardize import (
     parse_date,
     standardize_records,
 )
+from identity_graph.matching.table import MatchRecord, RecordTable
 from identity_graph.matching.training import LabelledPair, refine_with_labels, train
 
 __all__ = [

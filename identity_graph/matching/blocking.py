@@ -27,7 +27,7 @@ import jellyfish
 import numpy as np
 import numpy.typing as npt
 
-from identity_graph.matching.records import IntArray, RecordTable
+from identity_graph.matching.table import IntArray, RecordTable
 
 U64 = npt.NDArray[np.uint64]
 BoolArray = npt.NDArray[np.bool_]

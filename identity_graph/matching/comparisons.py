@@ -21,7 +21,7 @@ import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, model_validator
 from rapidfuzz import distance, fuzz, process
 
-from identity_graph.matching.records import EncodedColumn, IntArray, RecordTable
+from identity_graph.matching.table import EncodedColumn, IntArray, RecordTable
 
 LevelArray = npt.NDArray[np.int8]
 StrArray = npt.NDArray[np.object_]  # strings, as a fancy-indexable object array

@@ -10,9 +10,9 @@ import numpy as np
 from identity_graph.matching.blocking import BlockingReport, CandidatePairs, iter_candidate_pairs
 from identity_graph.matching.comparisons import compare
 from identity_graph.matching.model import MatchModel
-from identity_graph.matching.records import RecordTable, as_table
 from identity_graph.matching.scoring import ScoredPairs, score_levels
 from identity_graph.matching.settings import MatchSettings, default_settings
+from identity_graph.matching.table import RecordTable, as_table
 from identity_graph.matching.training import LabelledPair, Records, fit_table
 
 DEFAULT_CHUNK_PAIRS = 1_000_000

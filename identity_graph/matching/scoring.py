@@ -21,7 +21,7 @@ from identity_graph.matching.fellegi_sunter import (
     probability_from_weight,
 )
 from identity_graph.matching.model import MatchModel
-from identity_graph.matching.records import IntArray, RecordTable
+from identity_graph.matching.table import IntArray, RecordTable
 from identity_graph.matching.term_frequency import tf_adjustments
 
 

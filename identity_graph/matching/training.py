@@ -65,8 +65,8 @@ from identity_graph.matching.fellegi_sunter import (
     normalize_levels,
 )
 from identity_graph.matching.model import MatchModel, TrainingStats
-from identity_graph.matching.records import IntArray, MatchRecord, RecordTable, as_table
 from identity_graph.matching.settings import MatchSettings, default_settings, u_sample_size
+from identity_graph.matching.table import IntArray, MatchRecord, RecordTable, as_table
 from identity_graph.matching.term_frequency import build_term_frequencies
 
 Records = RecordTable | Iterable[MatchRecord] | Iterable[Mapping[str, object]]

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from identity_graph.errors import ConfigError
-from identity_graph.stores.base import GraphStore, StoreTx
+from identity_graph.stores.contract import GraphStore, StoreTx
 
 DEFAULT_STORE_URL = "sqlite:///./identity-graph.db"
 NEO4J_SCHEMES = frozenset({"neo4j", "neo4j+s", "neo4j+ssc", "bolt", "bolt+s", "bolt+ssc"})

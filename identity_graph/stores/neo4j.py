@@ -27,7 +27,11 @@ from urllib.parse import SplitResult, unquote, urlsplit
 import neo4j
 from neo4j import exceptions as nx
 
-from identity_graph.changes import (
+from identity_graph.errors import ConfigError, IdentityGraphError, StoreError
+from identity_graph.stores import NEO4J_SCHEMES
+from identity_graph.stores.contract import EXPORT_KINDS
+from identity_graph.stores.cypher_files import Query, query, statements
+from identity_graph.stores.rows import (
     ActivityRow,
     AuditRow,
     ChangeSet,
@@ -36,8 +40,7 @@ from identity_graph.changes import (
     LinkRow,
     ReviewRow,
 )
-from identity_graph.errors import ConfigError, IdentityGraphError, StoreError
-from identity_graph.model import (
+from identity_graph.views import (
     ActivityItem,
     Identifier,
     Link,
@@ -45,9 +48,6 @@ from identity_graph.model import (
     SourceRecord,
     StoreStats,
 )
-from identity_graph.stores import NEO4J_SCHEMES
-from identity_graph.stores.base import EXPORT_KINDS
-from identity_graph.stores.cypher import Query, query, statements
 
 __all__ = ["SCHEMA_VERSION", "SCHEMES", "Neo4jPerson", "Neo4jStore", "Neo4jTarget", "parse_url"]
 

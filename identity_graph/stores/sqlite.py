@@ -21,9 +21,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from identity_graph.changes import AuditRow, ChangeSet, IdentifierState, ReviewRow
 from identity_graph.errors import ConfigError, StoreError
-from identity_graph.model import (
+from identity_graph.stores.contract import EXPORT_KINDS, chunks
+from identity_graph.stores.rows import AuditRow, ChangeSet, IdentifierState, ReviewRow
+from identity_graph.views import (
     ActivityItem,
     Identifier,
     Link,
@@ -31,7 +32,6 @@ from identity_graph.model import (
     SourceRecord,
     StoreStats,
 )
-from identity_graph.stores.base import EXPORT_KINDS, chunks
 
 SCHEMA_VERSION = "2"
 # Well under SQLite's bound-parameter limit, and large enough to keep round trips few.

@@ -1,0 +1,48 @@
+"""Process-level settings for the CLI and the API, from the environment (pydantic-settings).
+
+This is the edge: it reads `IDENTITY_GRAPH_*` and `NEO4J_USER`/`NEO4J_PASSWORD` variables
+and the settings file, then hands plain values to the core.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from identity_graph.config import Settings, load_settings
+from identity_graph.service.identity import IdentityService
+from identity_graph.stores import DEFAULT_STORE_URL, open_store
+
+
+class RuntimeSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="IDENTITY_GRAPH_", extra="ignore")
+
+    store: str = DEFAULT_STORE_URL
+    config: Path | None = None
+
+
+class Neo4jCredentials(BaseSettings):
+    """`NEO4J_USER` (default `neo4j`) and `NEO4J_PASSWORD`, for a Neo4j store URL without
+    credentials. Credentials in the URL take precedence."""
+
+    model_config = SettingsConfigDict(env_prefix="NEO4J_", extra="ignore")
+
+    user: str = "neo4j"
+    password: SecretStr | None = None
+
+    def auth(self) -> tuple[str, str] | None:
+        """(user, password), or None without a password (a server with auth disabled)."""
+        if self.password is None or not self.password.get_secret_value():
+            return None
+        return self.user, self.password.get_secret_value()
+
+
+def build_service(
+    store_url: str, config_path: Path | None, credentials: Neo4jCredentials | None = None
+) -> IdentityService:
+    """`credentials` default to the environment's NEO4J_USER/NEO4J_PASSWORD."""
+    settings: Settings = load_settings(config_path)
+    creds = credentials if credentials is not None else Neo4jCredentials()
+    return IdentityService(open_store(store_url, neo4j_auth=creds.auth()), settings)

@@ -1,0 +1,244 @@
+"""Persons are connected components over strong links, kept incrementally, under merge rules.
+
+`plan_merges` runs union-find over a batch's strong links against the persons already in
+the store. Before two persons are joined the merge rules are checked:
+- hub: an identifier through which more than `hub_limit` established persons (two or more
+  identifiers, at least one an anchor: customer_id, email, ...) would be joined is a hub;
+  its links stay in the graph but no longer stitch, and its person is re-clustered without it;
+- per-type limits: a merge that would give a person more identifiers of a type than allowed
+  (default: one crm_id, one customer_id) is refused and recorded with its reason.
+The larger person keeps its ID. `split_components` re-clusters one person with networkx
+when links or identifiers stop counting (a new hub; later: steward split, erasure).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import networkx as nx
+
+from identity_graph.config import Settings
+from identity_graph.stores.rows import IdentifierState
+
+
+def new_person_id() -> str:
+    return str(uuid.uuid4())
+
+
+@dataclass(slots=True)
+class RefusedJoin:
+    a: str
+    b: str
+    person_a: str
+    person_b: str
+    rule: str
+    reason: str
+
+
+@dataclass(slots=True)
+class MergePlan:
+    new_persons: list[str] = field(default_factory=list)
+    merges: list[tuple[str, str]] = field(default_factory=list)  # (loser, winner), in order
+    assignments: dict[str, str] = field(default_factory=dict)  # new identifier -> person
+    refused: list[RefusedJoin] = field(default_factory=list)
+    hubs: dict[str, str] = field(default_factory=dict)  # key -> reason
+    joined: dict[str, tuple[str, ...]] = field(default_factory=dict)  # key -> persons
+
+
+class _Persons:
+    """Union-find over person IDs with sizes and per-type counts of each root."""
+
+    def __init__(self) -> None:
+        self.parent: dict[str, str] = {}
+        self.counts: dict[str, dict[str, int]] = {}
+        self.existing: set[str] = set()
+
+    def add(self, pid: str, counts: dict[str, int], existing: bool) -> None:
+        if pid not in self.parent:
+            self.parent[pid] = pid
+            self.counts[pid] = dict(counts)
+            if existing:
+                self.existing.add(pid)
+
+    def find(self, pid: str) -> str:
+        root = pid
+        while self.parent[root] != root:
+            root = self.parent[root]
+        while self.parent[pid] != root:
+            self.parent[pid], pid = root, self.parent[pid]
+        return root
+
+    def size(self, pid: str) -> int:
+        return sum(self.counts[pid].values())
+
+    def union(self, x: str, y: str) -> tuple[str, str]:
+        """Join two roots; returns (loser, winner). A stored person beats one first seen in
+        this batch (its ID is already known to consumers); then the larger keeps its ID."""
+        kx = (x in self.existing, self.size(x), y)
+        ky = (y in self.existing, self.size(y), x)
+        winner, loser = (x, y) if kx >= ky else (y, x)
+        self.parent[loser] = winner
+        merged = self.counts[winner]
+        for type_, n in self.counts.pop(loser).items():
+            merged[type_] = merged.get(type_, 0) + n
+        return loser, winner
+
+
+def plan_merges(
+    settings: Settings,
+    strong_links: Sequence[tuple[str, str]],
+    type_of: Mapping[str, str],
+    states: Mapping[str, IdentifierState],
+    person_counts: Callable[[Sequence[str]], dict[str, dict[str, int]]],
+    refused_pairs: Callable[[Sequence[tuple[str, str]]], set[tuple[str, str]]],
+    cannot_link: Callable[[Sequence[str]], list[tuple[str, str]]] | None = None,
+    authoritative: frozenset[tuple[str, str]] = frozenset(),
+) -> MergePlan:
+    """Decide merges for one batch.
+
+    `strong_links` are this batch's links at or above the merge threshold, in the order
+    their evidence arrived; `type_of` covers every key of the batch; `states` the keys
+    already stored. The callables read the store only for persons/links that may merge:
+    per-type counts, links no longer active, and pairs of persons a steward said must stay
+    apart (cannot-link). `authoritative` links (steward decisions) skip per-type limits.
+    """
+    plan = MergePlan()
+    person_of: dict[str, str] = {}
+    for key in type_of:
+        state = states.get(key)
+        person_of[key] = state.person_id if state is not None else f"new:{key}"
+    hubs = {k for k, s in states.items() if s.is_hub}
+
+    candidates = [
+        (a, b)
+        for a, b in strong_links
+        if person_of[a] != person_of[b] and a not in hubs and b not in hubs
+    ]
+    existing_pids = sorted({person_of[k] for pair in candidates for k in pair if k in states})
+    counts = person_counts(existing_pids) if existing_pids else {}
+    skip = refused_pairs([p for p in candidates if p[0] in states and p[1] in states])
+    apart = cannot_link(existing_pids) if cannot_link is not None and existing_pids else []
+
+    uf = _Persons()
+    for pid in existing_pids:
+        uf.add(pid, counts.get(pid, {}), existing=True)
+    for pair in apart:
+        for pid in pair:
+            uf.add(pid, counts.get(pid, {}), existing=True)
+    anchors = frozenset(settings.anchor_types)
+    limits = settings.type_limits
+    joined = {k: list(s.joined) for k, s in states.items()}
+
+    for a, b in candidates:
+        if (a, b) in skip or a in plan.hubs or b in plan.hubs:
+            continue
+        for key in (a, b):
+            uf.add(person_of[key], {type_of[key]: 1}, existing=False)
+        ra, rb = uf.find(person_of[a]), uf.find(person_of[b])
+        if ra == rb:
+            continue
+        ca, cb = uf.counts[ra], uf.counts[rb]
+        if _established(ca, anchors) and _established(cb, anchors):
+            hub = _count_join(settings, plan, joined, (a, rb), (b, ra))
+            if hub is not None:
+                continue
+        if any({uf.find(x), uf.find(y)} == {ra, rb} for x, y in apart):
+            plan.refused.append(
+                RefusedJoin(
+                    a, b, ra, rb, "cannot_link", "a steward decided these are different persons"
+                )
+            )
+            continue
+        refused = next(
+            (t for t, limit in limits.items() if ca.get(t, 0) + cb.get(t, 0) > limit), None
+        )
+        if refused is not None and (a, b) not in authoritative:
+            plan.refused.append(
+                RefusedJoin(
+                    a,
+                    b,
+                    ra,
+                    rb,
+                    f"type_limit:{refused}",
+                    f"would give one person {ca.get(refused, 0) + cb.get(refused, 0)} "
+                    f"{refused} identifiers (limit {limits[refused]})",
+                )
+            )
+            continue
+        loser, winner = uf.union(ra, rb)
+        plan.merges.append((loser, winner))
+
+    _finish(plan, uf, person_of, states)
+    return plan
+
+
+def _established(counts: Mapping[str, int], anchors: frozenset[str]) -> bool:
+    """A person of one identifier is an identifier being added, not a person being joined;
+    a person without an anchor (cookies and devices only) is anonymous browsing."""
+    return sum(counts.values()) >= 2 and any(counts.get(t) for t in anchors)
+
+
+def _count_join(
+    settings: Settings,
+    plan: MergePlan,
+    joined: dict[str, list[str]],
+    *sides: tuple[str, str],
+) -> str | None:
+    """Note, for each endpoint, the other established person it links to; flag as a hub an
+    endpoint that now links more than `hub_limit` persons (its own included). Only
+    `hub_limit` persons are remembered per identifier: enough to decide."""
+    flagged = None
+    for key, other in sides:
+        persons = joined.setdefault(key, [])
+        if other in persons:
+            continue
+        persons.append(other)
+        plan.joined[key] = tuple(persons[: settings.hub_limit])
+        if len(persons) + 1 > settings.hub_limit:
+            plan.hubs[key] = (
+                f"its links would join {len(persons) + 1} persons (hub limit {settings.hub_limit})"
+            )
+            flagged = key
+    return flagged
+
+
+def _finish(
+    plan: MergePlan, uf: _Persons, person_of: Mapping[str, str], states: Mapping[str, object]
+) -> None:
+    """Give every new identifier its final person; create persons only for new roots."""
+    new_roots: dict[str, str] = {}
+
+    def final(pid: str) -> str:
+        root = uf.find(pid) if pid in uf.parent else pid
+        if root.startswith("new:") and root not in new_roots:
+            new_roots[root] = new_person_id()
+            plan.new_persons.append(new_roots[root])
+        return new_roots.get(root, root)
+
+    for key, pid in person_of.items():
+        if key not in states:
+            plan.assignments[key] = final(pid)
+    # Merges of a provisional person need no lineage: nobody ever saw its ID.
+    plan.merges = [(loser, winner) for loser, winner in plan.merges if not loser.startswith("new:")]
+    for r in plan.refused:
+        r.person_a, r.person_b = final(r.person_a), final(r.person_b)
+    plan.joined = {k: tuple(dict.fromkeys(final(p) for p in v)) for k, v in plan.joined.items()}
+
+
+def split_components(
+    keys: Iterable[tuple[str, bool]], links: Iterable[tuple[str, str, float, str]], threshold: float
+) -> list[set[str]]:
+    """Connected components of a person's identifiers over links that still stitch:
+    active, at or above the threshold, touching no hub. Largest component first."""
+    graph: nx.Graph[str] = nx.Graph()
+    hubs: set[str] = set()
+    for key, is_hub in keys:
+        graph.add_node(key)
+        if is_hub:
+            hubs.add(key)
+    for a, b, weight, status in links:
+        if status == "active" and weight >= threshold and a not in hubs and b not in hubs:
+            graph.add_edge(a, b)
+    return sorted((set(c) for c in nx.connected_components(graph)), key=lambda c: (-len(c), min(c)))

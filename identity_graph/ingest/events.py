@@ -1,0 +1,205 @@
+"""Segment-spec events (identify, track, page, screen, alias, group) to observations.
+
+Field to identifier type, as the Segment spec uses them: `userId` -> customer_id,
+`anonymousId` -> cookie, `traits.email` -> email, `traits.phone` -> phone,
+`context.device.id` and `context.device.advertisingId` -> device_id, `previousId` (alias) ->
+cookie, `context.externalIds[]` -> their declared type. This runs once per event on the
+ingest hot path, so it reads plain dicts rather than validating through pydantic.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from identity_graph.config import Settings
+from identity_graph.errors import InvalidValue, ItemError
+from identity_graph.ingest.normalize import Normalizer
+from identity_graph.ingest.observations import Observation, ParseResult, parse_ts, utc_now
+
+EVENT_TYPES = frozenset({"identify", "track", "page", "screen", "alias", "group"})
+
+# Activity hangs off one identifier per event so that a person's purchase is counted once;
+# the most durable identifier wins.
+_ACTIVITY_OWNER = ("customer_id", "crm_id", "loyalty_id", "email", "phone", "device_id", "cookie")
+_TARGET_TYPE = {
+    "PURCHASED": "Product",
+    "VIEWED": "Product",
+    "EXPOSED_TO": "Campaign",
+    "OPENED_CASE": "Case",
+    "CLOSED_CASE": "Case",
+}
+
+
+class EventParser:
+    def __init__(self, settings: Settings, normalizer: Normalizer) -> None:
+        self._settings = settings
+        self._norm = normalizer
+        self._types = normalizer.types
+
+    def parse(self, event: object, position: int) -> ParseResult:
+        if not isinstance(event, Mapping):
+            return ParseResult(None, [ItemError(position, "$", "expected a JSON object")])
+        errors: list[ItemError] = []
+        etype = event.get("type")
+        if etype not in EVENT_TYPES:
+            errors.append(
+                ItemError(
+                    position,
+                    "type",
+                    f"must be one of {', '.join(sorted(EVENT_TYPES))}, got {etype!r}",
+                )
+            )
+            return ParseResult(None, errors)
+        message_id = event.get("messageId")
+        if message_id is None:
+            # Without a messageId a replay is only harmless if identical content maps to one id.
+            blob = json.dumps(event, sort_keys=True, separators=(",", ":"), default=str)
+            message_id = "sha1:" + hashlib.sha1(blob.encode()).hexdigest()
+        elif not isinstance(message_id, str) or not message_id.strip():
+            errors.append(ItemError(position, "messageId", "must be a non-empty string"))
+        raw_ts = event.get("timestamp") or event.get("originalTimestamp") or event.get("sentAt")
+        if raw_ts is None:
+            at = utc_now()
+        else:
+            try:
+                at = parse_ts(raw_ts)
+            except ValueError as exc:
+                errors.append(ItemError(position, "timestamp", str(exc)))
+                at = ""
+        obs = Observation(position, str(message_id), at, f"segment:{etype}")
+        seen: set[str] = set()
+
+        def add(field: str, type_: str, raw: Any) -> None:
+            if raw is None:
+                return
+            try:
+                value = self._norm.normalize(type_, raw)
+            except InvalidValue as exc:
+                errors.append(ItemError(position, field, str(exc)))
+                return
+            if value is None:
+                obs.placeholders += 1
+                return
+            key = f"{type_}:{value}"
+            if key not in seen:
+                seen.add(key)
+                obs.identifiers.append((key, type_, value))
+
+        if etype != "alias" and event.get("userId") is None and event.get("anonymousId") is None:
+            errors.append(ItemError(position, "userId", "userId or anonymousId is required"))
+        add("userId", "customer_id", event.get("userId"))
+        add("anonymousId", "cookie", event.get("anonymousId"))
+        if etype == "alias":
+            if event.get("previousId") is None or event.get("userId") is None:
+                errors.append(
+                    ItemError(position, "previousId", "alias needs previousId and userId")
+                )
+            add("previousId", "cookie", event.get("previousId"))
+        traits = event.get("traits")
+        context = event.get("context")
+        ctx = context if isinstance(context, Mapping) else {}
+        if not isinstance(traits, Mapping):
+            ctx_traits = ctx.get("traits")
+            traits = ctx_traits if isinstance(ctx_traits, Mapping) else {}
+        add("traits.email", "email", traits.get("email"))
+        add("traits.phone", "phone", traits.get("phone"))
+        device = ctx.get("device")
+        if isinstance(device, Mapping):
+            add("context.device.id", "device_id", device.get("id"))
+            add("context.device.advertisingId", "device_id", device.get("advertisingId"))
+        external = ctx.get("externalIds")
+        if external is not None:
+            self._external_ids(external, position, add, errors)
+        if etype == "track":
+            self._activity(event, obs, position, errors)
+        return ParseResult(None if errors else obs, errors)
+
+    def _external_ids(
+        self, external: object, position: int, add: Any, errors: list[ItemError]
+    ) -> None:
+        if not isinstance(external, list):
+            errors.append(ItemError(position, "context.externalIds", "must be a list"))
+            return
+        for i, item in enumerate(external):
+            field = f"context.externalIds[{i}]"
+            if not isinstance(item, Mapping):
+                errors.append(ItemError(position, field, "must be an object with id and type"))
+                continue
+            type_ = item.get("type")
+            if type_ not in self._types:
+                errors.append(
+                    ItemError(position, f"{field}.type", f"unknown identifier type {type_!r}")
+                )
+                continue
+            add(f"{field}.id", type_, item.get("id"))
+
+    def _activity(
+        self, event: Mapping[str, Any], obs: Observation, position: int, errors: list[ItemError]
+    ) -> None:
+        name = event.get("event")
+        if not isinstance(name, str) or not name:
+            errors.append(ItemError(position, "event", "track events need an event name"))
+            return
+        rule = self._settings.activity.get(name)
+        if rule is None:
+            return
+        props = event.get("properties")
+        if not isinstance(props, Mapping):
+            errors.append(ItemError(position, "properties", f"{name!r} needs properties"))
+            return
+        target_type = _TARGET_TYPE[rule.kind]
+        if rule.products_property is not None:
+            items = props.get(rule.products_property)
+            if not isinstance(items, list):
+                errors.append(
+                    ItemError(position, f"properties.{rule.products_property}", "must be a list")
+                )
+                return
+            for i, item in enumerate(items):
+                field = f"properties.{rule.products_property}[{i}]"
+                if not isinstance(item, Mapping) or item.get(rule.target_property) in (None, ""):
+                    errors.append(ItemError(position, field, f"needs {rule.target_property}"))
+                    continue
+                amount = _amount(item, rule.amount_property, field, position, errors)
+                obs.activity.append(
+                    (rule.kind, target_type, str(item[rule.target_property]), amount)
+                )
+        else:
+            target = props.get(rule.target_property)
+            if target in (None, ""):
+                errors.append(
+                    ItemError(
+                        position, f"properties.{rule.target_property}", f"required for {name!r}"
+                    )
+                )
+                return
+            amount = _amount(props, rule.amount_property, "properties", position, errors)
+            obs.activity.append((rule.kind, target_type, str(target), amount))
+        owners = {type_: key for key, type_, _ in reversed(obs.identifiers)}
+        for type_ in _ACTIVITY_OWNER:
+            if type_ in owners:
+                obs.activity_key = owners[type_]
+                break
+        else:
+            obs.activity_key = obs.identifiers[0][0] if obs.identifiers else None
+
+
+def _amount(
+    item: Mapping[str, Any],
+    prop: str | None,
+    field: str,
+    position: int,
+    errors: list[ItemError],
+) -> float:
+    if prop is None or item.get(prop) is None:
+        return 0.0
+    try:
+        amount = float(item[prop])
+        quantity = float(item.get("quantity", 1) or 1)
+    except (TypeError, ValueError):
+        errors.append(ItemError(position, f"{field}.{prop}", "must be a number"))
+        return 0.0
+    return amount * quantity

@@ -1,0 +1,88 @@
+"""A person's profile: identifiers, attributes per source and by survivorship, activity."""
+
+from __future__ import annotations
+
+from identity_graph.config import Settings
+from identity_graph.errors import NotFoundError
+from identity_graph.stores.contract import GraphStore
+from identity_graph.views import ActivityItem, ActivitySummary, Person, SourceRecord
+
+_MAX_REDIRECTS = 64
+
+
+def resolve_person_id(store: GraphStore, person_id: str) -> str:
+    """Follow MERGED_INTO redirects: an old person ID always resolves to its current person."""
+    current = person_id
+    for _ in range(_MAX_REDIRECTS):
+        info = store.person(current)
+        if info is None:
+            raise NotFoundError(f"no person with ID {person_id!r}")
+        if info.merged_into is None:
+            return current
+        current = info.merged_into
+    raise NotFoundError(f"person ID {person_id!r}: lineage too deep to follow")
+
+
+def build_profile(store: GraphStore, settings: Settings, person_id: str) -> Person:
+    current = resolve_person_id(store, person_id)
+    info = store.person(current)
+    assert info is not None  # resolve_person_id just read it
+    identifiers = store.person_identifiers(current)
+    keys = [i.key for i in identifiers]
+    records = store.records(keys) if keys else []
+    activity = store.activity(keys) if keys else []
+    return Person(
+        person_id=current,
+        created_at=info.created_at,  # type: ignore[arg-type]
+        updated_at=info.updated_at,  # type: ignore[arg-type]
+        redirected_from=person_id if current != person_id else None,
+        identifiers=identifiers,
+        attributes=survive(records, settings.source_priority),
+        records=records,
+        activity=summarize(activity),
+    )
+
+
+def survive(records: list[SourceRecord], priority: list[str]) -> dict[str, str]:
+    """Each attribute from the most trusted source that has it, then the most recent record."""
+    rank = {source: i for i, source in enumerate(priority)}
+
+    def order(r: SourceRecord) -> tuple[int, float]:
+        ts = r.observed_at.timestamp() if r.observed_at is not None else 0.0
+        return rank.get(r.source, len(rank)), -ts
+
+    out: dict[str, str] = {}
+    for record in sorted(records, key=order):
+        for name, value in record.attributes.items():
+            out.setdefault(name, value)
+    return out
+
+
+def summarize(items: list[ActivityItem]) -> ActivitySummary:
+    summary = ActivitySummary()
+    bought: set[str] = set()
+    opened: set[str] = set()
+    closed: set[str] = set()
+    for item in items:
+        if item.kind == "PURCHASED":
+            summary.purchases += item.count
+            summary.purchase_amount += item.amount
+            bought.add(item.target_id)
+        elif item.kind == "VIEWED":
+            summary.products_viewed += item.count
+        elif item.kind == "EXPOSED_TO":
+            summary.exposures[item.target_id] = (
+                summary.exposures.get(item.target_id, 0) + item.count
+            )
+        elif item.kind == "OPENED_CASE":
+            opened.add(item.target_id)
+        elif item.kind == "CLOSED_CASE":
+            closed.add(item.target_id)
+        if item.last_at is not None and (
+            summary.last_activity_at is None or item.last_at > summary.last_activity_at
+        ):
+            summary.last_activity_at = item.last_at
+    summary.purchase_amount = round(summary.purchase_amount, 2)
+    summary.products_bought = sorted(bought)
+    summary.open_cases = sorted(opened - closed)
+    return summary

@@ -1,0 +1,112 @@
+"""Public data model: what the service returns and accepts (pydantic, so the API documents it).
+
+Internal write batches use the slotted dataclasses of `identity_graph.stores.rows` instead:
+the ingest hot path builds hundreds of thousands of them a second.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+LinkKind = Literal["deterministic", "probabilistic", "steward"]
+LinkStatus = Literal["active", "refused", "cannot_link"]
+ActivityKind = Literal["PURCHASED", "VIEWED", "EXPOSED_TO", "OPENED_CASE", "CLOSED_CASE"]
+
+
+class Identifier(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    key: str = Field(description="type:normalized_value, unique")
+    type: str
+    value: str
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+    hub: bool = Field(False, description="flagged as a hub: its links no longer stitch")
+    hub_reason: str | None = None
+
+
+class Link(BaseModel):
+    """Why two identifiers are believed to belong to one person."""
+
+    a: str
+    b: str
+    weight: float = Field(ge=0.0, le=1.0)
+    kind: LinkKind
+    status: LinkStatus = "active"
+    sources: list[str] = Field(default_factory=list)
+    evidence: dict[str, Any] = Field(default_factory=dict)
+    count: int = 1
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+
+
+class SourceRecord(BaseModel):
+    """Attributes as one source (CRM, loyalty, ...) holds them for one of its records."""
+
+    source: str
+    record_id: str
+    identifier: str = Field(description="key of the identifier the record hangs off")
+    attributes: dict[str, str]
+    observed_at: datetime | None = None
+
+
+class ActivityItem(BaseModel):
+    identifier: str
+    kind: ActivityKind
+    target_type: Literal["Product", "Campaign", "Case"]
+    target_id: str
+    count: int
+    first_at: datetime | None = None
+    last_at: datetime | None = None
+    amount: float = 0.0
+
+
+class ActivitySummary(BaseModel):
+    purchases: int = 0
+    purchase_amount: float = 0.0
+    products_bought: list[str] = Field(default_factory=list)
+    products_viewed: int = 0
+    exposures: dict[str, int] = Field(
+        default_factory=dict, description="campaign id -> number of exposures"
+    )
+    open_cases: list[str] = Field(default_factory=list)
+    last_activity_at: datetime | None = None
+
+
+class Person(BaseModel):
+    person_id: str
+    created_at: datetime
+    updated_at: datetime
+    redirected_from: str | None = Field(
+        None, description="the person ID asked for, when it was merged into this one"
+    )
+    identifiers: list[Identifier]
+    attributes: dict[str, str] = Field(
+        default_factory=dict,
+        description="survivorship: most trusted source first, then the most recent value",
+    )
+    records: list[SourceRecord] = Field(default_factory=list, description="attributes per source")
+    activity: ActivitySummary = Field(default_factory=ActivitySummary)
+
+
+class RefusedMerge(BaseModel):
+    a: str
+    b: str
+    person_a: str
+    person_b: str
+    rule: str
+    reason: str
+    at: datetime
+
+
+class StoreStats(BaseModel):
+    identifiers: int
+    links: int
+    persons: int
+    hubs: int
+    refused_merges: int
+    activities: int
+    records: int
