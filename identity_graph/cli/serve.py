@@ -86,4 +86,6 @@ def serve(
 
 def exec_process(argv: list[str], env: dict[str, str]) -> None:
     """Replace this process with `argv` under `env` (a seam for tests)."""
+    sys.stdout.flush()  # exec drops whatever is still buffered
+    sys.stderr.flush()
     os.execve(argv[0], argv, env)

@@ -39,6 +39,7 @@ from identity_graph.service.views import (
     batch_result,
     review_item,
 )
+from identity_graph.stores import open_store
 from identity_graph.stores.contract import GraphStore
 from identity_graph.stores.rows import ChangeSet, ReviewRow
 from identity_graph.views import Person, StoreStats
@@ -60,6 +61,13 @@ class IdentityService:
         self.settings = settings
         self.normalizer = Normalizer(settings)
         self._events = EventParser(settings, self.normalizer)
+
+    @classmethod
+    def open(
+        cls, store_url: str, settings: Settings, *, neo4j_auth: tuple[str, str] | None = None
+    ) -> IdentityService:
+        """The service on the store a URL names; ConfigError for a bad URL."""
+        return cls(open_store(store_url, neo4j_auth=neo4j_auth), settings)
 
     # -- ingest ------------------------------------------------------------------------
 
