@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from identity_graph.cli.runtime import RuntimeSettings, build_service
-from identity_graph.errors import IdentityGraphError, ItemError
+from identity_graph.errors import IdentityGraphError, ItemError, StoreError
 from identity_graph.service.identity import IdentityService
 
 console = Console(stderr=True)
@@ -52,7 +52,7 @@ def open_service(store: str | None, config: Path | None) -> IdentityService:
     try:
         return build_service(*store_and_config(store, config))
     except IdentityGraphError as exc:
-        raise fail(str(exc)) from None
+        raise fail(describe(exc)) from None
 
 
 @contextmanager
@@ -62,9 +62,17 @@ def service_session(store: str | None, config: Path | None) -> Iterator[Identity
     try:
         yield service
     except IdentityGraphError as exc:
-        raise fail(str(exc)) from None
+        raise fail(describe(exc)) from None
     finally:
         service.close()
+
+
+def describe(exc: IdentityGraphError) -> str:
+    """What went wrong, for the user; a failed store query without its text, which may hold
+    identifiers (personal data)."""
+    if isinstance(exc, StoreError) and exc.query is not None:
+        return str(exc).removesuffix(f"\nquery: {exc.query}")
+    return str(exc)
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
