@@ -127,8 +127,10 @@ def prepare_store(service: IdentityService, *, fresh: bool, reset: bool) -> bool
 # A demo run that started from an empty store leaves a marker: a message ID (stores keep
 # ingested message IDs as opaque strings that no count, profile or API response shows, and
 # `migrate` copies them) naming the row counts it left. The store is the demo's own output
-# as long as the marker is there and the counts have not moved since: any ingest, match or
-# steward decision after the demo changes them, and then the demo refuses to empty it.
+# as long as the marker is there and the counts have not moved since. New events (each
+# adds its message ID), new identifiers or records, a match or a steward decision all move
+# them, and then the demo refuses to empty the store. Counts cannot see a record of the
+# demo's re-ingested in place with other attributes; that is demo data edited, not lost.
 _MARKER_PREFIX = "identity-graph-demo:"
 
 
