@@ -9,8 +9,17 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from identity_graph.api import errors
-from identity_graph.api.routes import batch, explain, guides, persons, review
-from identity_graph.cli.runtime import RuntimeSettings, build_service
+from identity_graph.api.routes import (
+    audit,
+    batch,
+    explain,
+    guides,
+    health,
+    identifiers,
+    persons,
+    review,
+    stats,
+)
 from identity_graph.service.identity import IdentityService
 
 
@@ -19,11 +28,16 @@ def create_app(
     config_path: Path | None = None,
     service_factory: Callable[[], IdentityService] | None = None,
 ) -> FastAPI:
-    """Without arguments the store URL and settings file come from IDENTITY_GRAPH_* variables."""
+    """`service_factory` builds the service when the app starts (`identity-graph serve`
+    hands one over). Without it the app builds one from `store_url` and `config_path`,
+    where not given from the IDENTITY_GRAPH_* variables (uvicorn workers, docker)."""
 
     def build() -> IdentityService:
         if service_factory is not None:
             return service_factory()
+        # The environment is read at the edge only (identity_graph.cli.runtime).
+        from identity_graph.cli.runtime import RuntimeSettings, build_service
+
         runtime = RuntimeSettings()
         return build_service(store_url or runtime.store, config_path or runtime.config)
 
@@ -34,7 +48,7 @@ def create_app(
         try:
             yield
         finally:
-            service.store.close()
+            service.close()
 
     app = FastAPI(
         title="identity-graph",
@@ -43,15 +57,9 @@ def create_app(
         lifespan=lifespan,
     )
     errors.install(app)
-    app.include_router(batch.router)
-    app.include_router(persons.router)
-    app.include_router(review.router)
-    app.include_router(explain.router)
+    for resource in (batch, persons, identifiers, stats, review, audit, explain):
+        app.include_router(resource.router)
     # Neo4j Browser guides: the only routes with CORS (any origin, GET), see guides.py.
     app.include_router(guides.router)
-
-    @app.get("/healthz", tags=["health"])
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
-
+    app.include_router(health.router)
     return app

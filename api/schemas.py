@@ -1,5 +1,10 @@
-"""Request and response bodies. Input fields are loose on purpose: the core validates every
-event and reports all bad items in one response, in one format."""
+"""Request bodies (inputs) and response bodies (outputs) of the API.
+
+Input fields are loose on purpose: the core validates every event and reports all bad items
+in one response, in one format. Outputs are the view models the service builds (persons and
+stats in `identity_graph.views`, the rest in `identity_graph.service.views`), here under the
+names the OpenAPI document has always given them, plus the error bodies.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,28 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from identity_graph.graph.explain import WaterfallStep
+from identity_graph.service.views import (
+    AuditEntry,
+    BatchResult,
+    DecisionResult,
+    ReviewItem,
+    ReviewPage,
+)
+
+__all__ = [
+    "AuditEntry",
+    "BatchIn",
+    "BatchOut",
+    "DecisionIn",
+    "DecisionOut",
+    "ErrorOut",
+    "ItemProblem",
+    "ReviewItem",
+    "ReviewPage",
+    "SegmentEvent",
+]
+
+# -- inputs ------------------------------------------------------------------------------
 
 
 class SegmentEvent(BaseModel):
@@ -39,16 +65,25 @@ class BatchIn(BaseModel):
     batch: list[SegmentEvent] = Field(max_length=10_000)
 
 
-class BatchOut(BaseModel):
-    success: bool = True
-    items: int
-    replayed: int
-    identifiers_new: int
-    persons_created: int
-    merges: int
-    merges_refused: int
-    hubs_flagged: int
-    placeholders_dropped: int
+class DecisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    decision: Literal["approve", "reject"]
+    by: str = Field(min_length=1, max_length=200, description="the steward deciding")
+    comment: str | None = Field(None, max_length=2000)
+
+
+# -- outputs -----------------------------------------------------------------------------
+
+
+# The service's results under the names the OpenAPI document has always given them (a
+# docstring here would add a description to the published schema).
+class BatchOut(BatchResult):
+    pass
+
+
+class DecisionOut(DecisionResult):
+    pass
 
 
 class ItemProblem(BaseModel):
@@ -60,52 +95,3 @@ class ItemProblem(BaseModel):
 class ErrorOut(BaseModel):
     detail: str
     errors: list[ItemProblem] = Field(default_factory=list)
-
-
-class ReviewItem(BaseModel):
-    pair_id: str = Field(description="opaque ID of the pair, for the decision route")
-    a: str = Field(description="identifier key of one record")
-    b: str
-    probability: float
-    status: Literal["pending", "approved", "rejected"]
-    created_at: str
-    decided_at: str | None = None
-    decided_by: str | None = None
-    comment: str | None = None
-    levels: dict[str, str] = Field(default_factory=dict, description="agreement level per field")
-    contributions: dict[str, float] = Field(
-        default_factory=dict, description="log2 Bayes factor per field"
-    )
-    values: dict[str, dict[str, str]] = Field(
-        default_factory=dict, description="the two records' field values, side by side"
-    )
-    waterfall: list[WaterfallStep] = Field(default_factory=list)
-    model_version: str | None = None
-
-
-class ReviewPage(BaseModel):
-    total: int = Field(description="pairs with this status in all")
-    items: list[ReviewItem]
-    next_offset: int | None = Field(description="offset of the next page, if any")
-
-
-class DecisionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    decision: Literal["approve", "reject"]
-    by: str = Field(min_length=1, max_length=200, description="the steward deciding")
-    comment: str | None = Field(None, max_length=2000)
-
-
-class DecisionOut(BaseModel):
-    item: ReviewItem
-    merges: int
-    merges_refused: int
-
-
-class AuditEntry(BaseModel):
-    at: str
-    actor: str
-    action: str
-    subject: str
-    detail: dict[str, Any]

@@ -210,3 +210,34 @@ def test_explain_errors(client: TestClient) -> None:
     assert r.status_code == 422 and "type:value" in r.json()["detail"]
     ok = client.get("/v1/explain", params={"a": "cookie:c1", "b": "customer_id:u1"}).json()
     assert ok["same_person"] and len(ok["path"]) == 1
+
+
+@pytest.mark.parametrize("path_value", ["ab/12", "ab%2F12", "x/person"])
+def test_identifier_values_with_slashes_are_reachable(client: TestClient, path_value: str) -> None:
+    value = path_value.replace("%2F", "/")
+    r = client.post("/v1/batch", json={"batch": [login(value, "c-slash")]})
+    assert r.status_code == 200, r.text
+    got = client.get(f"/v1/identifiers/customer_id/{path_value}/person")
+    assert got.status_code == 200, got.text
+    assert f"customer_id:{value}" in {i["key"] for i in got.json()["identifiers"]}
+    missing = client.get("/v1/identifiers/customer_id/ab/99/person")
+    assert missing.status_code == 404 and "no identifier" in missing.json()["detail"]
+
+
+def test_empty_identifier_value_is_a_clear_4xx(client: TestClient) -> None:
+    r = client.get("/v1/identifiers/customer_id//person")
+    assert 400 <= r.status_code < 500, r.text
+
+
+def test_review_page_of_every_status_and_audit_filter(
+    client: TestClient, store: GraphStore, tmp_path: Path
+) -> None:
+    pid = _two_records_in_review(store, tmp_path)
+    client.post(f"/v1/review/{pid}/decision", json={"decision": "reject", "by": "stewie"})
+    assert client.get("/v1/review").json()["total"] == 0
+    page = client.get("/v1/review", params={"status": "all", "limit": 1}).json()
+    assert page["total"] == 1 and page["next_offset"] == 1
+    assert page["items"][0]["status"] == "rejected"
+    assert page["items"][0]["levels"] == {"surname": "exact"}
+    assert [e["subject"] for e in client.get("/v1/audit", params={"subject": pid}).json()] == [pid]
+    assert client.get("/v1/audit", params={"subject": "other"}).json() == []

@@ -8,11 +8,11 @@ from identity_graph.api.deps import ServiceDep
 from identity_graph.api.schemas import ErrorOut
 from identity_graph.graph.explain import Explanation
 
-router = APIRouter(prefix="/v1", tags=["explain"])
+router = APIRouter(prefix="/v1/explain", tags=["explain"])
 
 
 @router.get(
-    "/explain",
+    "",
     response_model=Explanation,
     responses={404: {"model": ErrorOut}, 422: {"model": ErrorOut}},
 )

@@ -1,5 +1,34 @@
-"""The `identity-graph` command line: the only place that reads the environment."""
+"""The `identity-graph` command line: the only place that reads the environment.
 
-from identity_graph.cli.commands import app
+One module per command group; this one puts them together in the order `--help` lists.
+"""
 
-__all__ = ["app"]
+from __future__ import annotations
+
+import sys
+
+import typer
+
+# The modules, not their functions: `identity_graph.cli.serve` stays the module.
+from identity_graph.cli import demo, ingest, matching, migrate, serve, stats
+
+app = typer.Typer(
+    name="identity-graph",
+    help="Graph-based identity resolution: identifiers become a graph, persons its components.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.command()(ingest.ingest)
+app.command()(matching.match)
+app.add_typer(matching.model_app, name="model")
+app.command()(matching.resolve)
+app.command()(stats.stats)
+app.command()(serve.serve)
+app.command()(demo.demo)
+app.command()(migrate.migrate)
+
+__all__ = ["app", "main"]
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    sys.exit(app())

@@ -13,7 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from identity_graph.config import Settings, load_settings
 from identity_graph.service.identity import IdentityService
-from identity_graph.stores import DEFAULT_STORE_URL, open_store
+from identity_graph.stores import DEFAULT_STORE_URL
 
 
 class RuntimeSettings(BaseSettings):
@@ -45,4 +45,4 @@ def build_service(
     """`credentials` default to the environment's NEO4J_USER/NEO4J_PASSWORD."""
     settings: Settings = load_settings(config_path)
     creds = credentials if credentials is not None else Neo4jCredentials()
-    return IdentityService(open_store(store_url, neo4j_auth=creds.auth()), settings)
+    return IdentityService.open(store_url, settings, neo4j_auth=creds.auth())

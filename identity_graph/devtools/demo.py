@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -10,14 +12,13 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from identity_graph.cli.progress import ingest_file
 from identity_graph.devtools import synthetic
 from identity_graph.devtools.evaluation import PairwiseScore, pairwise_score
+from identity_graph.errors import ConflictError
 from identity_graph.graph.commit import BatchSummary
-from identity_graph.ingest.readers import csv_header
-from identity_graph.ingest.records import RecordMapping
 from identity_graph.matching.runner import MatchSummary
-from identity_graph.service.identity import DEFAULT_BATCH_SIZE, IdentityService
+from identity_graph.service.identity import IdentityService
+from identity_graph.service.ingest import Ingest, IngestObserver
 
 
 @dataclass
@@ -48,40 +49,36 @@ def run_demo(
     console: Console,
     out: Console,
     match: bool = True,
+    reset: bool = False,
+    observer: IngestObserver | None = None,
 ) -> DemoResult:
+    """`fresh` empties the store first if it holds nothing but an earlier demo run's output,
+    else raises StoreHoldsOtherData; `reset` empties it whatever it holds."""
     started = time.perf_counter()
+    emptied = prepare_store(service, fresh=fresh, reset=reset)
     with console.status(f"generating {people:,} people (seed {seed}) into {data_dir}/ ..."):
         pop = synthetic.make_population(people=people, seed=seed)
         paths = synthetic.write_dataset(pop, data_dir, n_events=n_events)
-    if fresh:
-        service.store.reset()
-    summary = BatchSummary()
-    summary.add(
-        ingest_file(
-            service, paths.events, service.event_parser(), console, batch_size=DEFAULT_BATCH_SIZE
-        ).summary
-    )
-    for source, path in (("crm", paths.crm), ("loyalty", paths.loyalty)):
-        mapping = RecordMapping.infer(csv_header(path), source, service.normalizer.types)
-        parser = service.record_parser(mapping)
-        summary.add(
-            ingest_file(service, path, parser, console, batch_size=DEFAULT_BATCH_SIZE).summary
-        )
+    # The demo trains a model on all its records below: no incremental matching on the way.
+    ingest = Ingest(service, match_new_records=False, observer=observer)
+    ingest.file(paths.events)
+    ingest.file(paths.crm, source="crm")
+    ingest.file(paths.loyalty, source="loyalty")
 
     truth = synthetic.truth(pop)
     true_hubs = {k for k, v in truth.items() if v == synthetic.HUB}
     labelled = {k: v for k, v in truth.items() if v != synthetic.HUB}
-    deterministic = pairwise_score(service.store.assignments(), labelled)
+    deterministic = pairwise_score(service.assignments(), labelled)
     matched = None
     if match:
         with console.status("probabilistic matching of CRM and loyalty records") as status:
             matched = service.match(retrain=True, on_progress=status.update)
-    assignments = list(service.store.assignments())
+    assignments = list(service.assignments())
     score = pairwise_score(assignments, labelled)
     stats = service.stats()
-    flagged = {h.key for h in service.store.hubs(limit=100_000)}
+    flagged = service.hub_keys()
     result = DemoResult(
-        summary=summary,
+        summary=ingest.total.summary,
         score=score,
         deterministic_score=deterministic,
         matched=matched,
@@ -95,8 +92,63 @@ def run_demo(
         refused_merges=stats.refused_merges,
         seconds=time.perf_counter() - started,
     )
+    if emptied:
+        mark_demo_output(service)
     _report(result, assignments, out)
     return result
+
+
+class StoreHoldsOtherData(ConflictError):
+    """The demo would empty a store holding data that is not an earlier demo run's."""
+
+    def __init__(self, counts: dict[str, int]) -> None:
+        held = ", ".join(f"{n:,} {kind}" for kind, n in counts.items() if n)
+        super().__init__(
+            f"the store holds data that is not an earlier demo run's ({held}), and the demo "
+            "empties its store first"
+        )
+        self.counts = counts
+
+
+def prepare_store(service: IdentityService, *, fresh: bool, reset: bool) -> bool:
+    """Empty the store for a fresh run if that loses nothing but an earlier demo run's
+    output (or `reset` says so). True when the run starts from an empty store."""
+    counts = service.row_counts()
+    if not any(counts.values()):
+        return True
+    if not (fresh or reset):
+        return False
+    if not reset and not is_demo_output(service, counts):
+        raise StoreHoldsOtherData(counts)
+    service.reset_store()
+    return True
+
+
+# A demo run that started from an empty store leaves a marker: a message ID (stores keep
+# ingested message IDs as opaque strings that no count, profile or API response shows, and
+# `migrate` copies them) naming the row counts it left. The store is the demo's own output
+# as long as the marker is there and the counts have not moved since. New events (each
+# adds its message ID), new identifiers or records, a match or a steward decision all move
+# them, and then the demo refuses to empty the store. Counts cannot see a record of the
+# demo's re-ingested in place with other attributes; that is demo data edited, not lost.
+_MARKER_PREFIX = "identity-graph-demo:"
+
+
+def _marker(counts: dict[str, int]) -> str:
+    text = json.dumps(counts, sort_keys=True)
+    return _MARKER_PREFIX + hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def mark_demo_output(service: IdentityService) -> None:
+    service.record_message(_marker(service.row_counts()))
+
+
+def is_demo_output(service: IdentityService, counts: dict[str, int] | None = None) -> bool:
+    counts = dict(counts if counts is not None else service.row_counts())
+    if counts.get("messages", 0) < 1:
+        return False
+    counts["messages"] -= 1  # the marker itself
+    return service.has_message(_marker(counts))
 
 
 def _report(r: DemoResult, assignments: list[tuple[str, str]], out: Console) -> None:

@@ -1,10 +1,13 @@
-"""Use cases: what the CLI and the API call. Thin callers, all decisions here and below."""
+"""Use cases: what the CLI and the API call. Thin callers, all decisions here and below.
+
+Every read or write of the store that the service layer makes goes through a method of
+`IdentityService` (the "store access" section collects the plain ones), so a change of
+the store contract changes this module, not its callers.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
 
 from identity_graph.config import Settings
 from identity_graph.errors import BatchRejected, InvalidValue, ItemError, NotFoundError
@@ -12,37 +15,44 @@ from identity_graph.graph.explain import Explanation, explain
 from identity_graph.ingest.batches import BatchSummary, ingest_batch
 from identity_graph.ingest.events import EventParser
 from identity_graph.ingest.normalize import Normalizer
-from identity_graph.ingest.observations import Observation, ParseResult
-from identity_graph.ingest.prefetch import prefetch
+from identity_graph.ingest.observations import Observation, utc_now
 from identity_graph.ingest.readers import Item
 from identity_graph.ingest.records import RecordMapping, RecordParser
+from identity_graph.matching.model import MatchModel
 from identity_graph.matching.runner import Matcher, MatchSummary, parse_pair_id
 from identity_graph.profiles.build import build_profile
+from identity_graph.service.ingest import (
+    DEFAULT_BATCH_SIZE,
+    IngestReport,
+    Parser,
+    StreamRejected,
+    ingest_stream,
+    records_mapping,
+)
+from identity_graph.service.views import (
+    AuditEntry,
+    BatchResult,
+    DecisionResult,
+    ReviewItem,
+    ReviewPage,
+    audit_entry,
+    batch_result,
+    review_item,
+)
+from identity_graph.stores import open_store
 from identity_graph.stores.contract import GraphStore
-from identity_graph.stores.rows import ReviewRow
+from identity_graph.stores.rows import ChangeSet, ReviewRow
 from identity_graph.views import Person, StoreStats
 
-Parser = Callable[[object, int], ParseResult]
-DEFAULT_BATCH_SIZE = 10_000
-
-
-@dataclass
-class IngestReport:
-    """What a streamed ingest did. `errors` lists skipped items (with --skip-invalid)."""
-
-    summary: BatchSummary = field(default_factory=BatchSummary)
-    batches: int = 0
-    errors: list[ItemError] = field(default_factory=list)
-
-
-class StreamRejected(BatchRejected):
-    """A batch of a stream was rejected; the batches before it were committed."""
-
-    def __init__(self, errors: list[ItemError], report: IngestReport, first: int, last: int):
-        super().__init__(errors)
-        self.report = report
-        self.first_position = first
-        self.last_position = last
+# Re-exported: callers imported them from here before the ingest use case had its module.
+__all__ = [
+    "DEFAULT_BATCH_SIZE",
+    "IdentityService",
+    "IngestReport",
+    "Parser",
+    "StreamRejected",
+    "records_mapping",
+]
 
 
 class IdentityService:
@@ -52,6 +62,13 @@ class IdentityService:
         self.normalizer = Normalizer(settings)
         self._events = EventParser(settings, self.normalizer)
 
+    @classmethod
+    def open(
+        cls, store_url: str, settings: Settings, *, neo4j_auth: tuple[str, str] | None = None
+    ) -> IdentityService:
+        """The service on the store a URL names; ConfigError for a bad URL."""
+        return cls(open_store(store_url, neo4j_auth=neo4j_auth), settings)
+
     # -- ingest ------------------------------------------------------------------------
 
     def ingest_events(self, events: Sequence[object]) -> BatchSummary:
@@ -59,13 +76,18 @@ class IdentityService:
         observations, errors = _parse_all(self._events.parse, enumerate(events))
         if errors:
             raise BatchRejected(errors)
-        return ingest_batch(self.store, self.settings, observations)
+        return self.commit_batch(observations)
+
+    def ingest_batch(self, events: Sequence[object]) -> BatchResult:
+        """`ingest_events`, as the API answers it."""
+        return batch_result(self.ingest_events(events))
 
     def event_parser(self) -> Parser:
         return self._events.parse
 
-    def record_parser(self, mapping: RecordMapping) -> Parser:
-        return RecordParser(mapping, self.normalizer).parse
+    def record_parser(self, mapping: RecordMapping, *, lenient: bool = False) -> Parser:
+        """`lenient` drops malformed identifier values (counted) instead of rejecting."""
+        return RecordParser(mapping, self.normalizer, lenient=lenient).parse
 
     def ingest_stream(
         self,
@@ -77,40 +99,16 @@ class IdentityService:
         on_progress: Callable[[int, int], None] | None = None,
         after_batch: Callable[[list[Observation]], None] | None = None,
     ) -> IngestReport:
-        """Ingest a file's items in batches of `batch_size`, each one transaction.
-
-        A batch with bad items is rejected whole (StreamRejected, earlier batches stay
-        committed, and re-running after a fix is harmless: replays change nothing), unless
-        `skip_invalid`, which drops bad items and reports them. `after_batch` sees each
-        committed batch (incremental matching of records hooks in there).
-        """
-        report = IngestReport()
-        parsed = _parse_batches(items, parser, batch_size)
-        for batch, errors, first, last, done_bytes in prefetch(parsed):
-            self._flush(report, batch, errors, skip_invalid, first, last)
-            if after_batch is not None and batch:
-                after_batch(batch)
-            if on_progress is not None:
-                on_progress(report.summary.items, done_bytes)
-        return report
-
-    def _flush(
-        self,
-        report: IngestReport,
-        batch: list[Observation],
-        errors: list[ItemError],
-        skip_invalid: bool,
-        first: int,
-        last: int,
-    ) -> None:
-        if errors:
-            if not skip_invalid:
-                raise StreamRejected(errors, report, first, last)
-            report.errors.extend(errors)
-            report.summary.invalid_skipped += len({e.position for e in errors})
-        if batch:
-            report.summary.add(ingest_batch(self.store, self.settings, batch))
-            report.batches += 1
+        """`identity_graph.service.ingest.ingest_stream` on this service's store."""
+        return ingest_stream(
+            self,
+            items,
+            parser,
+            batch_size=batch_size,
+            skip_invalid=skip_invalid,
+            on_progress=on_progress,
+            after_batch=after_batch,
+        )
 
     # -- reads -------------------------------------------------------------------------
 
@@ -118,15 +116,10 @@ class IdentityService:
         return build_profile(self.store, self.settings, person_id)
 
     def person_by_identifier(self, type_: str, value: str) -> Person:
-        try:
-            normalized = self.normalizer.normalize(type_, value)
-        except InvalidValue as exc:
-            raise InvalidValue(f"{type_}: {exc}") from None
-        if normalized is None:
-            raise NotFoundError(f"{type_} {value!r} is a placeholder value, never an identifier")
-        found = self.store.identifier(f"{type_}:{normalized}")
+        key = self._key(type_, value, f"{type_} {value!r}")
+        found = self.store.identifier(key)
         if found is None:
-            raise NotFoundError(f"no identifier {type_}:{normalized}")
+            raise NotFoundError(f"no identifier {key}")
         return build_profile(self.store, self.settings, found[1])
 
     def stats(self) -> StoreStats:
@@ -137,16 +130,19 @@ class IdentityService:
         type_, sep, value = raw.partition(":")
         if not sep or not value:
             raise InvalidValue(f"{raw!r}: expected type:value, e.g. email:anna@example.com")
+        key = self._key(type_, value, repr(raw))
+        if self.store.identifier(key) is None:
+            raise NotFoundError(f"no identifier {key}")
+        return key
+
+    def _key(self, type_: str, value: str, shown: str) -> str:
         try:
             normalized = self.normalizer.normalize(type_, value)
         except InvalidValue as exc:
             raise InvalidValue(f"{type_}: {exc}") from None
         if normalized is None:
-            raise NotFoundError(f"{raw!r} is a placeholder value, never an identifier")
-        key = f"{type_}:{normalized}"
-        if self.store.identifier(key) is None:
-            raise NotFoundError(f"no identifier {key}")
-        return key
+            raise NotFoundError(f"{shown} is a placeholder value, never an identifier")
+        return f"{type_}:{normalized}"
 
     def explain(self, a: str, b: str) -> Explanation:
         return explain(self.store, self.settings, self.resolve_key(a), self.resolve_key(b))
@@ -162,6 +158,10 @@ class IdentityService:
     ) -> MatchSummary:
         return self.matcher.match_all(retrain=retrain, on_progress=on_progress)
 
+    def match_model(self) -> MatchModel | None:
+        """The newest match model of the store, if it has one."""
+        return self.matcher.model()
+
     def reviews(
         self,
         status: str | None,
@@ -173,42 +173,94 @@ class IdentityService:
         rows = self.store.reviews(status, limit, offset, min_probability, max_probability)
         return self.store.count_reviews(status), rows
 
+    def review_page(
+        self,
+        status: str,
+        limit: int,
+        offset: int,
+        min_probability: float = 0.0,
+        max_probability: float = 1.0,
+    ) -> ReviewPage:
+        """One page of the queue; `status` "all" is every status."""
+        wanted = None if status == "all" else status
+        total, rows = self.reviews(wanted, limit, offset, min_probability, max_probability)
+        more = len(rows) == limit
+        return ReviewPage(
+            total=total,
+            items=[review_item(r) for r in rows],
+            next_offset=offset + limit if more else None,
+        )
+
     def review(self, pid: str) -> ReviewRow:
         row = self.store.review(*parse_pair_id(pid))
         if row is None:
             raise NotFoundError(f"no review pair with ID {pid!r}")
         return row
 
+    def review_item(self, pid: str) -> ReviewItem:
+        return review_item(self.review(pid))
+
     def decide(
         self, pid: str, decision: str, by: str, comment: str | None
     ) -> tuple[ReviewRow, BatchSummary]:
         return self.matcher.decide_review(pid, decision, by, comment)
 
+    def decide_review(
+        self, pid: str, decision: str, by: str, comment: str | None
+    ) -> DecisionResult:
+        """`decide`, as the API answers it."""
+        row, summary = self.decide(pid, decision, by, comment)
+        return DecisionResult(
+            item=review_item(row), merges=summary.merges, merges_refused=summary.merges_refused
+        )
 
-ParsedBatch = tuple[list[Observation], list[ItemError], int, int, int]
+    def audit(self, limit: int = 100, subject: str | None = None) -> list[AuditEntry]:
+        """Steward decisions, newest first."""
+        return [audit_entry(r) for r in self.store.audit_log(limit, subject)]
 
+    # -- store access ------------------------------------------------------------------
 
-def _parse_batches(items: Iterable[Item], parser: Parser, batch_size: int) -> Iterator[ParsedBatch]:
-    """(observations, errors, first position, last position, bytes read so far) per batch."""
-    batch: list[Observation] = []
-    errors: list[ItemError] = []
-    first = number = done_bytes = 0
-    for number, item, size in items:
-        if not batch and not errors:
-            first = number
-        done_bytes += size
-        if isinstance(item, ItemError):
-            errors.append(item)
-        else:
-            result = parser(item, number)
-            if result.observation is not None:
-                batch.append(result.observation)
-            errors.extend(result.errors)
-        if len(batch) + len(errors) >= batch_size:
-            yield batch, errors, first, number, done_bytes
-            batch, errors = [], []
-    if batch or errors:
-        yield batch, errors, first, number, done_bytes
+    @property
+    def store_url(self) -> str:
+        """The store's URL as it may be shown (never a password)."""
+        return self.store.url
+
+    def close(self) -> None:
+        self.store.close()
+
+    def commit_batch(self, observations: list[Observation]) -> BatchSummary:
+        """One batch of parsed items, clustered and written in one transaction."""
+        return ingest_batch(self.store, self.settings, observations)
+
+    def person_id_of(self, key: str) -> str | None:
+        """The current person of a stored identifier key."""
+        found = self.store.identifier(key)
+        return found[1] if found is not None else None
+
+    def assignments(self) -> Iterator[tuple[str, str]]:
+        """Every (identifier key, person ID), streamed."""
+        return self.store.assignments()
+
+    def hub_keys(self, limit: int = 100_000) -> set[str]:
+        return {h.key for h in self.store.hubs(limit=limit)}
+
+    def row_counts(self) -> dict[str, int]:
+        """Rows of every kind the store holds (what `migrate` copies)."""
+        return self.store.row_counts()
+
+    def reset_store(self) -> None:
+        """Delete everything the store holds."""
+        self.store.reset()
+
+    def has_message(self, message_id: str) -> bool:
+        with self.store.unit_of_work() as tx:
+            return bool(tx.seen_messages([message_id]))
+
+    def record_message(self, message_id: str) -> None:
+        """Remember a message ID as ingested, with nothing else."""
+        at = utc_now()
+        with self.store.unit_of_work() as tx:
+            tx.apply(ChangeSet(message_ids=[(message_id, at)], at=at))
 
 
 def _parse_all(
@@ -222,18 +274,3 @@ def _parse_all(
             observations.append(result.observation)
         errors.extend(result.errors)
     return observations, errors
-
-
-def records_mapping(
-    path: Path, source: str, mapping_file: Path | None, identifier_types: frozenset[str]
-) -> RecordMapping:
-    from identity_graph.ingest.readers import csv_header, read_jsonl
-
-    if mapping_file is not None:
-        return RecordMapping.load(mapping_file)
-    if path.suffix.lower() == ".csv":
-        columns = csv_header(path)
-    else:
-        first = next((item for _, item, _ in read_jsonl(path) if isinstance(item, dict)), {})
-        columns = list(first)
-    return RecordMapping.infer(columns, source, identifier_types)

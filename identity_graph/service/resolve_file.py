@@ -16,9 +16,10 @@ from pathlib import Path
 from identity_graph.config import load_settings
 from identity_graph.errors import ConfigError, ItemError
 from identity_graph.ingest.readers import Item, csv_header, read_csv
-from identity_graph.ingest.records import ATTRIBUTES, RecordMapping, RecordParser
+from identity_graph.ingest.records import ATTRIBUTES, RecordMapping
 from identity_graph.matching.standardize import normalize_header
-from identity_graph.service.identity import IdentityService, StreamRejected
+from identity_graph.service.identity import IdentityService
+from identity_graph.service.ingest import Ingest, StreamRejected
 from identity_graph.stores.sqlite import SQLiteStore
 
 RECORD_TYPE = "record"
@@ -54,9 +55,9 @@ def resolve_file(
     mapping: Path | None = None,
     date_order: str | None = None,
     config: Path | None = None,
-    on_progress: Callable[[str], object] | None = None,
+    on_progress: Callable[[str], None] | None = None,
 ) -> ResolveResult:
-    say = on_progress or (lambda _: None)
+    say: Callable[[str], None] = on_progress or (lambda _: None)
     base = load_settings(config)
     types = {**base.identifier_types, RECORD_TYPE: "trim"}
     # One person may hold any number of input rows: no per-type limits here.
@@ -71,14 +72,19 @@ def resolve_file(
     if m.id_type != RECORD_TYPE:
         m = m.model_copy(update={"id_type": RECORD_TYPE})
     with tempfile.TemporaryDirectory(prefix="identity-graph-resolve-") as tmp:
-        store = SQLiteStore(f"sqlite:///{Path(tmp) / 'resolve.db'}", synchronous="OFF")
+        service = IdentityService(
+            SQLiteStore(f"sqlite:///{Path(tmp) / 'resolve.db'}", synchronous="OFF"), settings
+        )
         try:
-            service = IdentityService(store, settings)
-            parser = RecordParser(m, service.normalizer, lenient=True).parse
+            # A fresh store has no match model: records are matched all at once below.
+            ingest = Ingest(service, batch_size=20_000, match_new_records=False)
             say("ingesting rows")
             try:
-                report = service.ingest_stream(
-                    _unique_ids(path, id_column), parser, batch_size=20_000
+                ingest.items(
+                    _unique_ids(path, id_column),
+                    service.record_parser(m, lenient=True),
+                    name=path.name,
+                    records=True,
                 )
             except StreamRejected as exc:
                 shown = "; ".join(
@@ -88,16 +94,16 @@ def resolve_file(
             say("matching")
             summary = service.match(retrain=True, on_progress=say)
             say("writing")
-            rows = _write(path, id_column, output, store)
-            persons = store.stats().persons
+            rows = _write(path, id_column, output, service)
+            persons = service.stats().persons
         finally:
-            store.close()
+            service.close()
     return ResolveResult(
         rows=rows,
         persons=persons,
         linked=summary.linked,
         review=summary.queued,
-        invalid_values=report.summary.placeholders_dropped,
+        invalid_values=ingest.total.summary.placeholders_dropped,
     )
 
 
@@ -117,7 +123,7 @@ def _unique_ids(path: Path, id_column: str) -> Iterator[Item]:
         yield number, row, size
 
 
-def _write(path: Path, id_column: str, output: Path, store: SQLiteStore) -> int:
+def _write(path: Path, id_column: str, output: Path, service: IdentityService) -> int:
     rows = 0
     tmp = output.with_name(output.name + ".tmp")
     with tmp.open("w", encoding="utf-8", newline="") as f:
@@ -126,8 +132,7 @@ def _write(path: Path, id_column: str, output: Path, store: SQLiteStore) -> int:
         for _, row, _ in read_csv(path):
             assert isinstance(row, dict)
             rid = str(row[id_column]).strip()
-            found = store.identifier(f"{RECORD_TYPE}:{rid}")
-            writer.writerow([rid, found[1] if found is not None else ""])
+            writer.writerow([rid, service.person_id_of(f"{RECORD_TYPE}:{rid}") or ""])
             rows += 1
     tmp.replace(output)
     return rows

@@ -1,0 +1,72 @@
+"""`identity-graph serve` hands its settings to the app without touching os.environ."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+import identity_graph.cli.serve as serve_module
+from identity_graph.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("IDENTITY_GRAPH_STORE", "IDENTITY_GRAPH_CONFIG"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_one_worker_gets_the_settings_as_values(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uvicorn
+
+    calls: list[tuple[Any, dict[str, Any]]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda target, **kw: calls.append((target, kw)))
+    config = tmp_path / "s.toml"
+    config.write_text("hub_limit = 5\n", encoding="utf-8")
+    url = f"sqlite:///{tmp_path / 'served.db'}"
+    before = dict(os.environ)
+    r = runner.invoke(app, ["serve", "--store", url, "--config", str(config), "--port", "8123"])
+    assert r.exit_code == 0, r.output
+    assert dict(os.environ) == before
+    ((factory, kw),) = calls
+    assert kw["factory"] is True and kw["port"] == 8123 and kw["access_log"] is False
+    made: Callable[[], FastAPI] = factory
+    with TestClient(made()) as client:
+        assert client.get("/v1/stats").status_code == 200
+        assert client.app.state.service.settings.hub_limit == 5  # type: ignore[attr-defined]
+    assert (tmp_path / "served.db").exists()
+
+
+def test_several_workers_get_them_in_the_new_process_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[tuple[list[str], dict[str, str]]] = []
+    monkeypatch.setattr(serve_module, "exec_process", lambda argv, env: calls.append((argv, env)))
+    url = f"sqlite:///{tmp_path / 'served.db'}"
+    before = dict(os.environ)
+    r = runner.invoke(app, ["serve", "--store", url, "--workers", "3", "--access-log"])
+    assert r.exit_code == 0, r.output
+    assert dict(os.environ) == before
+    ((argv, env),) = calls
+    assert env["IDENTITY_GRAPH_STORE"] == url and "IDENTITY_GRAPH_CONFIG" not in env
+    assert argv[1:5] == ["-m", "uvicorn", "--factory", serve_module.APP_FACTORY]
+    assert argv[argv.index("--workers") + 1] == "3" and "--access-log" in argv
+
+
+def test_a_bad_store_fails_before_serving(monkeypatch: pytest.MonkeyPatch) -> None:
+    import uvicorn
+
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **kw: pytest.fail("must not serve"))
+    r = runner.invoke(app, ["serve", "--store", "postgres://u:secret@x/db"])
+    assert r.exit_code == 1 and "unsupported store URL" in r.output
+    assert "secret" not in r.output
