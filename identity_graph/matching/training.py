@@ -109,7 +109,7 @@ def sample_pairs(
     return rows[i], rows[j]
 
 
-def comparable_rows(table: RecordTable, spec: ComparisonSpec) -> np.ndarray:
+def comparable_rows(table: RecordTable, spec: ComparisonSpec) -> BoolArray:
     """Whether each row can give a non-null level: has the field, or for a several-field
     comparison at least two of its parts (a single part in common compares as null)."""
     enc = spec.column(table)
@@ -204,7 +204,9 @@ class _Session:
         return np.asarray(self.ok[a] & self.ok[b] & (self.keys[a] == self.keys[b]))
 
 
-def rule_pair_count(keys: U64, ok: BoolArray, sources: np.ndarray, link_type: str) -> float:
+def rule_pair_count(
+    keys: U64, ok: BoolArray, sources: npt.NDArray[np.int8], link_type: str
+) -> float:
     """How many pairs the link type allows that agree on a rule's key (from key counts)."""
     k = keys[ok]
     if len(k) < 2:
