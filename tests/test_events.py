@@ -81,6 +81,12 @@ def test_every_problem_of_an_item_is_reported(parser: EventParser) -> None:
     ("ev", "field"),
     [
         ({"type": "bogus", "userId": "u"}, "type"),
+        # JSON lists and objects are unhashable: once a TypeError out of the parser
+        ({"type": ["identify"], "userId": "u"}, "type"),
+        (
+            {"type": "page", "userId": "u", "context": {"externalIds": [{"id": "1", "type": {}}]}},
+            "context.externalIds[0].type",
+        ),
         ({"type": "page"}, "userId"),
         ({"type": "alias", "userId": "u"}, "previousId"),
         ({"type": "page", "userId": "u", "messageId": ""}, "messageId"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from identity_graph.matching import (
     MatchModel,
     MatchRecord,
     RecordTable,
+    ScoredPairs,
     default_settings,
     fit_predict,
     iter_predict,
@@ -218,3 +220,23 @@ def test_models_saved_before_training_sessions_still_load(
     np.testing.assert_allclose(
         scored.prior_weight + scored.contributions().sum(axis=1), scored.match_weight
     )
+
+
+def test_concatenated_chunks_keep_their_adjustments(model: MatchModel, table: RecordTable) -> None:
+    chunks = list(iter_predict(model, table, chunk_pairs=100))
+    assert len(chunks) > 1 and all(c.adjustments is not None for c in chunks)
+    whole = ScoredPairs.concat(chunks)
+    np.testing.assert_allclose(
+        whole.prior_weight + whole.contributions().sum(axis=1), whole.match_weight
+    )
+    mixed = [chunks[0], dataclasses.replace(chunks[1], adjustments=None)]
+    with pytest.raises(ValueError, match="with and without adjustments"):
+        ScoredPairs.concat(mixed)
+    with pytest.raises(ValueError, match="with and without adjustments"):
+        ScoredPairs.concat(mixed[::-1])
+
+
+def test_records_are_match_records_or_dicts_not_both(model: MatchModel) -> None:
+    record = MatchRecord("r1", {"given_name": "ann"})
+    with pytest.raises(TypeError, match="not a mix"):
+        predict(model, [record, {"record_id": "r2", "given_name": "ann"}])

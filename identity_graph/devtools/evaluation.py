@@ -11,6 +11,8 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from identity_graph.ids import IdentifierKey
+
 
 @dataclass(frozen=True)
 class PairwiseScore:
@@ -37,14 +39,19 @@ def _pairs(n: int) -> int:
     return n * (n - 1) // 2
 
 
-def pairwise_score(predicted: Iterable[tuple[str, str]], truth: Mapping[str, int]) -> PairwiseScore:
-    """`predicted`: (identifier key, person id); only keys with a truth label count."""
+def pairwise_score(
+    predicted: Iterable[tuple[str, str]], truth: Mapping[IdentifierKey, int]
+) -> PairwiseScore:
+    """`predicted`: (identifier key, person id), as `GraphStore.assignments()` yields them;
+    only keys with a truth label count."""
     cells: Counter[tuple[str, int]] = Counter()
     pred_sizes: Counter[str] = Counter()
     true_sizes: Counter[int] = Counter()
     n = 0
+    # `predicted` is typed str because the store's assignments are; tuples being covariant,
+    # (IdentifierKey, PersonId) pairs fit too.
     for key, person in predicted:
-        label = truth.get(key)
+        label = truth.get(IdentifierKey(key))
         if label is None:
             continue
         n += 1

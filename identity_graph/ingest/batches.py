@@ -8,9 +8,11 @@ decides merges, applies it, and re-clusters persons whose hub identifiers were j
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from identity_graph.config import Settings
 from identity_graph.graph.commit import DETERMINISTIC_WEIGHT, BatchSummary, commit_changes
+from identity_graph.ids import IdentifierKey
 from identity_graph.ingest.observations import Observation
 from identity_graph.stores.contract import GraphStore, StoreTx
 from identity_graph.stores.rows import ActivityRow, ChangeSet, IdentifierRow, LinkRow, RecordRow
@@ -44,11 +46,20 @@ def _drop_replays(tx: StoreTx, observations: Sequence[Observation]) -> list[Obse
     return fresh
 
 
+@dataclass(slots=True)
+class _Seen:
+    """How often one identifier set came from one source in the batch, and when."""
+
+    count: int
+    first: str
+    last: str
+
+
 def _aggregate(observations: Iterable[Observation]) -> ChangeSet:
     # Most events repeat an identifier set already seen in the batch (one session, many page
     # views): group by set first, so pairs are expanded once per distinct set.
-    groups: dict[tuple[str, tuple[tuple[str, str, str], ...]], list[object]] = {}
-    activity: dict[tuple[str, str, str, str], ActivityRow] = {}
+    groups: dict[tuple[str, tuple[tuple[IdentifierKey, str, str], ...]], _Seen] = {}
+    activity: dict[tuple[IdentifierKey, str, str, str], ActivityRow] = {}
     records: dict[tuple[str, str], RecordRow] = {}
     message_ids: list[tuple[str, str]] = []
     for obs in observations:
@@ -57,13 +68,13 @@ def _aggregate(observations: Iterable[Observation]) -> ChangeSet:
         gk = (obs.source, tuple(obs.identifiers))
         group = groups.get(gk)
         if group is None:
-            groups[gk] = [1, at, at]
+            groups[gk] = _Seen(1, at, at)
         else:
-            group[0] += 1  # type: ignore[operator]
-            if at < group[1]:  # type: ignore[operator]
-                group[1] = at
-            elif at > group[2]:  # type: ignore[operator]
-                group[2] = at
+            group.count += 1
+            if at < group.first:
+                group.first = at
+            elif at > group.last:
+                group.last = at
         if obs.activity and obs.activity_key is not None:
             for kind, ttype, tid, amount in obs.activity:
                 ak = (obs.activity_key, kind, ttype, tid)
@@ -83,9 +94,10 @@ def _aggregate(observations: Iterable[Observation]) -> ChangeSet:
             if prev is None or at >= prev.observed_at:
                 records[(source, record_id)] = RecordRow(source, record_id, key, attributes, at)
 
-    identifiers: dict[str, IdentifierRow] = {}
-    links: dict[tuple[str, str, str], LinkRow] = {}
-    for (source, idents), (count, first, last) in groups.items():  # type: ignore[misc]
+    identifiers: dict[IdentifierKey, IdentifierRow] = {}
+    links: dict[tuple[IdentifierKey, IdentifierKey, str], LinkRow] = {}
+    for (source, idents), seen in groups.items():
+        count, first, last = seen.count, seen.first, seen.last
         for key, type_, value in idents:
             row = identifiers.get(key)
             if row is None:

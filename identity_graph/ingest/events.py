@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from identity_graph.config import Settings
 from identity_graph.errors import InvalidValue, ItemError
+from identity_graph.ids import IdentifierKey, identifier_key
 from identity_graph.ingest.normalize import Normalizer
 from identity_graph.ingest.observations import Observation, ParseResult, parse_ts, utc_now
 
@@ -44,7 +45,8 @@ class EventParser:
             return ParseResult(None, [ItemError(position, "$", "expected a JSON object")])
         errors: list[ItemError] = []
         etype = event.get("type")
-        if etype not in EVENT_TYPES:
+        # A JSON list or object is unhashable: set membership alone would raise TypeError.
+        if not isinstance(etype, str) or etype not in EVENT_TYPES:
             errors.append(
                 ItemError(
                     position,
@@ -70,9 +72,9 @@ class EventParser:
                 errors.append(ItemError(position, "timestamp", str(exc)))
                 at = ""
         obs = Observation(position, str(message_id), at, f"segment:{etype}")
-        seen: set[str] = set()
+        seen: set[IdentifierKey] = set()
 
-        def add(field: str, type_: str, raw: Any) -> None:
+        def add(field: str, type_: str, raw: object) -> None:
             if raw is None:
                 return
             try:
@@ -83,7 +85,7 @@ class EventParser:
             if value is None:
                 obs.placeholders += 1
                 return
-            key = f"{type_}:{value}"
+            key = identifier_key(type_, value)
             if key not in seen:
                 seen.add(key)
                 obs.identifiers.append((key, type_, value))
@@ -118,7 +120,11 @@ class EventParser:
         return ParseResult(None if errors else obs, errors)
 
     def _external_ids(
-        self, external: object, position: int, add: Any, errors: list[ItemError]
+        self,
+        external: object,
+        position: int,
+        add: Callable[[str, str, object], None],
+        errors: list[ItemError],
     ) -> None:
         if not isinstance(external, list):
             errors.append(ItemError(position, "context.externalIds", "must be a list"))
@@ -129,7 +135,7 @@ class EventParser:
                 errors.append(ItemError(position, field, "must be an object with id and type"))
                 continue
             type_ = item.get("type")
-            if type_ not in self._types:
+            if not isinstance(type_, str) or type_ not in self._types:
                 errors.append(
                     ItemError(position, f"{field}.type", f"unknown identifier type {type_!r}")
                 )

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from identity_graph.errors import ItemError
+from identity_graph.ids import IdentifierKey
 
 
 @dataclass(slots=True)
@@ -16,12 +17,12 @@ class Observation:
     at: str
     source: str
     # (key, type, value), distinct keys, in the order they appeared
-    identifiers: list[tuple[str, str, str]] = field(default_factory=list)
+    identifiers: list[tuple[IdentifierKey, str, str]] = field(default_factory=list)
     # (kind, target_type, target_id, amount), attached to `activity_key`
     activity: list[tuple[str, str, str, float]] = field(default_factory=list)
-    activity_key: str | None = None
+    activity_key: IdentifierKey | None = None
     # (source, record_id, key, attributes JSON) for CRM/loyalty records
-    record: tuple[str, str, str, str] | None = None
+    record: tuple[str, str, IdentifierKey, str] | None = None
     placeholders: int = 0
 
 

@@ -12,7 +12,13 @@ from collections.abc import Iterable, Iterator
 from typing import TypeVar
 
 T = TypeVar("T")
-_DONE = object()
+
+
+class _Done:
+    """End of the items: a class of its own, so no item can be mistaken for it."""
+
+
+_DONE = _Done()
 
 
 class _Failed:
@@ -23,10 +29,10 @@ class _Failed:
 def prefetch(items: Iterable[T], depth: int = 2) -> Iterator[T]:
     """Yield `items` in order, produced up to `depth` ahead by a background thread.
     An exception in the producer is raised here; closing this iterator stops it."""
-    q: queue.Queue[object] = queue.Queue(maxsize=depth)
+    q: queue.Queue[T | _Done | _Failed] = queue.Queue(maxsize=depth)
     stop = threading.Event()
 
-    def put(value: object) -> bool:
+    def put(value: T | _Done | _Failed) -> bool:
         while not stop.is_set():
             try:
                 q.put(value, timeout=0.1)
@@ -49,11 +55,11 @@ def prefetch(items: Iterable[T], depth: int = 2) -> Iterator[T]:
     try:
         while True:
             value = q.get()
-            if value is _DONE:
+            if isinstance(value, _Done):
                 return
             if isinstance(value, _Failed):
                 raise value.exc
-            yield value  # type: ignore[misc]
+            yield value
     finally:
         stop.set()
         worker.join()

@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from identity_graph.errors import ConfigError, InvalidValue, ItemError, describe_validation
+from identity_graph.ids import IdentifierKey, identifier_key
 from identity_graph.ingest.normalize import Normalizer
 from identity_graph.ingest.observations import Observation, ParseResult, parse_ts, utc_now
 from identity_graph.matching.standardize import STANDARD_FIELDS, normalize_header
@@ -116,7 +117,7 @@ class RecordParser:
             :20
         ]
         obs = Observation(position, f"{m.source}:{record_id}:{digest}", at, m.source)
-        seen: set[str] = set()
+        seen: set[IdentifierKey] = set()
         for column, type_ in [(m.id_column, m.id_type), *m.identifiers.items()]:
             raw = _text(row.get(column))
             if not raw:
@@ -134,7 +135,7 @@ class RecordParser:
                 if column == m.id_column:
                     errors.append(ItemError(position, column, "the record ID is a placeholder"))
                 continue
-            key = f"{type_}:{value}"
+            key = identifier_key(type_, value)
             if key not in seen:
                 seen.add(key)
                 obs.identifiers.append((key, type_, value))

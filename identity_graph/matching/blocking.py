@@ -22,6 +22,7 @@ import hashlib
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 import jellyfish
 import numpy as np
@@ -261,7 +262,7 @@ class CandidatePairs:
 
 # -- blocking a table -----------------------------------------------------------------------
 
-LinkType = str  # "dedupe" | "link" | "link_and_dedupe"
+LinkType = Literal["dedupe", "link", "link_and_dedupe"]
 
 
 @dataclass(slots=True)

@@ -310,7 +310,7 @@ def _fuzzy_levels(
 def _close(spec: ComparisonSpec, a: Strings, b: Strings) -> npt.NDArray[np.bool_]:
     """Equal, or within the comparison's weakest fuzzy threshold (a swap needs both values
     to cross over, which a typo in one of them must not undo)."""
-    equal = np.asarray(a, dtype=object) == np.asarray(b, dtype=object)
+    equal: npt.NDArray[np.bool_] = np.asarray(a, dtype=object) == np.asarray(b, dtype=object)
     if spec.kind == "exact" or not spec.thresholds or len(a) == 0:
         return equal
     t = spec.thresholds[-1]

@@ -128,7 +128,9 @@ class MatchModel(BaseModel):
     ) -> MatchModel:
         """`u_conditional`: by comparison index, u where its `u_given` comparison agrees."""
 
-        def levels_of(labels: list[str], mk: FloatArray, uk: FloatArray) -> tuple[Any, ...]:
+        def levels_of(
+            labels: list[str], mk: FloatArray, uk: FloatArray
+        ) -> tuple[LevelParameters, ...]:
             (bk,) = log2_bayes_factors([mk], [uk])
             return tuple(
                 LevelParameters(

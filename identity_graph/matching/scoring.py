@@ -128,9 +128,12 @@ class ScoredPairs:
     def concat(parts: Sequence[ScoredPairs]) -> ScoredPairs:
         if not parts:
             raise ValueError("nothing to concatenate")
-        adjustments = None
-        if parts[0].adjustments is not None:
-            adjustments = np.concatenate([p.adjustments for p in parts])  # type: ignore[misc]
+        present = [p.adjustments for p in parts if p.adjustments is not None]
+        if present and len(present) != len(parts):
+            # Only scores of different models differ here; concatenating them would pair
+            # one part's weights with another's contributions.
+            raise ValueError("cannot concatenate scores with and without adjustments")
+        adjustments = np.concatenate(present) if present else None
         return replace(
             parts[0],
             left=np.concatenate([p.left for p in parts]),

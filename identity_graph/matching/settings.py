@@ -6,11 +6,9 @@ records do not have simply compare as null (Bayes factor 1) and block nothing.
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from identity_graph.matching.blocking import DEFAULT_MAX_BLOCK_SIZE, BlockingRule
+from identity_graph.matching.blocking import DEFAULT_MAX_BLOCK_SIZE, BlockingRule, LinkType
 from identity_graph.matching.comparisons import (
     ComparisonSpec,
     date_comparison,
@@ -19,8 +17,6 @@ from identity_graph.matching.comparisons import (
     full_address_comparison,
     name_comparison,
 )
-
-LinkType = Literal["dedupe", "link", "link_and_dedupe"]
 
 
 class MatchSettings(BaseModel):

@@ -39,7 +39,7 @@ class EncodedColumn:
     vocab: list[str]
     counts: npt.NDArray[np.int64]
     # Per-vocabulary derived arrays (e.g. parsed dates), filled lazily by comparisons.
-    derived: dict[str, Any] = field(default_factory=dict)
+    derived: dict[str, npt.NDArray[Any]] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -63,7 +63,11 @@ class RecordTable:
             raise ValueError(f"{len(self.sources)} source labels for {n} records")
         if len(set(self.ids)) != n:
             seen: set[str] = set()
-            dupes = [i for i in self.ids if i in seen or seen.add(i)]  # type: ignore[func-returns-value]
+            dupes: list[str] = []
+            for i in self.ids:
+                if i in seen:
+                    dupes.append(i)
+                seen.add(i)
             raise ValueError(f"duplicate record ids, e.g. {dupes[:3]}")
 
     # -- construction ---------------------------------------------------------------------
@@ -266,9 +270,11 @@ def as_table(
     """Accept a table, `MatchRecord`s, or raw dicts with a `record_id` key."""
     if isinstance(records, RecordTable):
         return records
-    items = list(records)
+    items: list[MatchRecord | Mapping[str, object]] = list(records)
     if not items:
         return RecordTable([], {})
-    if isinstance(items[0], MatchRecord):
-        return RecordTable.from_records(items)  # type: ignore[arg-type]
-    return RecordTable.from_dicts(items)  # type: ignore[arg-type]
+    matched = [r for r in items if isinstance(r, MatchRecord)]
+    rows = [r for r in items if not isinstance(r, MatchRecord)]
+    if matched and rows:
+        raise TypeError("records must be all MatchRecords or all dicts, not a mix")
+    return RecordTable.from_records(matched) if matched else RecordTable.from_dicts(rows)

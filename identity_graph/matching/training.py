@@ -44,6 +44,7 @@ from identity_graph.matching.blocking import (
     BlockingReport,
     BlockingRule,
     BoolArray,
+    LinkType,
     iter_candidate_pairs,
     rule_keys,
 )
@@ -73,7 +74,7 @@ Records = RecordTable | Iterable[MatchRecord] | Iterable[Mapping[str, object]]
 LabelledPair = tuple[str, str, bool]
 
 
-def total_pairs(table: RecordTable, link_type: str) -> float:
+def total_pairs(table: RecordTable, link_type: LinkType) -> float:
     """How many pairs the link type allows: the denominator of the prior."""
     n = len(table)
     if link_type == "link":
@@ -82,7 +83,7 @@ def total_pairs(table: RecordTable, link_type: str) -> float:
     return n * (n - 1) / 2.0
 
 
-def _row_groups(table: RecordTable, link_type: str) -> tuple[IntArray, IntArray] | None:
+def _row_groups(table: RecordTable, link_type: LinkType) -> tuple[IntArray, IntArray] | None:
     """For link jobs, rows of source 0 and rows of the other sources; None for dedupe."""
     if link_type != "link":
         return None
@@ -91,7 +92,7 @@ def _row_groups(table: RecordTable, link_type: str) -> tuple[IntArray, IntArray]
 
 
 def sample_pairs(
-    table: RecordTable, rows: IntArray, n: int, rng: np.random.Generator, link_type: str
+    table: RecordTable, rows: IntArray, n: int, rng: np.random.Generator, link_type: LinkType
 ) -> tuple[IntArray, IntArray]:
     """`n` uniform random pairs among `rows` (across sources for link jobs)."""
     groups = _row_groups(table, link_type)
@@ -109,7 +110,7 @@ def sample_pairs(
     return rows[i], rows[j]
 
 
-def comparable_rows(table: RecordTable, spec: ComparisonSpec) -> np.ndarray:
+def comparable_rows(table: RecordTable, spec: ComparisonSpec) -> BoolArray:
     """Whether each row can give a non-null level: has the field, or for a several-field
     comparison at least two of its parts (a single part in common compares as null)."""
     enc = spec.column(table)
@@ -119,7 +120,7 @@ def comparable_rows(table: RecordTable, spec: ComparisonSpec) -> np.ndarray:
     return np.asarray(n_parts[enc.derived["parts"]] >= 2)
 
 
-def exact_match_u(table: RecordTable, spec: ComparisonSpec, link_type: str) -> float:
+def exact_match_u(table: RecordTable, spec: ComparisonSpec, link_type: LinkType) -> float:
     """P(values equal | random pair, both comparable), exactly, from value counts."""
     enc = spec.column(table)
     codes = np.where(comparable_rows(table, spec), enc.codes, -1)
@@ -145,7 +146,11 @@ SWAP_SUBSAMPLE_SHARE = 0.5
 
 
 def estimate_u(
-    table: RecordTable, specs: Sequence[ComparisonSpec], link_type: str, n_pairs: int, seed: int
+    table: RecordTable,
+    specs: Sequence[ComparisonSpec],
+    link_type: LinkType,
+    n_pairs: int,
+    seed: int,
 ) -> tuple[list[FloatArray], int]:
     """u per comparison level; returns the u arrays and the pairs sampled."""
     rng = np.random.default_rng(seed)
@@ -204,7 +209,9 @@ class _Session:
         return np.asarray(self.ok[a] & self.ok[b] & (self.keys[a] == self.keys[b]))
 
 
-def rule_pair_count(keys: U64, ok: BoolArray, sources: np.ndarray, link_type: str) -> float:
+def rule_pair_count(
+    keys: U64, ok: BoolArray, sources: npt.NDArray[np.int8], link_type: LinkType
+) -> float:
     """How many pairs the link type allows that agree on a rule's key (from key counts)."""
     k = keys[ok]
     if len(k) < 2:

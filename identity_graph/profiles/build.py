@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from pydantic import TypeAdapter
+
 from identity_graph.config import Settings
 from identity_graph.errors import NotFoundError
+from identity_graph.ids import PersonId
 from identity_graph.stores.contract import GraphStore
 from identity_graph.views import ActivityItem, ActivitySummary, Person, SourceRecord
 
 _MAX_REDIRECTS = 64
+# Stores keep timestamps as ISO text; this is the very parsing a `Person` field applies.
+_TIMESTAMP = TypeAdapter(datetime)
 
 
-def resolve_person_id(store: GraphStore, person_id: str) -> str:
+def resolve_person_id(store: GraphStore, person_id: str) -> PersonId:
     """Follow MERGED_INTO redirects: an old person ID always resolves to its current person."""
     current = person_id
     for _ in range(_MAX_REDIRECTS):
@@ -18,7 +25,7 @@ def resolve_person_id(store: GraphStore, person_id: str) -> str:
         if info is None:
             raise NotFoundError(f"no person with ID {person_id!r}")
         if info.merged_into is None:
-            return current
+            return PersonId(current)
         current = info.merged_into
     raise NotFoundError(f"person ID {person_id!r}: lineage too deep to follow")
 
@@ -33,8 +40,8 @@ def build_profile(store: GraphStore, settings: Settings, person_id: str) -> Pers
     activity = store.activity(keys) if keys else []
     return Person(
         person_id=current,
-        created_at=info.created_at,  # type: ignore[arg-type]
-        updated_at=info.updated_at,  # type: ignore[arg-type]
+        created_at=_TIMESTAMP.validate_python(info.created_at),
+        updated_at=_TIMESTAMP.validate_python(info.updated_at),
         redirected_from=person_id if current != person_id else None,
         identifiers=identifiers,
         attributes=survive(records, settings.source_priority),
