@@ -77,7 +77,10 @@ def run(store: GraphStore, identifiers: int, repeat: int) -> dict[str, object]:
     start = time.perf_counter()
     for first in range(0, cookies, BATCH):
         service.ingest_events(
-            [identify(f"c{i}", f"cookie-{i}", big) for i in range(first, min(cookies, first + BATCH))]
+            [
+                identify(f"c{i}", f"cookie-{i}", big)
+                for i in range(first, min(cookies, first + BATCH))
+            ]
         )
     service.ingest_events(
         [
@@ -168,7 +171,8 @@ def main() -> None:
             print(name, results[name], flush=True)
     path = write_result("large_person", {"machine": info, "args": vars(args), "results": results})
     print(f"\nwritten {path}\n")
-    print("| store | identifiers | explain median ms (max) | profile median ms (max) | hub split batch ms |")
+    columns = ["store", "identifiers", "explain median ms (max)", "profile median ms (max)"]
+    print("| " + " | ".join([*columns, "hub split batch ms"]) + " |")
     print("|---|---|---|---|---|")
     for name, r in results.items():
         assert isinstance(r, dict)

@@ -10,30 +10,23 @@ No database here: records in, scored pairs out. The graph decides clusters.
     for pair in predict(model, records).at_least(0.90):
         print(pair.a, pair.b, pair.probability, pair.waterfall())
 
-Modules: standardize (clean raw rows), records (columnar table), blocking (candidate
-pairs, incremental index), comparisons (agreement levels), fellegi_sunter (the maths, EM),
-training (u, m, prior), model (versioned JSON), scoring (scored pairs and explanations),
-pipeline (predict / score_pairs / fit_predict).
+Modules: standardize (clean raw rows), table (columnar records), blocking (rules and
+keys), candidates (candidate pairs of a table), block_index (incremental candidates),
+comparisons (agreement levels), fellegi_sunter (the maths, EM), training (u, m, prior),
+model (versioned JSON), scoring (scored pairs and explanations), pipeline (predict /
+score_pairs / fit_predict). `runner` applies all of it to a store's records.
 """
 
-from identity_graph.matching.blocking import (
-    BlockingIndex,
+from identity_graph.matching.block_index import BlockingIndex
+from identity_graph.matching.blocking import BlockingRule
+from identity_graph.matching.candidates import (
     BlockingReport,
-    BlockingRule,
     CandidatePairs,
     block,
     iter_candidate_pairs,
 )
 from identity_graph.matching.comparisons import (
-    ComparisonSpec,
-    address_comparison,
     compare,
-    date_comparison,
-    distance_comparison,
-    email_comparison,
-    exact_match,
-    full_address_comparison,
-    name_comparison,
 )
 from identity_graph.matching.model import MatchModel
 from identity_graph.matching.pipeline import fit_predict, iter_predict, predict, score_pairs
@@ -44,6 +37,16 @@ from identity_graph.matching.settings import (
     DEFAULT_TRAINING_RULES,
     MatchSettings,
     default_settings,
+)
+from identity_graph.matching.specs import (
+    ComparisonSpec,
+    address_comparison,
+    date_comparison,
+    distance_comparison,
+    email_comparison,
+    exact_match,
+    full_address_comparison,
+    name_comparison,
 )
 from identity_graph.matching.standardize import (
     STANDARD_FIELDS,

@@ -20,7 +20,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from identity_graph.matching.comparisons import EXACT_LEVEL
+from identity_graph.matching.specs import (
+    EXACT_LEVEL,
+)
 
 FloatArray = npt.NDArray[np.float64]
 LevelMatrix = npt.NDArray[np.int8]

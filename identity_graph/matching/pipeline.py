@@ -7,8 +7,10 @@ from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
 
-from identity_graph.matching.blocking import BlockingReport, CandidatePairs, iter_candidate_pairs
-from identity_graph.matching.comparisons import compare
+from identity_graph.matching.candidates import BlockingReport, CandidatePairs, iter_candidate_pairs
+from identity_graph.matching.comparisons import (
+    compare,
+)
 from identity_graph.matching.model import MatchModel
 from identity_graph.matching.scoring import ScoredPairs, score_levels
 from identity_graph.matching.settings import MatchSettings, default_settings

@@ -13,7 +13,6 @@ from dataclasses import dataclass, replace
 import numpy as np
 import numpy.typing as npt
 
-from identity_graph.matching.comparisons import EXACT_LEVEL
 from identity_graph.matching.fellegi_sunter import (
     FloatArray,
     LevelMatrix,
@@ -21,6 +20,9 @@ from identity_graph.matching.fellegi_sunter import (
     probability_from_weight,
 )
 from identity_graph.matching.model import MatchModel
+from identity_graph.matching.specs import (
+    EXACT_LEVEL,
+)
 from identity_graph.matching.table import IntArray, RecordTable
 from identity_graph.matching.term_frequency import tf_adjustments
 

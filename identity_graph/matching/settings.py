@@ -9,7 +9,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from identity_graph.matching.blocking import DEFAULT_MAX_BLOCK_SIZE, BlockingRule, LinkType
-from identity_graph.matching.comparisons import (
+from identity_graph.matching.specs import (
     ComparisonSpec,
     date_comparison,
     distance_comparison,

@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from identity_graph.matching.comparisons import EXACT_LEVEL, ComparisonSpec
 from identity_graph.matching.fellegi_sunter import FloatArray, LevelMatrix
 from identity_graph.matching.model import MatchModel, TermFrequencies
+from identity_graph.matching.specs import (
+    EXACT_LEVEL,
+    ComparisonSpec,
+)
 from identity_graph.matching.table import IntArray, RecordTable
 
 # Values seen at least this often are stored; rarer ones share the "seen once" frequency.
