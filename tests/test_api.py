@@ -97,6 +97,15 @@ def test_unknown_person_and_identifier_are_404(client: TestClient) -> None:
     assert r.status_code == 404 and "no identifier" in r.json()["detail"]
 
 
+def test_lookup_errors_never_echo_the_value(client: TestClient) -> None:
+    """Identifier values are personal data: error details name the type, never the value."""
+    r = client.get("/v1/identifiers/email/Someone.Private@Example.com/person")
+    assert r.status_code == 404
+    assert "someone.private" not in r.text.lower()
+    r = client.get("/v1/explain", params={"a": "email:hidden.one@example.com", "b": "cookie:x"})
+    assert r.status_code == 404 and "hidden.one" not in r.text
+
+
 def test_invalid_identifier_in_lookup_is_422(client: TestClient) -> None:
     r = client.get("/v1/identifiers/phone/12/person")
     assert r.status_code == 422 and "phone" in r.json()["detail"]

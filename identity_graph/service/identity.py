@@ -116,10 +116,10 @@ class IdentityService:
         return build_profile(self.store, self.settings, person_id)
 
     def person_by_identifier(self, type_: str, value: str) -> Person:
-        key = self._key(type_, value, f"{type_} {value!r}")
+        key = self._key(type_, value)
         found = self.store.identifier(key)
         if found is None:
-            raise NotFoundError(f"no identifier {key}")
+            raise NotFoundError(_unknown(type_))
         return build_profile(self.store, self.settings, found[1])
 
     def stats(self) -> StoreStats:
@@ -129,19 +129,19 @@ class IdentityService:
         """`type:value` as a user writes it -> the stored identifier key (normalized)."""
         type_, sep, value = raw.partition(":")
         if not sep or not value:
-            raise InvalidValue(f"{raw!r}: expected type:value, e.g. email:anna@example.com")
-        key = self._key(type_, value, repr(raw))
+            raise InvalidValue("expected type:value, e.g. email:anna@example.com")
+        key = self._key(type_, value)
         if self.store.identifier(key) is None:
-            raise NotFoundError(f"no identifier {key}")
+            raise NotFoundError(_unknown(type_))
         return key
 
-    def _key(self, type_: str, value: str, shown: str) -> str:
+    def _key(self, type_: str, value: str) -> str:
         try:
             normalized = self.normalizer.normalize(type_, value)
         except InvalidValue as exc:
             raise InvalidValue(f"{type_}: {exc}") from None
         if normalized is None:
-            raise NotFoundError(f"{shown} is a placeholder value, never an identifier")
+            raise NotFoundError(f"that {type_} is a placeholder value, never an identifier")
         return f"{type_}:{normalized}"
 
     def explain(self, a: str, b: str) -> Explanation:
@@ -274,3 +274,8 @@ def _parse_all(
             observations.append(result.observation)
         errors.extend(result.errors)
     return observations, errors
+
+
+def _unknown(type_: str) -> str:
+    # Error messages reach logs and clients' logs: the value itself is personal data.
+    return f"no identifier of type {type_} with that value"
