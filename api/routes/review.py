@@ -89,5 +89,5 @@ def audit(
         AuditEntry(
             at=r.at, actor=r.actor, action=r.action, subject=r.subject, detail=json.loads(r.detail)
         )
-        for r in service.store.audit_log(limit, subject)
+        for r in service.audit(limit, subject)
     ]

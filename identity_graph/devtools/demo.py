@@ -18,6 +18,7 @@ from identity_graph.ingest.readers import csv_header
 from identity_graph.ingest.records import RecordMapping
 from identity_graph.matching.runner import MatchSummary
 from identity_graph.service.identity import DEFAULT_BATCH_SIZE, IdentityService
+from identity_graph.stores.contract import assignments
 
 
 @dataclass
@@ -71,15 +72,17 @@ def run_demo(
     truth = synthetic.truth(pop)
     true_hubs = {k for k, v in truth.items() if v == synthetic.HUB}
     labelled = {k: v for k, v in truth.items() if v != synthetic.HUB}
-    deterministic = pairwise_score(service.store.assignments(), labelled)
+    with service.store.reader() as r:
+        deterministic = pairwise_score(assignments(r), labelled)
     matched = None
     if match:
         with console.status("probabilistic matching of CRM and loyalty records") as status:
             matched = service.match(retrain=True, on_progress=status.update)
-    assignments = list(service.store.assignments())
-    score = pairwise_score(assignments, labelled)
+    with service.store.reader() as r:
+        assigned = list(assignments(r))
+        flagged = {h.key for h in r.hubs(limit=100_000)}
+    score = pairwise_score(assigned, labelled)
     stats = service.stats()
-    flagged = {h.key for h in service.store.hubs(limit=100_000)}
     result = DemoResult(
         summary=summary,
         score=score,
@@ -95,7 +98,7 @@ def run_demo(
         refused_merges=stats.refused_merges,
         seconds=time.perf_counter() - started,
     )
-    _report(result, assignments, out)
+    _report(result, assigned, out)
     return result
 
 

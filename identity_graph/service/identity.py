@@ -9,6 +9,7 @@ from pathlib import Path
 from identity_graph.config import Settings
 from identity_graph.errors import BatchRejected, InvalidValue, ItemError, NotFoundError
 from identity_graph.graph.explain import Explanation, explain
+from identity_graph.ids import identifier_key
 from identity_graph.ingest.batches import BatchSummary, ingest_batch
 from identity_graph.ingest.events import EventParser
 from identity_graph.ingest.normalize import Normalizer
@@ -19,7 +20,7 @@ from identity_graph.ingest.records import RecordMapping, RecordParser
 from identity_graph.matching.runner import Matcher, MatchSummary, parse_pair_id
 from identity_graph.profiles.build import build_profile
 from identity_graph.stores.contract import GraphStore
-from identity_graph.stores.rows import ReviewRow
+from identity_graph.stores.rows import AuditRow, ReviewRow
 from identity_graph.views import Person, StoreStats
 
 Parser = Callable[[object, int], ParseResult]
@@ -124,13 +125,16 @@ class IdentityService:
             raise InvalidValue(f"{type_}: {exc}") from None
         if normalized is None:
             raise NotFoundError(f"{type_} {value!r} is a placeholder value, never an identifier")
-        found = self.store.identifier(f"{type_}:{normalized}")
+        key = identifier_key(type_, normalized)
+        with self.store.reader() as r:
+            found = r.identifiers([key]).get(key)
         if found is None:
             raise NotFoundError(f"no identifier {type_}:{normalized}")
-        return build_profile(self.store, self.settings, found[1])
+        return build_profile(self.store, self.settings, found.person_id)
 
     def stats(self) -> StoreStats:
-        return self.store.stats()
+        with self.store.reader() as r:
+            return r.stats()
 
     def resolve_key(self, raw: str) -> str:
         """`type:value` as a user writes it -> the stored identifier key (normalized)."""
@@ -143,8 +147,10 @@ class IdentityService:
             raise InvalidValue(f"{type_}: {exc}") from None
         if normalized is None:
             raise NotFoundError(f"{raw!r} is a placeholder value, never an identifier")
-        key = f"{type_}:{normalized}"
-        if self.store.identifier(key) is None:
+        key = identifier_key(type_, normalized)
+        with self.store.reader() as r:
+            known = key in r.identifiers([key])
+        if not known:
             raise NotFoundError(f"no identifier {key}")
         return key
 
@@ -170,14 +176,22 @@ class IdentityService:
         min_probability: float,
         max_probability: float,
     ) -> tuple[int, list[ReviewRow]]:
-        rows = self.store.reviews(status, limit, offset, min_probability, max_probability)
-        return self.store.count_reviews(status), rows
+        with self.store.reader() as r:
+            rows = r.reviews(status, limit, offset, min_probability, max_probability)
+            return r.count_reviews(status), rows
 
     def review(self, pid: str) -> ReviewRow:
-        row = self.store.review(*parse_pair_id(pid))
+        pair = parse_pair_id(pid)
+        with self.store.reader() as r:
+            row = r.review_pairs([pair]).get(pair)
         if row is None:
             raise NotFoundError(f"no review pair with ID {pid!r}")
         return row
+
+    def audit(self, limit: int = 100, subject: str | None = None) -> list[AuditRow]:
+        """The audit trail (of one subject, or all), newest first."""
+        with self.store.reader() as r:
+            return r.audit(limit, subject)
 
     def decide(
         self, pid: str, decision: str, by: str, comment: str | None

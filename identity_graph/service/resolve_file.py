@@ -15,6 +15,7 @@ from pathlib import Path
 
 from identity_graph.config import load_settings
 from identity_graph.errors import ConfigError, ItemError
+from identity_graph.ids import identifier_key
 from identity_graph.ingest.readers import Item, csv_header, read_csv
 from identity_graph.ingest.records import ATTRIBUTES, RecordMapping, RecordParser
 from identity_graph.matching.standardize import normalize_header
@@ -89,7 +90,8 @@ def resolve_file(
             summary = service.match(retrain=True, on_progress=say)
             say("writing")
             rows = _write(path, id_column, output, store)
-            persons = store.stats().persons
+            with store.reader() as r:
+                persons = r.stats().persons
         finally:
             store.close()
     return ResolveResult(
@@ -120,14 +122,15 @@ def _unique_ids(path: Path, id_column: str) -> Iterator[Item]:
 def _write(path: Path, id_column: str, output: Path, store: SQLiteStore) -> int:
     rows = 0
     tmp = output.with_name(output.name + ".tmp")
-    with tmp.open("w", encoding="utf-8", newline="") as f:
+    with tmp.open("w", encoding="utf-8", newline="") as f, store.reader() as r:
         writer = csv.writer(f)
         writer.writerow([id_column, "person_id"])
         for _, row, _ in read_csv(path):
             assert isinstance(row, dict)
             rid = str(row[id_column]).strip()
-            found = store.identifier(f"{RECORD_TYPE}:{rid}")
-            writer.writerow([rid, found[1] if found is not None else ""])
+            key = identifier_key(RECORD_TYPE, rid)
+            found = r.identifiers([key]).get(key)
+            writer.writerow([rid, found.person_id if found is not None else ""])
             rows += 1
     tmp.replace(output)
     return rows
