@@ -124,7 +124,12 @@ def commit_changes(
             if key not in type_of:
                 type_of[key] = split_key(key)[0]
     states = tx.identifiers(list(type_of))
-    pairs = list(dict.fromkeys((lk.a, lk.b) for lk in evidence.links))
+    # Only a pair of two stored identifiers can have a stored link.
+    pairs = [
+        p
+        for p in dict.fromkeys((lk.a, lk.b) for lk in evidence.links)
+        if p[0] in states and p[1] in states
+    ]
     stored = tx.pair_links(pairs) if pairs else {}
     links = fold_links(evidence.links, stored)
 

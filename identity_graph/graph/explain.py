@@ -66,7 +66,7 @@ def explain(store: GraphStore, settings: Settings, a: str, b: str) -> Explanatio
         out = Explanation(a=a, b=b, person_a=pa, person_b=pb, same_person=pa == pb)
         if out.same_person:
             if a != b:
-                hubs = {i.key for i in r.members([pa]).get(pa, []) if i.is_hub}
+                hubs = {i.key for i in r.hubs(limit=1_000_000, persons=[pa])}
                 _path(out, r.person_links([pa]), hubs, settings, ka, kb)
             return out
         between = r.person_links([pa, pb], across=True)

@@ -129,8 +129,8 @@ class StoreReader(Protocol):
         """Refused merges, newest first; with `persons`, only those between two of them."""
         ...
 
-    def hubs(self, limit: int = 100) -> list[StoredIdentifier]:
-        """Identifiers flagged as hubs, ordered by key."""
+    def hubs(self, limit: int = 100, persons: Sequence[PersonId] = ()) -> list[StoredIdentifier]:
+        """Identifiers flagged as hubs (with `persons`, only theirs), ordered by key."""
         ...
 
     def reviews(

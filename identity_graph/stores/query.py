@@ -42,14 +42,19 @@ class Params:
         self.values[name] = value
         return f"${name}"
 
+    def _row(self, value: object) -> str:
+        if not isinstance(value, tuple):
+            raise StoreError("a list of row values mixes rows and scalars")
+        return f"({', '.join(self.add(v) for v in value)})"
+
     def add_list(self, values: Sequence[object]) -> str:
         """`$param_0, $param_1`; a tuple value becomes a row value `($param_0, $param_1)`."""
-        return ", ".join(
-            f"({', '.join(self.add(v) for v in value)})"
-            if isinstance(value, tuple)
-            else self.add(value)
-            for value in values
-        )
+        if values and isinstance(values[0], tuple):
+            return ", ".join(self._row(value) for value in values)
+        start = len(self.values)
+        names = [f"param_{i}" for i in range(start, start + len(values))]
+        self.values.update(zip(names, values, strict=True))
+        return ", ".join(f"${name}" for name in names)
 
 
 def sql_name(name: str, allowed: Collection[str]) -> str:

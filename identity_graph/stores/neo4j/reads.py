@@ -137,8 +137,12 @@ class Neo4jReads:
             rows = self._run(query("refused_merges"), limit=int(limit))
         return [RefusedMerge.model_validate(dict(r)) for r in rows]
 
-    def hubs(self, limit: int = 100) -> list[StoredIdentifier]:
-        return [stored_identifier(r) for r in self._run(query("hubs"), limit=int(limit))]
+    def hubs(self, limit: int = 100, persons: Sequence[PersonId] = ()) -> list[StoredIdentifier]:
+        if persons:
+            rows = self._run(query("hubs_of"), ids=list(persons), limit=int(limit))
+        else:
+            rows = self._run(query("hubs"), limit=int(limit))
+        return [stored_identifier(r) for r in rows]
 
     def reviews(
         self,

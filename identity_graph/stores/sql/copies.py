@@ -1,12 +1,11 @@
 """A copy between stores (`scan`, `import_rows`, `row_counts`): each kind's rows in the
-shape of `contract.EXPORT_KINDS`. Imports are upserts by the row's identity; append-only
+shape of `contract.EXPORT_KINDS`, bound by name from the exported dicts. Imports are upserts
+by the row's identity; append-only
 rows keep their order (`seq` becomes the row's id)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-
-from identity_graph.stores.sql import writes
 
 SCANS: Mapping[str, str] = {
     "messages": "SELECT message_id, at FROM messages",
@@ -62,7 +61,11 @@ IMPORTS: Mapping[str, str] = {
         "last_seen, is_hub, hub_reason, joined) VALUES ($key, $type, $value, $person_id, "
         "$first_seen, $last_seen, $is_hub, $hub_reason, $joined)"
     ),
-    "links": writes.UPSERT_LINK,
+    "links": (
+        "INSERT OR REPLACE INTO links (a, b, weight, kind, sources, evidence, count, "
+        "first_seen, last_seen, status) VALUES ($a, $b, $weight, $kind, $sources, $evidence, "
+        "$count, $first_seen, $last_seen, $status)"
+    ),
     "lineage": (
         "INSERT INTO lineage (from_id, to_id, kind, at, reason) "
         "SELECT $from_id, $to_id, $kind, $at, $reason WHERE NOT EXISTS (SELECT 1 FROM lineage "
@@ -82,10 +85,17 @@ IMPORTS: Mapping[str, str] = {
         "INSERT OR REPLACE INTO refused_merges (id, a, b, person_a, person_b, rule, reason, "
         "at) VALUES ($seq, $a, $b, $person_a, $person_b, $rule, $reason, $at)"
     ),
-    "reviews": writes.UPSERT_REVIEW,
+    "reviews": (
+        "INSERT OR REPLACE INTO review_queue (a, b, probability, evidence, fingerprint, "
+        "status, created_at, decided_at, decided_by, comment) VALUES ($a, $b, $probability, "
+        "$evidence, $fingerprint, $status, $created_at, $decided_at, $decided_by, $comment)"
+    ),
     "audit": (
         "INSERT OR REPLACE INTO audit (id, at, actor, action, subject, detail) "
         "VALUES ($seq, $at, $actor, $action, $subject, $detail)"
     ),
-    "models": writes.UPSERT_MODEL,
+    "models": (
+        "INSERT OR REPLACE INTO match_models (version, created_at, body) "
+        "VALUES ($version, $created_at, $body)"
+    ),
 }

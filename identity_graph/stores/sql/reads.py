@@ -87,6 +87,11 @@ HUBS = (
     "SELECT i.key, i.type, i.value, i.person_id, i.first_seen, i.last_seen, i.is_hub, "
     "i.hub_reason, i.joined FROM identifiers i WHERE i.is_hub = 1 ORDER BY i.key LIMIT $limit"
 )
+HUBS_OF_IN = (
+    "SELECT i.key, i.type, i.value, i.person_id, i.first_seen, i.last_seen, i.is_hub, "
+    "i.hub_reason, i.joined FROM identifiers i WHERE i.is_hub = 1 AND i.person_id IN (%%ids%%) "
+    "ORDER BY i.key LIMIT $limit"
+)
 REVIEWS = (
     "SELECT a, b, probability, evidence, fingerprint, status, created_at, decided_at, "
     "decided_by, comment FROM review_queue "

@@ -23,6 +23,7 @@ CREATE TABLE IF NOT EXISTS identifiers (
 CREATE INDEX IF NOT EXISTS identifiers_by_person ON identifiers (person_id, type);
 -- hubs(): the few flagged identifiers, without scanning every identifier.
 CREATE INDEX IF NOT EXISTS identifiers_hubs ON identifiers (key) WHERE is_hub = 1;
+CREATE INDEX IF NOT EXISTS identifiers_hubs_by_person ON identifiers (person_id) WHERE is_hub = 1;
 CREATE TABLE IF NOT EXISTS links (
     a          TEXT NOT NULL,      -- a < b: links are undirected
     b          TEXT NOT NULL,

@@ -61,7 +61,7 @@ def link_row(r: Row) -> LinkRow:
 
 
 def _review(r: Row) -> ReviewRow:
-    return ReviewRow(*r)  # type: ignore[arg-type]  # columns in the dataclass's order
+    return ReviewRow(*r)  # columns in the dataclass's field order
 
 
 def _refused(r: Row) -> RefusedMerge:
@@ -204,8 +204,14 @@ class SQLiteReads:
         )
         return [_refused(r) for r in self._c.execute(st.text, dict(st.params))]
 
-    def hubs(self, limit: int = 100) -> list[StoredIdentifier]:
-        return [stored_identifier(r) for r in self._c.execute(reads.HUBS, {"limit": int(limit)})]
+    def hubs(self, limit: int = 100, persons: Sequence[PersonId] = ()) -> list[StoredIdentifier]:
+        if not persons:
+            rows = self._c.execute(reads.HUBS, {"limit": int(limit)})
+            return [stored_identifier(r) for r in rows]
+        st = expand(
+            "hubs_of", reads.HUBS_OF_IN, lists={"ids": list(persons)}, params={"limit": int(limit)}
+        )
+        return [stored_identifier(r) for r in self._c.execute(st.text, dict(st.params))]
 
     def reviews(
         self,

@@ -3,7 +3,8 @@ in the order `ChangeSet` documents; fields without rows cost nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from operator import attrgetter
 from typing import Any
 
 from identity_graph.errors import StoreError
@@ -12,9 +13,12 @@ from identity_graph.stores.sql import copies, writes
 from identity_graph.stores.sqlite.reads import SQLiteReads
 
 
-def _rows(items: Iterable[Any], **extra: object) -> list[dict[str, object]]:
-    """Slotted dataclass rows as named parameters, field by field."""
-    return [{**{n: getattr(r, n) for n in r.__slots__}, **extra} for r in items]
+def _rows(items: Sequence[Any], *extra: object) -> list[tuple[object, ...]]:
+    """Slotted dataclass rows as positional parameters, in field order (then `extra`)."""
+    if not items:
+        return []
+    fields = attrgetter(*items[0].__slots__)
+    return [(*fields(r), *extra) for r in items]
 
 
 def _join(values: Any) -> str:
@@ -22,26 +26,37 @@ def _join(values: Any) -> str:
 
 
 class SQLiteTx(SQLiteReads):
-    def _many(self, sql: str, rows: Sequence[Mapping[str, object]]) -> None:
+    def _many(self, sql: str, rows: Sequence[Sequence[object] | Mapping[str, object]]) -> None:
         if rows:
             self._c.executemany(sql, rows)
 
     def apply(self, ch: ChangeSet) -> None:
         at = ch.at
         many = self._many
-        many(writes.ADD_MESSAGE, [{"message_id": m, "at": a} for m, a in ch.message_ids])
+        many(writes.ADD_MESSAGE, ch.message_ids)
         many(writes.ADD_PERSON, _rows(ch.persons))
-        many(writes.MERGE_PERSON, _rows(ch.merges, at=at))
+        many(writes.MERGE_PERSON, _rows(ch.merges, at))
         many(writes.MOVE_MEMBERS, _rows(ch.merges))
         many(writes.ADD_IDENTIFIER, _rows(ch.new_identifiers))
         many(writes.WIDEN_IDENTIFIER, _rows(ch.seen_identifiers))
-        many(
-            writes.ASSIGN_IDENTIFIER,
-            [{"key": k, "person_id": p} for k, p in ch.assignments.items()],
-        )
+        many(writes.ASSIGN_IDENTIFIER, list(ch.assignments.items()))
         many(
             writes.UPSERT_LINK,
-            [{**row, "sources": _join(row["sources"])} for row in _rows(ch.links)],
+            [
+                (
+                    r.a,
+                    r.b,
+                    r.weight,
+                    r.kind,
+                    ",".join(r.sources),
+                    r.evidence,
+                    r.count,
+                    r.first_seen,
+                    r.last_seen,
+                    r.status,
+                )
+                for r in ch.links
+            ],
         )
         many(writes.ADD_ACTIVITY, _rows(ch.activity))
         many(writes.UPSERT_RECORD, _rows(ch.records))
@@ -49,12 +64,12 @@ class SQLiteTx(SQLiteReads):
         many(writes.ADD_LINEAGE, _rows(ch.lineage))
         many(writes.ADD_AUDIT, _rows(ch.audit))
         many(writes.FLAG_HUB, _rows(ch.hubs))
-        many(writes.SET_JOINED, [{"key": k, "joined": _join(p)} for k, p in ch.joined.items()])
-        many(writes.TOUCH_PERSON, [{"at": at, "person_id": p} for p in sorted(ch.touched_persons)])
+        many(writes.SET_JOINED, [(k, _join(p)) for k, p in ch.joined.items()])
+        many(writes.TOUCH_PERSON, [(p, at) for p in sorted(ch.touched_persons)])
         many(writes.UPSERT_REVIEW, _rows(ch.reviews))
         many(writes.UPSERT_MODEL, _rows(ch.models))
-        many(writes.DELETE_LINK, [{"a": a, "b": b} for a, b in ch.delete_links])
-        keys = [{"key": k} for k in ch.delete_identifiers]
+        many(writes.DELETE_LINK, ch.delete_links)
+        keys = [(k,) for k in ch.delete_identifiers]
         for sql in (
             writes.DELETE_LINKS_OF_A,
             writes.DELETE_LINKS_OF_B,
@@ -63,7 +78,7 @@ class SQLiteTx(SQLiteReads):
             writes.DELETE_IDENTIFIER,
         ):
             many(sql, keys)
-        persons = [{"person_id": p} for p in ch.delete_persons]
+        persons = [(p,) for p in ch.delete_persons]
         many(writes.DELETE_LINEAGE_OF, persons)
         many(writes.DELETE_PERSON, persons)
         many(writes.ADD_TOMBSTONE, _rows(ch.tombstones))
