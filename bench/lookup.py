@@ -190,7 +190,8 @@ def main() -> None:
         from identity_graph.stores import open_store
 
         store = open_store(url)
-        identifiers = store.stats().identifiers
+        with store.reader() as r:
+            identifiers = r.stats().identifiers
         store.close()
         paths_file = DATA / "lookup-paths.txt"
         paths_file.write_text("\n".join(paths) + "\n", encoding="utf-8")

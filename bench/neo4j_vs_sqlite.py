@@ -65,9 +65,11 @@ def head_events(source: Path, events: int, directory: Path) -> Path:
 def lookup_paths(store_url: str, count: int, seed: int, path: Path) -> int:
     """`count` identifiers drawn at random from the store (the same for both stores)."""
     from identity_graph.stores import open_store
+    from identity_graph.stores.contract import assignments
 
     store = open_store(store_url)
-    keys = sorted(key for key, _ in store.assignments())
+    with store.reader() as r:
+        keys = sorted(key for key, _ in assignments(r))
     store.close()
     sample = random.Random(seed).sample(keys, min(count, len(keys)))
     lines = []
@@ -151,10 +153,12 @@ def main() -> None:
                 print(f"lookups against {name} at {args.rates} req/s ...", file=sys.stderr)
                 lookups[name] = serve_and_load(url, paths, rates, args.seconds, args.workers)
             store = open_store(sqlite_url)
-            stats_sqlite = store.stats().model_dump()
+            with store.reader() as r:
+                stats_sqlite = r.stats().model_dump()
             store.close()
             store = open_store(neo4j_url)
-            stats_neo4j = store.stats().model_dump()
+            with store.reader() as r:
+                stats_neo4j = r.stats().model_dump()
             store.close()
         finally:
             if server is not None:

@@ -1,6 +1,9 @@
+// Identifiers flagged as hubs (from the is_hub index), ordered by key.
 MATCH (i:Identifier)
 WHERE i.is_hub = true
-RETURN i.key AS key, i.type AS type, i.value AS value, i.first_seen AS first_seen,
-       i.last_seen AS last_seen, i.is_hub AS is_hub, i.hub_reason AS hub_reason
+MATCH (i)-[:BELONGS_TO]->(p:Person)
+RETURN i.key AS key, i.type AS type, i.value AS value, p.person_id AS person_id,
+       i.first_seen AS first_seen, i.last_seen AS last_seen, i.is_hub AS is_hub,
+       i.hub_reason AS hub_reason, i.joined AS joined
 ORDER BY key
 LIMIT $limit

@@ -3,7 +3,7 @@
 // Meta (schema version, write lock) and the schema itself are kept.
 MATCH (n)
 WHERE n:Identifier OR n:Person OR n:Record OR n:RefusedMerge OR n:Message OR n:Product
-   OR n:Campaign OR n:Case OR n:Review OR n:Audit OR n:MatchModel
+   OR n:Campaign OR n:Case OR n:Review OR n:Audit OR n:MatchModel OR n:Tombstone
 CALL (n) {
   DETACH DELETE n
 } IN TRANSACTIONS OF 5000 ROWS

@@ -22,6 +22,9 @@ CREATE CONSTRAINT review_pair IF NOT EXISTS
 FOR (r:Review) REQUIRE (r.a, r.b) IS UNIQUE;
 CREATE CONSTRAINT match_model_version IF NOT EXISTS
 FOR (m:MatchModel) REQUIRE m.version IS UNIQUE;
+// Erased identifiers: a salted hash of the key, so that a replay cannot stitch one back.
+CREATE CONSTRAINT tombstone_digest IF NOT EXISTS
+FOR (t:Tombstone) REQUIRE t.digest IS UNIQUE;
 // hubs(): the few flagged identifiers, without scanning every identifier.
 CREATE INDEX identifier_is_hub IF NOT EXISTS
 FOR (i:Identifier) ON (i.is_hub);
@@ -33,6 +36,9 @@ CREATE INDEX refused_merge_seq IF NOT EXISTS
 FOR (r:RefusedMerge) ON (r.seq);
 CREATE INDEX audit_seq IF NOT EXISTS
 FOR (e:Audit) ON (e.seq);
+// refused_merges(persons=...): the refusals between two given persons.
+CREATE INDEX refused_merge_person IF NOT EXISTS
+FOR (r:RefusedMerge) ON (r.person_a);
 CREATE INDEX audit_subject IF NOT EXISTS
 FOR (e:Audit) ON (e.subject);
 // The review queue, highest probability first, of one status or of all.

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from itertools import count
 from typing import Any
+
+from identity_graph.service.identity import IdentityService
+from identity_graph.stores.contract import GraphStore, assignments
+from identity_graph.views import Identifier, Link
 
 _ids = count()
 
@@ -32,6 +37,45 @@ def login(user: str, cookie: str, **fields: Any) -> dict[str, Any]:
 
 
 def person_of(service: Any, key: str) -> str:
-    found = service.store.identifier(key)
+    found = reads(service.store).identifiers([key]).get(key)
     assert found is not None, f"{key} not stored"
-    return str(found[1])
+    return str(found.person_id)
+
+
+class _Reads:
+    """Each call is one read snapshot of the store (iterators are read into lists)."""
+
+    def __init__(self, store: GraphStore) -> None:
+        self._store = store
+
+    def __getattr__(self, name: str) -> Any:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            with self._store.reader() as r:
+                out = getattr(r, name)(*args, **kwargs)
+                return list(out) if isinstance(out, Iterator) else out
+
+        return call
+
+
+def reads(store: GraphStore) -> Any:
+    """`reads(store).hubs()`: a StoreReader method called in its own read snapshot."""
+    return _Reads(store)
+
+
+def all_assignments(store: GraphStore) -> dict[str, str]:
+    with store.reader() as r:
+        return dict(assignments(r))
+
+
+def person_links(service: IdentityService, person_id: str) -> list[Link]:
+    """The links among a person's identifiers, as the API shows them."""
+    return [row.view() for row in reads(service.store).person_links([person_id])]
+
+
+def members(service: IdentityService, person_id: str) -> list[Identifier]:
+    return [i.view() for i in reads(service.store).members([person_id]).get(person_id, [])]
+
+
+def link_views(store: GraphStore, keys: list[str]) -> list[Link]:
+    """Every link with an end in `keys`, as the API shows them."""
+    return [row.view() for row in reads(store).links(keys)]

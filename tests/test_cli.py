@@ -7,7 +7,7 @@ import pytest
 from typer.testing import CliRunner
 
 from identity_graph.cli import app
-from tests.helpers import event, login
+from tests.helpers import event, login, reads
 
 runner = CliRunner()
 
@@ -62,7 +62,7 @@ def test_bad_lines_stop_the_batch_with_line_numbers(tmp_path: Path, store_url: s
     from identity_graph.stores import open_store
 
     store = open_store(store_url)
-    assert store.stats().identifiers == 0
+    assert reads(store).stats().identifiers == 0
     store.close()
 
 

@@ -13,7 +13,10 @@ from identity_graph.matching import (
     full_address_comparison,
     name_comparison,
 )
-from identity_graph.matching.comparisons import compare, compare_field
+from identity_graph.matching.comparisons import (
+    compare,
+    compare_field,
+)
 
 
 def levels_of(

@@ -9,10 +9,12 @@ import neo4j
 import pytest
 
 from identity_graph.errors import ConfigError, StoreError
+from identity_graph.graph.commit import resolve_merges
 from identity_graph.stores import open_store
 from identity_graph.stores.contract import GraphStore
-from identity_graph.stores.neo4j import Neo4jStore, _fold_links, _merge_rows, parse_url
-from identity_graph.stores.rows import ChangeSet, IdentifierRow, LinkRow, PersonRow
+from identity_graph.stores.neo4j import Neo4jStore, parse_url
+from identity_graph.stores.rows import ChangeSet, LinkRow, NewIdentifierRow, Person
+from tests.helpers import all_assignments, reads
 from tests.neo4j_server import Neo4jTestServer, auth_from_env
 
 AT = "2025-01-01T00:00:00.000000Z"
@@ -123,68 +125,34 @@ def test_unsupported_url_never_shows_a_password() -> None:
     assert "hunter2" not in str(info.value)
 
 
-# -- how a batch is shaped (no server) ---------------------------------------------------
-
-
-def test_link_rows_of_one_pair_fold_as_if_applied_in_order() -> None:
-    rows = [
-        LinkRow("a", "b", 0.5, "probabilistic", "crm", 1, AT, AT, '{"name": 0.9}'),
-        LinkRow("a", "b", 1.0, "deterministic", "web", 2, "2024-01-01", AT),
-        LinkRow("a", "b", 1.0, "steward", "crm", 1, AT, "2026-01-01", status="cannot_link"),
-        LinkRow("a", "c", 1.0, "deterministic", "web", 1, AT, AT),
-    ]
-    ab, ac = _fold_links(rows)
-    assert ab == {
-        "a": "a",
-        "b": "b",
-        "weight": 1.0,
-        "kind": "steward",
-        "sources": ["crm", "web"],
-        "evidence": '{"name": 0.9}',
-        "count": 4,
-        "first_seen": "2024-01-01",
-        "last_seen": "2026-01-01",
-        "status": "cannot_link",
-    }
-    assert (ac["a"], ac["b"], ac["count"]) == ("a", "c", 1)
-
-
-def test_merge_rows_move_identifiers_to_the_end_of_the_chain() -> None:
-    assert _merge_rows([("p1", "p2"), ("p2", "p3"), ("p4", "p3")]) == [
-        {"loser": "p1", "winner": "p2", "target": "p3"},
-        {"loser": "p2", "winner": "p3", "target": "p3"},
-        {"loser": "p4", "winner": "p3", "target": "p3"},
-    ]
-
-
 # -- on every store ----------------------------------------------------------------------
 
 
-def _ident(key: str, person: str = "") -> IdentifierRow:
+def _ident(key: str, person: str) -> NewIdentifierRow:
     type_, _, value = key.partition(":")
-    return IdentifierRow(key, type_, value, AT, AT, person)
+    return NewIdentifierRow(key, type_, value, AT, AT, person)
 
 
 def test_merge_chain_in_one_batch(store: GraphStore) -> None:
     with store.unit_of_work() as tx:
         tx.apply(
             ChangeSet(
-                new_persons=[PersonRow(p, AT, AT) for p in ("p1", "p2", "p3")],
-                identifiers=[_ident(f"cookie:{c}", f"p{n}") for n, c in enumerate("abc", 1)],
+                persons=[Person(p, AT, AT) for p in ("p1", "p2", "p3")],
+                new_identifiers=[_ident(f"cookie:{c}", f"p{n}") for n, c in enumerate("abc", 1)],
                 at=AT,
             )
         )
     later = "2025-02-01T00:00:00.000000Z"
     with store.unit_of_work() as tx:
-        tx.apply(ChangeSet(merges=[("p1", "p2"), ("p2", "p3")], at=later))
-    assert {k: p for k, p in store.assignments()} == {
+        tx.apply(ChangeSet(merges=resolve_merges([("p1", "p2"), ("p2", "p3")]), at=later))
+    assert all_assignments(store) == {
         "cookie:a": "p3",
         "cookie:b": "p3",
         "cookie:c": "p3",
     }
-    p1, p2 = store.person("p1"), store.person("p2")
-    assert p1 is not None and p1.merged_into == "p2" and p1.updated_at == later
-    assert p2 is not None and p2.merged_into == "p3"
+    persons = reads(store).persons(["p1", "p2"])
+    assert persons["p1"].merged_into == "p2" and persons["p1"].updated_at == later
+    assert persons["p2"].merged_into == "p3"
 
 
 # -- Neo4j only --------------------------------------------------------------------------
@@ -202,11 +170,11 @@ def neo4j_store(neo4j_uri: str) -> Iterator[Neo4jStore]:
 
 @pytest.mark.neo4j
 def test_a_failing_query_names_itself_but_never_its_values(neo4j_store: Neo4jStore) -> None:
-    person = PersonRow("person-4711-anna@example.com", AT, AT)
+    person = Person("person-4711-anna@example.com", AT, AT)
     with neo4j_store.unit_of_work() as tx:
-        tx.apply(ChangeSet(new_persons=[person], at=AT))
+        tx.apply(ChangeSet(persons=[person], at=AT))
     with pytest.raises(StoreError) as info, neo4j_store.unit_of_work() as tx:
-        tx.apply(ChangeSet(new_persons=[person], at=AT))  # person IDs are unique
+        tx.apply(ChangeSet(persons=[person], at=AT))  # person IDs are unique
     text = str(info.value)
     assert "'add_persons'" in text and "ConstraintValidationFailed" in text
     assert "anna@example.com" not in text and "4711" not in text
@@ -231,19 +199,29 @@ def test_reset_deletes_in_batches_and_keeps_the_schema(neo4j_store: Neo4jStore) 
     with neo4j_store.unit_of_work() as tx:
         tx.apply(
             ChangeSet(
-                new_persons=[PersonRow("p", AT, AT)],
-                identifiers=[_ident(f"cookie:{i}", "p") for i in range(n)],
+                persons=[Person("p", AT, AT)],
+                new_identifiers=[_ident(f"cookie:{i}", "p") for i in range(n)],
                 links=[
-                    LinkRow(f"cookie:{i}", f"cookie:{i + 1}", 1.0, "deterministic", "t", 1, AT, AT)
+                    LinkRow(
+                        f"cookie:{i}",
+                        f"cookie:{i + 1}",
+                        1.0,
+                        "deterministic",
+                        ["t"],
+                        "{}",
+                        1,
+                        AT,
+                        AT,
+                    )
                     for i in range(0, n - 1, 2)
                 ],
                 message_ids=[(f"m{i}", AT) for i in range(n)],
                 at=AT,
             )
         )
-    assert neo4j_store.stats().identifiers == n
+    assert reads(neo4j_store).stats().identifiers == n
     neo4j_store.reset()
-    s = neo4j_store.stats()
+    s = reads(neo4j_store).stats()
     assert (s.identifiers, s.links, s.persons) == (0, 0, 0)
     with neo4j_store.unit_of_work() as tx:
         assert tx.seen_messages(["m1"]) == set()
@@ -283,7 +261,7 @@ def test_credentials_are_checked_and_never_shown(auth_server: str) -> None:
         )
     # URL credentials win over neo4j_auth; a URL with only a user takes neo4j_auth's password
     store = open_store(f"bolt://neo4j:fresh-pass@{host}", neo4j_auth=("neo4j", "wrong"))
-    assert store.url == f"bolt://neo4j@{host}" and store.stats().identifiers == 0
+    assert store.url == f"bolt://neo4j@{host}" and reads(store).stats().identifiers == 0
     store.close()
     store = open_store(f"bolt://neo4j@{host}", neo4j_auth=("ignored", "fresh-pass"))
     store.close()

@@ -17,7 +17,7 @@ from identity_graph.ingest.records import RecordMapping
 from identity_graph.matching.runner import pair_id
 from identity_graph.service.identity import IdentityService
 from identity_graph.stores.rows import ChangeSet, ReviewRow
-from tests.helpers import person_of
+from tests.helpers import all_assignments, link_views, person_of
 
 
 def ingest_records(service: IdentityService, path: Path, source: str) -> None:
@@ -40,17 +40,17 @@ def test_match_links_true_duplicates_precisely(
     crm_world: tuple[IdentityService, dict[str, int]],
 ) -> None:
     service, truth = crm_world
-    before = pairwise_score(service.store.assignments(), truth)
+    before = pairwise_score(all_assignments(service.store).items(), truth)
     summary = service.match(retrain=True)
-    after = pairwise_score(service.store.assignments(), truth)
+    after = pairwise_score(all_assignments(service.store).items(), truth)
     assert summary.trained and summary.linked > 0
     assert after.recall > before.recall
     assert after.precision > 0.97
     # links carry the probability and the per-field explanation
     key = next(k for k in truth if k.startswith("crm_id:"))
     probabilistic = [
-        lk for lk in service.store.links_touching([key]) if lk.kind == "probabilistic"
-    ] or [lk for lk in service.store.links_touching(sorted(truth)) if lk.kind == "probabilistic"]
+        lk for lk in link_views(service.store, [key]) if lk.kind == "probabilistic"
+    ] or [lk for lk in link_views(service.store, sorted(truth)) if lk.kind == "probabilistic"]
     link = probabilistic[0]
     assert link.weight >= 0.96
     assert set(link.evidence) >= {"contributions", "levels", "model_version", "prior_weight"}
@@ -113,7 +113,7 @@ def test_approve_links_and_clusters_despite_type_limit(
     assert row.status == "approved" and row.decided_by == "stewie"
     assert summary.merges == 1
     assert person_of(service, a) == person_of(service, b)
-    (entry,) = service.store.audit_log()
+    (entry,) = service.audit()
     assert (entry.actor, entry.action, entry.subject) == ("stewie", "review.approve", pid)
     with pytest.raises(ConflictError, match="already approved"):
         service.decide(pid, "reject", "other", None)
@@ -157,7 +157,7 @@ def test_explain_waterfall_for_probabilistic_links(
     service.match(retrain=True)
     link = next(
         lk
-        for lk in service.store.links_touching(sorted(k for k in truth if k.startswith("crm_id:")))
+        for lk in link_views(service.store, sorted(k for k in truth if k.startswith("crm_id:")))
         if lk.kind == "probabilistic"
     )
     e = service.explain(link.a, link.b)
@@ -236,8 +236,9 @@ def test_new_records_are_matched_incrementally_against_their_blocks(
     assert s.pairs_scored > 0 and s.linked > 0
     probabilistic = [
         lk
-        for lk in service.store.links_touching(
-            [f"crm_id:{line.split(',')[0]}" for line in lines[len(lines) * 9 // 10 :]]
+        for lk in link_views(
+            service.store,
+            [f"crm_id:{line.split(',')[0]}" for line in lines[len(lines) * 9 // 10 :]],
         )
         if lk.kind == "probabilistic"
     ]

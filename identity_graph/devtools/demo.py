@@ -6,6 +6,7 @@ import hashlib
 import json
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -151,7 +152,7 @@ def is_demo_output(service: IdentityService, counts: dict[str, int] | None = Non
     return service.has_message(_marker(counts))
 
 
-def _report(r: DemoResult, assignments: list[tuple[str, str]], out: Console) -> None:
+def _report(r: DemoResult, assignments: Sequence[tuple[str, str]], out: Console) -> None:
     sizes = Counter(pid for _, pid in assignments)
     per_person = sorted(sizes.values())
     median = per_person[len(per_person) // 2] if per_person else 0

@@ -20,49 +20,52 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 from identity_graph.config import Settings
-from identity_graph.stores.rows import IdentifierState
+from identity_graph.ids import IdentifierKey, Pair, PersonId
+from identity_graph.stores.rows import StoredIdentifier
 
 
-def new_person_id() -> str:
-    return str(uuid.uuid4())
+def new_person_id() -> PersonId:
+    return PersonId(str(uuid.uuid4()))
 
 
 @dataclass(slots=True)
 class RefusedJoin:
-    a: str
-    b: str
-    person_a: str
-    person_b: str
+    a: IdentifierKey
+    b: IdentifierKey
+    person_a: PersonId
+    person_b: PersonId
     rule: str
     reason: str
 
 
 @dataclass(slots=True)
 class MergePlan:
-    new_persons: list[str] = field(default_factory=list)
-    merges: list[tuple[str, str]] = field(default_factory=list)  # (loser, winner), in order
-    assignments: dict[str, str] = field(default_factory=dict)  # new identifier -> person
+    new_persons: list[PersonId] = field(default_factory=list)
+    # (loser, winner), in order
+    merges: list[tuple[PersonId, PersonId]] = field(default_factory=list)
+    # new identifier -> person
+    assignments: dict[IdentifierKey, PersonId] = field(default_factory=dict)
     refused: list[RefusedJoin] = field(default_factory=list)
-    hubs: dict[str, str] = field(default_factory=dict)  # key -> reason
-    joined: dict[str, tuple[str, ...]] = field(default_factory=dict)  # key -> persons
+    hubs: dict[IdentifierKey, str] = field(default_factory=dict)  # key -> reason
+    joined: dict[IdentifierKey, tuple[PersonId, ...]] = field(default_factory=dict)
 
 
 class _Persons:
     """Union-find over person IDs with sizes and per-type counts of each root."""
 
     def __init__(self) -> None:
-        self.parent: dict[str, str] = {}
-        self.counts: dict[str, dict[str, int]] = {}
-        self.existing: set[str] = set()
+        self.parent: dict[PersonId, PersonId] = {}
+        self.counts: dict[PersonId, dict[str, int]] = {}
+        self.existing: set[PersonId] = set()
 
-    def add(self, pid: str, counts: dict[str, int], existing: bool) -> None:
+    def add(self, pid: PersonId, counts: dict[str, int], existing: bool) -> None:
         if pid not in self.parent:
             self.parent[pid] = pid
             self.counts[pid] = dict(counts)
             if existing:
                 self.existing.add(pid)
 
-    def find(self, pid: str) -> str:
+    def find(self, pid: PersonId) -> PersonId:
         root = pid
         while self.parent[root] != root:
             root = self.parent[root]
@@ -70,10 +73,10 @@ class _Persons:
             self.parent[pid], pid = root, self.parent[pid]
         return root
 
-    def size(self, pid: str) -> int:
+    def size(self, pid: PersonId) -> int:
         return sum(self.counts[pid].values())
 
-    def union(self, x: str, y: str) -> tuple[str, str]:
+    def union(self, x: PersonId, y: PersonId) -> tuple[PersonId, PersonId]:
         """Join two roots; returns (loser, winner). A stored person beats one first seen in
         this batch (its ID is already known to consumers); then the larger keeps its ID."""
         kx = (x in self.existing, self.size(x), y)
@@ -88,13 +91,13 @@ class _Persons:
 
 def plan_merges(
     settings: Settings,
-    strong_links: Sequence[tuple[str, str]],
-    type_of: Mapping[str, str],
-    states: Mapping[str, IdentifierState],
-    person_counts: Callable[[Sequence[str]], dict[str, dict[str, int]]],
-    refused_pairs: Callable[[Sequence[tuple[str, str]]], set[tuple[str, str]]],
-    cannot_link: Callable[[Sequence[str]], list[tuple[str, str]]] | None = None,
-    authoritative: frozenset[tuple[str, str]] = frozenset(),
+    strong_links: Sequence[Pair],
+    type_of: Mapping[IdentifierKey, str],
+    states: Mapping[IdentifierKey, StoredIdentifier],
+    person_counts: Callable[[Sequence[PersonId]], dict[PersonId, dict[str, int]]],
+    refused_pairs: Callable[[Sequence[Pair]], set[Pair]],
+    cannot_link: Callable[[Sequence[PersonId]], list[tuple[PersonId, PersonId]]] | None = None,
+    authoritative: frozenset[Pair] = frozenset(),
 ) -> MergePlan:
     """Decide merges for one batch.
 
@@ -105,10 +108,11 @@ def plan_merges(
     apart (cannot-link). `authoritative` links (steward decisions) skip per-type limits.
     """
     plan = MergePlan()
-    person_of: dict[str, str] = {}
+    person_of: dict[IdentifierKey, PersonId] = {}
     for key in type_of:
         state = states.get(key)
-        person_of[key] = state.person_id if state is not None else f"new:{key}"
+        # A provisional ID: replaced by a new person's ID, unless merged into a stored one.
+        person_of[key] = state.person_id if state is not None else PersonId(f"new:{key}")
     hubs = {k for k, s in states.items() if s.is_hub}
 
     candidates = [
@@ -183,9 +187,9 @@ def _established(counts: Mapping[str, int], anchors: frozenset[str]) -> bool:
 def _count_join(
     settings: Settings,
     plan: MergePlan,
-    joined: dict[str, list[str]],
-    *sides: tuple[str, str],
-) -> str | None:
+    joined: dict[IdentifierKey, list[PersonId]],
+    *sides: tuple[IdentifierKey, PersonId],
+) -> IdentifierKey | None:
     """Note, for each endpoint, the other established person it links to; flag as a hub an
     endpoint that now links more than `hub_limit` persons (its own included). Only
     `hub_limit` persons are remembered per identifier: enough to decide."""
@@ -205,12 +209,15 @@ def _count_join(
 
 
 def _finish(
-    plan: MergePlan, uf: _Persons, person_of: Mapping[str, str], states: Mapping[str, object]
+    plan: MergePlan,
+    uf: _Persons,
+    person_of: Mapping[IdentifierKey, PersonId],
+    states: Mapping[IdentifierKey, object],
 ) -> None:
     """Give every new identifier its final person; create persons only for new roots."""
-    new_roots: dict[str, str] = {}
+    new_roots: dict[PersonId, PersonId] = {}
 
-    def final(pid: str) -> str:
+    def final(pid: PersonId) -> PersonId:
         root = uf.find(pid) if pid in uf.parent else pid
         if root.startswith("new:") and root not in new_roots:
             new_roots[root] = new_person_id()
@@ -228,12 +235,14 @@ def _finish(
 
 
 def split_components(
-    keys: Iterable[tuple[str, bool]], links: Iterable[tuple[str, str, float, str]], threshold: float
-) -> list[set[str]]:
+    keys: Iterable[tuple[IdentifierKey, bool]],
+    links: Iterable[tuple[IdentifierKey, IdentifierKey, float, str]],
+    threshold: float,
+) -> list[set[IdentifierKey]]:
     """Connected components of a person's identifiers over links that still stitch:
     active, at or above the threshold, touching no hub. Largest component first."""
-    graph: nx.Graph[str] = nx.Graph()
-    hubs: set[str] = set()
+    graph: nx.Graph[IdentifierKey] = nx.Graph()
+    hubs: set[IdentifierKey] = set()
     for key, is_hub in keys:
         graph.add_node(key)
         if is_hub:

@@ -1,7 +1,10 @@
-"""Commit one batch of evidence: decide merges, write the ChangeSet, split new hubs' persons.
+"""Commit one batch of evidence: decide merges, fold links, write the ChangeSet, split the
+persons of new hubs.
 
 Every writer of evidence goes through `commit_changes`: record and event ingest, steward
-decisions and probabilistic links, so merge rules hold the same way for all of them.
+decisions and probabilistic links, so merge rules hold the same way for all of them. The
+store receives final rows only: links folded with their stored values (`graph.links`),
+merge chains resolved (`resolve_merges`).
 """
 
 from __future__ import annotations
@@ -10,21 +13,54 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from identity_graph.config import Settings
+from identity_graph.errors import IdentityGraphError
 from identity_graph.graph.clustering import plan_merges
+from identity_graph.graph.links import LinkEvidence, fold_links
 from identity_graph.graph.split import split_person
-from identity_graph.ids import split_key
+from identity_graph.ids import IdentifierKey, Pair, PersonId, split_key
 from identity_graph.ingest.observations import utc_now
 from identity_graph.stores.contract import StoreTx
 from identity_graph.stores.rows import (
+    ActivityRow,
+    AuditRow,
     ChangeSet,
     HubRow,
+    IdentifierRow,
     LineageRow,
-    LinkRow,
-    PersonRow,
+    MergeRow,
+    NewIdentifierRow,
+    Person,
+    RecordRow,
     RefusedMergeRow,
+    ReviewRow,
 )
 
 DETERMINISTIC_WEIGHT = 1.0
+
+
+@dataclass(slots=True)
+class Evidence:
+    """What one batch observed or decided, before the core turns it into a ChangeSet."""
+
+    message_ids: list[tuple[str, str]] = field(default_factory=list)  # (id, at)
+    identifiers: list[IdentifierRow] = field(default_factory=list)
+    links: list[LinkEvidence] = field(default_factory=list)
+    activity: list[ActivityRow] = field(default_factory=list)
+    records: list[RecordRow] = field(default_factory=list)
+    reviews: list[ReviewRow] = field(default_factory=list)  # replaced by (a, b)
+    audit: list[AuditRow] = field(default_factory=list)
+    at: str = ""
+
+    def is_empty(self) -> bool:
+        return not (
+            self.message_ids
+            or self.identifiers
+            or self.links
+            or self.activity
+            or self.records
+            or self.reviews
+            or self.audit
+        )
 
 
 @dataclass(slots=True)
@@ -45,70 +81,109 @@ class BatchSummary:
     hub_keys: list[str] = field(default_factory=list)
 
     def add(self, other: BatchSummary) -> None:
-        for name in self.__slots__:  # type: ignore[attr-defined]
+        for name in self.__slots__:
             if name == "hub_keys":
                 self.hub_keys.extend(other.hub_keys)
             else:
                 setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
+def resolve_merges(merges: Sequence[tuple[PersonId, PersonId]]) -> list[MergeRow]:
+    """(loser, winner) pairs in the order they happened -> rows whose `target` is the end of
+    each loser's merge chain in this batch, so a store can apply them in any order."""
+    winner_of = dict(merges)
+
+    def end(pid: PersonId) -> PersonId:
+        seen = {pid}
+        while pid in winner_of:
+            pid = winner_of[pid]
+            if pid in seen:  # cannot happen (union-find); never loop forever
+                raise IdentityGraphError("merge cycle in one batch")
+            seen.add(pid)
+        return pid
+
+    return [MergeRow(lo, w, end(w)) for lo, w in merges]
+
+
 def commit_changes(
     tx: StoreTx,
     settings: Settings,
-    changes: ChangeSet,
+    evidence: Evidence,
     summary: BatchSummary,
     *,
-    authoritative: frozenset[tuple[str, str]] = frozenset(),
+    authoritative: frozenset[Pair] = frozenset(),
 ) -> None:
     """Decide merges for the batch's links, apply everything, split persons of new hubs.
 
     `authoritative` links (a steward's decision) are exempt from per-type limits.
     """
-    changes.at = changes.at or utc_now()
-    type_of = {r.key: r.type for r in changes.identifiers}
-    for link in changes.links:
+    at = evidence.at or utc_now()
+    type_of = {r.key: r.type for r in evidence.identifiers}
+    for link in evidence.links:
         for key in (link.a, link.b):
             if key not in type_of:
                 type_of[key] = split_key(key)[0]
-    states = tx.identifier_states(list(type_of))
-    strong = _strong_pairs(changes.links, settings.merge_threshold)
+    states = tx.identifiers(list(type_of))
+    # Only a pair of two stored identifiers can have a stored link.
+    pairs = [
+        p
+        for p in dict.fromkeys((lk.a, lk.b) for lk in evidence.links)
+        if p[0] in states and p[1] in states
+    ]
+    stored = tx.pair_links(pairs) if pairs else {}
+    links = fold_links(evidence.links, stored)
 
-    def refused_pairs(pairs: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
-        return {p for p, s in tx.link_statuses(pairs).items() if s != "active"}
+    def refused_pairs(candidates: Sequence[Pair]) -> set[Pair]:
+        return {p for p in candidates if p in stored and stored[p].status != "active"}
 
     plan = plan_merges(
         settings,
-        strong,
+        _strong_pairs(evidence.links, settings.merge_threshold),
         type_of,
         states,
-        tx.person_type_counts,
+        tx.type_counts,
         refused_pairs,
         cannot_link=tx.cannot_links,
         authoritative=authoritative,
     )
-    for row in changes.identifiers:
-        if row.key not in states:
-            row.person_id = plan.assignments[row.key]
-    changes.new_persons = [PersonRow(p, changes.at, changes.at) for p in plan.new_persons]
-    changes.merges = plan.merges
-    changes.lineage = [
-        LineageRow(loser, winner, "MERGED_INTO", changes.at, "linked identifiers")
-        for loser, winner in plan.merges
-    ]
-    changes.refused_links = [(r.a, r.b) if r.a < r.b else (r.b, r.a) for r in plan.refused]
-    changes.refused_merges = [
-        RefusedMergeRow(r.a, r.b, r.person_a, r.person_b, r.rule, r.reason, changes.at)
-        for r in plan.refused
-    ]
-    changes.hubs = [HubRow(k, reason) for k, reason in plan.hubs.items()]
-    changes.joined = plan.joined
-    changes.touched_persons = {s.person_id for s in states.values()} | {w for _, w in plan.merges}
+    for r in plan.refused:
+        links[(r.a, r.b) if r.a < r.b else (r.b, r.a)].status = "refused"
+    changes = ChangeSet(
+        at=at,
+        message_ids=evidence.message_ids,
+        persons=[Person(p, at, at) for p in plan.new_persons],
+        merges=resolve_merges(plan.merges),
+        new_identifiers=[
+            NewIdentifierRow(
+                r.key, r.type, r.value, r.first_seen, r.last_seen, plan.assignments[r.key]
+            )
+            for r in evidence.identifiers
+            if r.key not in states
+        ],
+        seen_identifiers=[r for r in evidence.identifiers if r.key in states],
+        links=list(links.values()),
+        activity=evidence.activity,
+        records=evidence.records,
+        refused_merges=[
+            RefusedMergeRow(r.a, r.b, r.person_a, r.person_b, r.rule, r.reason, at)
+            for r in plan.refused
+        ],
+        lineage=[
+            LineageRow(loser, winner, "MERGED_INTO", at, "linked identifiers")
+            for loser, winner in plan.merges
+        ],
+        hubs=[HubRow(k, reason) for k, reason in plan.hubs.items()],
+        joined=plan.joined,
+        touched_persons={s.person_id for s in states.values()} | {w for _, w in plan.merges},
+        reviews=evidence.reviews,
+        audit=evidence.audit,
+    )
     tx.apply(changes)
-    summary.splits += _split_hub_persons(tx, settings, list(plan.hubs), changes.at)
+    summary.splits += _split_hub_persons(tx, settings, list(plan.hubs), at)
     summary.identifiers_new += len(plan.assignments)
-    summary.link_evidence += len(changes.links)
-    summary.activities += len(changes.activity)
-    summary.records += len(changes.records)
+    summary.link_evidence += len(evidence.links)
+    summary.activities += len(evidence.activity)
+    summary.records += len(evidence.records)
     summary.persons_created += len(plan.new_persons)
     summary.merges += len(plan.merges)
     summary.merges_refused += len(plan.refused)
@@ -116,16 +191,17 @@ def commit_changes(
     summary.hub_keys.extend(plan.hubs)
 
 
-def _strong_pairs(links: Iterable[LinkRow], threshold: float) -> list[tuple[str, str]]:
+def _strong_pairs(links: Iterable[LinkEvidence], threshold: float) -> list[Pair]:
     return list(dict.fromkeys((lk.a, lk.b) for lk in links if lk.weight >= threshold))
 
 
-def _split_hub_persons(tx: StoreTx, settings: Settings, hubs: list[str], at: str) -> int:
+def _split_hub_persons(tx: StoreTx, settings: Settings, hubs: list[IdentifierKey], at: str) -> int:
     """A new hub no longer stitches: re-cluster its person without its links."""
     splits = 0
-    done: set[str] = set()
+    done: set[PersonId] = set()
+    states = tx.identifiers(hubs) if hubs else {}
     for hub in hubs:
-        state = tx.identifier_states([hub]).get(hub)
+        state = states.get(hub)
         if state is None or state.person_id in done:
             continue
         done.add(state.person_id)

@@ -9,7 +9,9 @@ import networkx as nx
 from pydantic import BaseModel, Field
 
 from identity_graph.config import Settings
+from identity_graph.ids import IdentifierKey
 from identity_graph.stores.contract import GraphStore
+from identity_graph.stores.rows import LinkRow
 from identity_graph.views import Link
 
 
@@ -54,51 +56,62 @@ def waterfall(evidence: dict[str, Any]) -> list[WaterfallStep]:
 
 
 def explain(store: GraphStore, settings: Settings, a: str, b: str) -> Explanation:
-    """`a` and `b` are stored identifier keys (the caller resolved and normalized them)."""
-    found_a, found_b = store.identifier(a), store.identifier(b)
-    assert found_a is not None and found_b is not None
-    (ident_a, pa), (ident_b, pb) = found_a, found_b
-    out = Explanation(a=a, b=b, person_a=pa, person_b=pb, same_person=pa == pb)
-    if out.same_person:
-        links = store.person_links(pa)
-        hubs = {i.key for i in store.person_identifiers(pa) if i.hub}
-        graph: nx.Graph[str] = nx.Graph()
-        for link in links:
-            if _stitches(link, hubs, settings):
-                # prefer strong, well-attested evidence: cheaper edges for higher weights
-                graph.add_edge(link.a, link.b, cost=2.0 - link.weight, link=link)
-        if a == b:
+    """`a` and `b` are stored identifier keys (the caller resolved and normalized them).
+    Reads one snapshot: the two identifiers, then only their persons' links."""
+    ka, kb = IdentifierKey(a), IdentifierKey(b)
+    with store.reader() as r:
+        found = r.identifiers([ka, kb])
+        ident_a, ident_b = found[ka], found[kb]
+        pa, pb = ident_a.person_id, ident_b.person_id
+        out = Explanation(a=a, b=b, person_a=pa, person_b=pb, same_person=pa == pb)
+        if out.same_person:
+            if a != b:
+                hubs = {i.key for i in r.hubs(limit=1_000_000, persons=[pa])}
+                _path(out, r.person_links([pa]), hubs, settings, ka, kb)
             return out
-        nodes = nx.shortest_path(graph, a, b, weight="cost")
-        for x, y in itertools.pairwise(nodes):
-            link = graph.edges[x, y]["link"]
-            out.path.append(LinkExplanation(link=link, waterfall=waterfall(link.evidence)))
-        return out
+        between = r.person_links([pa, pb], across=True)
+        refused = r.refused_merges(limit=10_000, persons=[pa, pb])
     for ident in (ident_a, ident_b):
-        if ident.hub:
+        if ident.is_hub:
             out.reasons.append(f"{ident.key} is a hub and does not stitch: {ident.hub_reason}")
-    keys_a = {i.key for i in store.person_identifiers(pa)}
-    keys_b = {i.key for i in store.person_identifiers(pb)}
-    for link in store.links_touching(sorted(keys_a)):
-        if (link.a in keys_a and link.b in keys_b) or (link.b in keys_a and link.a in keys_b):
-            out.path.append(LinkExplanation(link=link, waterfall=waterfall(link.evidence)))
-            if link.status == "cannot_link":
-                out.reasons.append(f"a steward decided {link.a} and {link.b} are different persons")
-            elif link.status == "refused":
-                out.reasons.append(f"the merge through {link.a} - {link.b} was refused by a rule")
-            elif link.weight < settings.merge_threshold:
-                out.reasons.append(
-                    f"{link.a} - {link.b} weighs {link.weight:.3f}, under the merge threshold"
-                )
-    for merge in store.refused_merges(limit=10_000):
-        if {merge.person_a, merge.person_b} == {pa, pb}:
-            out.reasons.append(f"merge refused ({merge.rule}): {merge.reason}")
+    for row in between:
+        link = row.view()
+        out.path.append(LinkExplanation(link=link, waterfall=waterfall(link.evidence)))
+        if link.status == "cannot_link":
+            out.reasons.append(f"a steward decided {link.a} and {link.b} are different persons")
+        elif link.status == "refused":
+            out.reasons.append(f"the merge through {link.a} - {link.b} was refused by a rule")
+        elif link.weight < settings.merge_threshold:
+            out.reasons.append(
+                f"{link.a} - {link.b} weighs {link.weight:.3f}, under the merge threshold"
+            )
+    for merge in refused:
+        out.reasons.append(f"merge refused ({merge.rule}): {merge.reason}")
     if not out.reasons:
         out.reasons.append("no evidence links these two persons")
     return out
 
 
-def _stitches(link: Link, hubs: set[str], settings: Settings) -> bool:
+def _path(
+    out: Explanation,
+    links: list[LinkRow],
+    hubs: set[IdentifierKey],
+    settings: Settings,
+    a: IdentifierKey,
+    b: IdentifierKey,
+) -> None:
+    """The cheapest path of stitching links from a to b: strong, well-attested evidence."""
+    graph: nx.Graph[str] = nx.Graph()
+    for row in links:
+        if _stitches(row, hubs, settings):
+            graph.add_edge(row.a, row.b, cost=2.0 - row.weight, row=row)
+    nodes = nx.shortest_path(graph, a, b, weight="cost")
+    for x, y in itertools.pairwise(nodes):
+        link = graph.edges[x, y]["row"].view()
+        out.path.append(LinkExplanation(link=link, waterfall=waterfall(link.evidence)))
+
+
+def _stitches(link: LinkRow, hubs: set[IdentifierKey], settings: Settings) -> bool:
     return (
         link.status == "active"
         and link.weight >= settings.merge_threshold

@@ -1,4 +1,4 @@
-"""Ingest batches: observations -> one ChangeSet per batch -> one store transaction.
+"""Ingest batches: observations -> one `Evidence` per batch -> one store transaction.
 
 Inside the transaction: drop replayed message IDs, aggregate repeated evidence (one link
 row per pair and source, `count` raised), then hand the batch to `graph.commit`, which
@@ -11,11 +11,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from identity_graph.config import Settings
-from identity_graph.graph.commit import DETERMINISTIC_WEIGHT, BatchSummary, commit_changes
+from identity_graph.graph.commit import DETERMINISTIC_WEIGHT, BatchSummary, Evidence, commit_changes
+from identity_graph.graph.links import LinkEvidence
 from identity_graph.ids import IdentifierKey
 from identity_graph.ingest.observations import Observation
 from identity_graph.stores.contract import GraphStore, StoreTx
-from identity_graph.stores.rows import ActivityRow, ChangeSet, IdentifierRow, LinkRow, RecordRow
+from identity_graph.stores.rows import ActivityRow, IdentifierRow, RecordRow
 
 __all__ = ["BatchSummary", "ingest_batch"]
 
@@ -55,7 +56,7 @@ class _Seen:
     last: str
 
 
-def _aggregate(observations: Iterable[Observation]) -> ChangeSet:
+def _aggregate(observations: Iterable[Observation]) -> Evidence:
     # Most events repeat an identifier set already seen in the batch (one session, many page
     # views): group by set first, so pairs are expanded once per distinct set.
     groups: dict[tuple[str, tuple[tuple[IdentifierKey, str, str], ...]], _Seen] = {}
@@ -95,7 +96,7 @@ def _aggregate(observations: Iterable[Observation]) -> ChangeSet:
                 records[(source, record_id)] = RecordRow(source, record_id, key, attributes, at)
 
     identifiers: dict[IdentifierKey, IdentifierRow] = {}
-    links: dict[tuple[IdentifierKey, IdentifierKey, str], LinkRow] = {}
+    links: dict[tuple[IdentifierKey, IdentifierKey, str], LinkEvidence] = {}
     for (source, idents), seen in groups.items():
         count, first, last = seen.count, seen.first, seen.last
         for key, type_, value in idents:
@@ -115,7 +116,7 @@ def _aggregate(observations: Iterable[Observation]) -> ChangeSet:
                 a, b = (ki, kj) if ki < kj else (kj, ki)
                 link = links.get((a, b, source))
                 if link is None:
-                    links[(a, b, source)] = LinkRow(
+                    links[(a, b, source)] = LinkEvidence(
                         a, b, DETERMINISTIC_WEIGHT, "deterministic", source, count, first, last
                     )
                 else:
@@ -124,7 +125,7 @@ def _aggregate(observations: Iterable[Observation]) -> ChangeSet:
                         link.first_seen = first
                     if last > link.last_seen:
                         link.last_seen = last
-    return ChangeSet(
+    return Evidence(
         message_ids=message_ids,
         identifiers=list(identifiers.values()),
         links=list(links.values()),

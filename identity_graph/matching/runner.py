@@ -19,7 +19,9 @@ from dataclasses import dataclass, field
 
 from identity_graph.config import Settings
 from identity_graph.errors import ConflictError, IdentityGraphError, NotFoundError
-from identity_graph.graph.commit import BatchSummary, commit_changes
+from identity_graph.graph.commit import BatchSummary, Evidence, commit_changes
+from identity_graph.graph.links import LinkEvidence
+from identity_graph.ids import IdentifierKey, Pair, ordered_pair
 from identity_graph.ingest.observations import Observation, utc_now
 from identity_graph.matching import (
     BlockingIndex,
@@ -34,8 +36,8 @@ from identity_graph.matching import (
     score_pairs,
     train,
 )
-from identity_graph.stores.contract import GraphStore, StoreTx
-from identity_graph.stores.rows import AuditRow, ChangeSet, LinkRow, ReviewRow
+from identity_graph.stores.contract import GraphStore, StoreTx, source_records
+from identity_graph.stores.rows import AuditRow, ChangeSet, ModelRow, ReviewRow
 from identity_graph.views import SourceRecord
 
 # Pairs decided per transaction in a batch run: bounded memory and lock time.
@@ -66,7 +68,7 @@ def pair_id(a: str, b: str) -> str:
     return base64.urlsafe_b64encode(json.dumps([lo, hi]).encode()).decode().rstrip("=")
 
 
-def parse_pair_id(value: str) -> tuple[str, str]:
+def parse_pair_id(value: str) -> Pair:
     try:
         raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
         a, b = json.loads(raw)
@@ -74,7 +76,7 @@ def parse_pair_id(value: str) -> tuple[str, str]:
         raise NotFoundError(f"no review pair with ID {value!r}") from exc
     if not (isinstance(a, str) and isinstance(b, str)):
         raise NotFoundError(f"no review pair with ID {value!r}")
-    return (a, b) if a < b else (b, a)
+    return ordered_pair(IdentifierKey(a), IdentifierKey(b))
 
 
 class Matcher:
@@ -88,7 +90,8 @@ class Matcher:
     # -- models ------------------------------------------------------------------------
 
     def model(self) -> MatchModel | None:
-        latest = self.store.latest_model()
+        with self.store.reader() as r:
+            latest = r.latest_model()
         return None if latest is None else MatchModel.from_json(latest[1])
 
     def table(self, records: Iterable[SourceRecord]) -> tuple[RecordTable, dict[str, str]]:
@@ -103,16 +106,18 @@ class Matcher:
 
     def train(self, table: RecordTable) -> MatchModel:
         """Train on every record; steward decisions so far refine m and u."""
-        decided = [
-            (r.a, r.b, r.status == "approved")
-            for status in ("approved", "rejected")
-            for r in self.store.reviews(status, limit=1_000_000)
-        ]
+        with self.store.reader() as reader:
+            decided = [
+                (r.a, r.b, r.status == "approved")
+                for status in ("approved", "rejected")
+                for r in reader.reviews(status, limit=1_000_000)
+            ]
         known = set(table.ids)
         labels = [d for d in decided if d[0] in known and d[1] in known]
         model = train(table, default_settings(), labels=labels)
         with self.store.unit_of_work() as tx:
-            tx.save_model(model.version, utc_now(), model.to_json())
+            row = ModelRow(model.version, utc_now(), model.to_json())
+            tx.apply(ChangeSet(at=row.created_at, models=[row]))
         return model
 
     # -- batch run ---------------------------------------------------------------------
@@ -124,7 +129,8 @@ class Matcher:
         say = on_progress or (lambda _: None)
         summary = MatchSummary()
         say("reading records")
-        table, prints = self.table(self.store.all_records())
+        with self.store.reader() as r:
+            table, prints = self.table(source_records(r))
         summary.records = len(table.ids)
         if summary.records < 2:
             return summary
@@ -157,7 +163,8 @@ class Matcher:
         model = self.model()
         if model is None:
             return None
-        table, prints = self.table(self.store.all_records())
+        with self.store.reader() as r:
+            table, prints = self.table(source_records(r))
         return IncrementalMatcher(self, model, table, prints)
 
     # -- decisions ---------------------------------------------------------------------
@@ -186,13 +193,13 @@ class Matcher:
         prints: dict[str, str],
         version: str,
         summary: MatchSummary,
-    ) -> ChangeSet:
+    ) -> Evidence:
         at = utc_now()
-        ordered = [(p.a, p.b) if p.a < p.b else (p.b, p.a) for p in pairs]
-        existing = tx.link_statuses(ordered)
-        reviews = tx.reviews_by_pair(ordered)
-        states = tx.identifier_states(sorted({k for pair in ordered for k in pair}))
-        changes = ChangeSet(at=at)
+        ordered = [ordered_pair(IdentifierKey(p.a), IdentifierKey(p.b)) for p in pairs]
+        existing = tx.pair_links(ordered)
+        reviews = tx.review_pairs(ordered)
+        states = tx.identifiers(sorted({k for pair in ordered for k in pair}))
+        changes = Evidence(at=at)
         for pair, (a, b) in zip(pairs, ordered, strict=True):
             if (a, b) in existing or a not in states or b not in states:
                 summary.skipped_decided += 1  # linked already, or a steward said no
@@ -200,7 +207,7 @@ class Matcher:
             evidence = _evidence(pair, table, version)
             if pair.probability >= self.settings.merge_threshold:
                 changes.links.append(
-                    LinkRow(
+                    LinkEvidence(
                         a, b, pair.probability, "probabilistic", MATCH_SOURCE, 1, at, at, evidence
                     )
                 )
@@ -239,7 +246,7 @@ class Matcher:
         a, b = parse_pair_id(pid)
         summary = BatchSummary()
         with self.store.unit_of_work() as tx:
-            row = tx.reviews_by_pair([(a, b)]).get((a, b))
+            row = tx.review_pairs([(a, b)]).get((a, b))
             if row is None:
                 raise NotFoundError(f"no review pair with ID {pid!r}")
             if row.status != "pending":
@@ -253,20 +260,20 @@ class Matcher:
                 "comment": comment,
                 "probability": row.probability,
             }
-            changes = ChangeSet(at=at)
+            changes = Evidence(at=at)
             if decision == "approve":
                 changes.links.append(
-                    LinkRow(a, b, 1.0, "steward", "steward", 1, at, at, json.dumps(detail))
+                    LinkEvidence(a, b, 1.0, "steward", "steward", 1, at, at, json.dumps(detail))
                 )
             else:
-                states = tx.identifier_states([a, b])
+                states = tx.identifiers([a, b])
                 if a in states and b in states and states[a].person_id == states[b].person_id:
                     raise ConflictError(
                         "the two records are already one person through other links; "
                         "split the person before rejecting this pair"
                     )
                 changes.links.append(
-                    LinkRow(
+                    LinkEvidence(
                         a,
                         b,
                         0.0,
@@ -358,14 +365,17 @@ def records_of(observations: Iterable[Observation]) -> list[SourceRecord]:
     for obs in observations:
         if obs.record is not None:
             source, record_id, key, attributes = obs.record
+            # `at` is ISO text: validated as the model's datetime field parses it.
             out.append(
-                SourceRecord(
-                    source=source,
-                    record_id=record_id,
-                    identifier=key,
-                    attributes=json.loads(attributes),
-                    observed_at=obs.at,
-                )  # type: ignore[arg-type]
+                SourceRecord.model_validate(
+                    {
+                        "source": source,
+                        "record_id": record_id,
+                        "identifier": key,
+                        "attributes": json.loads(attributes),
+                        "observed_at": obs.at,
+                    }
+                )
             )
     return out
 

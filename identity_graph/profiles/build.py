@@ -9,7 +9,7 @@ from pydantic import TypeAdapter
 from identity_graph.config import Settings
 from identity_graph.errors import NotFoundError
 from identity_graph.ids import PersonId
-from identity_graph.stores.contract import GraphStore
+from identity_graph.stores.contract import GraphStore, StoreReader
 from identity_graph.views import ActivityItem, ActivitySummary, Person, SourceRecord
 
 _MAX_REDIRECTS = 64
@@ -17,11 +17,11 @@ _MAX_REDIRECTS = 64
 _TIMESTAMP = TypeAdapter(datetime)
 
 
-def resolve_person_id(store: GraphStore, person_id: str) -> PersonId:
+def resolve_person_id(store: StoreReader, person_id: str) -> PersonId:
     """Follow MERGED_INTO redirects: an old person ID always resolves to its current person."""
-    current = person_id
+    current = PersonId(person_id)
     for _ in range(_MAX_REDIRECTS):
-        info = store.person(current)
+        info = store.persons([current]).get(current)
         if info is None:
             raise NotFoundError(f"no person with ID {person_id!r}")
         if info.merged_into is None:
@@ -31,19 +31,20 @@ def resolve_person_id(store: GraphStore, person_id: str) -> PersonId:
 
 
 def build_profile(store: GraphStore, settings: Settings, person_id: str) -> Person:
-    current = resolve_person_id(store, person_id)
-    info = store.person(current)
-    assert info is not None  # resolve_person_id just read it
-    identifiers = store.person_identifiers(current)
-    keys = [i.key for i in identifiers]
-    records = store.records(keys) if keys else []
-    activity = store.activity(keys) if keys else []
+    """The profile as of one read snapshot."""
+    with store.reader() as r:
+        current = PersonId(resolve_person_id(r, person_id))
+        info = r.persons([current])[current]
+        members = r.members([current]).get(current, [])
+        keys = [i.key for i in members]
+        records = r.records(keys) if keys else []
+        activity = r.activity(keys) if keys else []
     return Person(
         person_id=current,
         created_at=_TIMESTAMP.validate_python(info.created_at),
         updated_at=_TIMESTAMP.validate_python(info.updated_at),
         redirected_from=person_id if current != person_id else None,
-        identifiers=identifiers,
+        identifiers=[i.view() for i in members],
         attributes=survive(records, settings.source_priority),
         records=records,
         activity=summarize(activity),

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from identity_graph.config import Settings
 from identity_graph.errors import BatchRejected, InvalidValue, ItemError, NotFoundError
 from identity_graph.graph.explain import Explanation, explain
+from identity_graph.ids import IdentifierKey, PersonId, identifier_key
 from identity_graph.ingest.batches import BatchSummary, ingest_batch
 from identity_graph.ingest.events import EventParser
 from identity_graph.ingest.normalize import Normalizer
@@ -40,7 +41,7 @@ from identity_graph.service.views import (
     review_item,
 )
 from identity_graph.stores import open_store
-from identity_graph.stores.contract import GraphStore
+from identity_graph.stores.contract import GraphStore, assignments
 from identity_graph.stores.rows import ChangeSet, ReviewRow
 from identity_graph.views import Person, StoreStats
 
@@ -117,13 +118,15 @@ class IdentityService:
 
     def person_by_identifier(self, type_: str, value: str) -> Person:
         key = self._key(type_, value)
-        found = self.store.identifier(key)
+        with self.store.reader() as r:
+            found = r.identifiers([key]).get(key)
         if found is None:
             raise NotFoundError(_unknown(type_))
-        return build_profile(self.store, self.settings, found[1])
+        return build_profile(self.store, self.settings, found.person_id)
 
     def stats(self) -> StoreStats:
-        return self.store.stats()
+        with self.store.reader() as r:
+            return r.stats()
 
     def resolve_key(self, raw: str) -> str:
         """`type:value` as a user writes it -> the stored identifier key (normalized)."""
@@ -131,18 +134,20 @@ class IdentityService:
         if not sep or not value:
             raise InvalidValue("expected type:value, e.g. email:anna@example.com")
         key = self._key(type_, value)
-        if self.store.identifier(key) is None:
+        with self.store.reader() as r:
+            known = key in r.identifiers([key])
+        if not known:
             raise NotFoundError(_unknown(type_))
         return key
 
-    def _key(self, type_: str, value: str) -> str:
+    def _key(self, type_: str, value: str) -> IdentifierKey:
         try:
             normalized = self.normalizer.normalize(type_, value)
         except InvalidValue as exc:
             raise InvalidValue(f"{type_}: {exc}") from None
         if normalized is None:
             raise NotFoundError(f"that {type_} is a placeholder value, never an identifier")
-        return f"{type_}:{normalized}"
+        return identifier_key(type_, normalized)
 
     def explain(self, a: str, b: str) -> Explanation:
         return explain(self.store, self.settings, self.resolve_key(a), self.resolve_key(b))
@@ -170,8 +175,9 @@ class IdentityService:
         min_probability: float,
         max_probability: float,
     ) -> tuple[int, list[ReviewRow]]:
-        rows = self.store.reviews(status, limit, offset, min_probability, max_probability)
-        return self.store.count_reviews(status), rows
+        with self.store.reader() as r:
+            rows = r.reviews(status, limit, offset, min_probability, max_probability)
+            return r.count_reviews(status), rows
 
     def review_page(
         self,
@@ -192,7 +198,9 @@ class IdentityService:
         )
 
     def review(self, pid: str) -> ReviewRow:
-        row = self.store.review(*parse_pair_id(pid))
+        pair = parse_pair_id(pid)
+        with self.store.reader() as r:
+            row = r.review_pairs([pair]).get(pair)
         if row is None:
             raise NotFoundError(f"no review pair with ID {pid!r}")
         return row
@@ -216,7 +224,8 @@ class IdentityService:
 
     def audit(self, limit: int = 100, subject: str | None = None) -> list[AuditEntry]:
         """Steward decisions, newest first."""
-        return [audit_entry(r) for r in self.store.audit_log(limit, subject)]
+        with self.store.reader() as r:
+            return [audit_entry(row) for row in r.audit(limit, subject)]
 
     # -- store access ------------------------------------------------------------------
 
@@ -234,27 +243,32 @@ class IdentityService:
 
     def person_id_of(self, key: str) -> str | None:
         """The current person of a stored identifier key."""
-        found = self.store.identifier(key)
-        return found[1] if found is not None else None
+        wanted = IdentifierKey(key)
+        with self.store.reader() as r:
+            found = r.identifiers([wanted]).get(wanted)
+        return found.person_id if found is not None else None
 
-    def assignments(self) -> Iterator[tuple[str, str]]:
-        """Every (identifier key, person ID), streamed."""
-        return self.store.assignments()
+    def assignments(self) -> Iterator[tuple[IdentifierKey, PersonId]]:
+        """Every (identifier key, person ID), streamed from one read snapshot."""
+        with self.store.reader() as r:
+            yield from assignments(r)
 
-    def hub_keys(self, limit: int = 100_000) -> set[str]:
-        return {h.key for h in self.store.hubs(limit=limit)}
+    def hub_keys(self, limit: int = 100_000) -> set[IdentifierKey]:
+        with self.store.reader() as r:
+            return {h.key for h in r.hubs(limit=limit)}
 
     def row_counts(self) -> dict[str, int]:
         """Rows of every kind the store holds (what `migrate` copies)."""
-        return self.store.row_counts()
+        with self.store.reader() as r:
+            return r.row_counts()
 
     def reset_store(self) -> None:
         """Delete everything the store holds."""
         self.store.reset()
 
     def has_message(self, message_id: str) -> bool:
-        with self.store.unit_of_work() as tx:
-            return bool(tx.seen_messages([message_id]))
+        with self.store.reader() as r:
+            return bool(r.seen_messages([message_id]))
 
     def record_message(self, message_id: str) -> None:
         """Remember a message ID as ingested, with nothing else."""

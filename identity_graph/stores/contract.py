@@ -1,29 +1,41 @@
-"""The one storage boundary: `GraphStore` (reads, and a write unit of work) and `StoreTx`.
+"""The one storage boundary: `StoreReader` (batch reads), `StoreTx` (reads + one write) and
+`GraphStore` (opens them).
 
 The core decides, the store applies: inside `unit_of_work()` the core reads the state it
-needs to decide, then hands the store one `ChangeSet`. Leaving the block commits; an
-exception rolls everything back, so a batch is applied whole or not at all.
+needs through the transaction's `StoreReader` methods (they see the transaction's own
+writes), then hands the store `ChangeSet`s of final rows (`rows.ChangeSet` documents what
+`apply` does with each field, and in which order). Leaving the block commits; an exception
+rolls everything back, so a unit of work is applied whole or not at all. Outside a write,
+`reader()` gives the same reads over one consistent snapshot.
+
+Every read is a batch: it takes the keys, person IDs or pairs it is about and costs a
+bounded number of queries whatever their number (never one per item). Keys or IDs the
+store does not hold are absent from the answer, never an error. Every failure of the
+backing store is a `StoreError` whose message holds query text or names, never values
+(values are personal data).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Protocol, TypeVar, runtime_checkable
 
-from identity_graph.stores.rows import AuditRow, ChangeSet, IdentifierState, ReviewRow
-from identity_graph.views import (
-    ActivityItem,
-    Identifier,
-    Link,
-    RefusedMerge,
-    SourceRecord,
-    StoreStats,
+from identity_graph.ids import IdentifierKey, Pair, PersonId
+from identity_graph.stores.rows import (
+    AuditRow,
+    ChangeSet,
+    LinkRow,
+    Person,
+    ReviewRow,
+    StoredIdentifier,
 )
+from identity_graph.views import ActivityItem, RefusedMerge, SourceRecord, StoreStats
 
 T = TypeVar("T")
 
-#: What `export`/`import_rows` move between stores, in the order a copy writes them (persons
+#: What `scan`/`import_rows` move between stores, in the order a copy writes them (persons
 #: before the identifiers that belong to them, identifiers before their links, activity,
 #: records). Each kind's rows are plain dicts, the same shape from every store:
 #:   messages        message_id, at
@@ -35,6 +47,7 @@ T = TypeVar("T")
 #:   lineage         from_id, to_id, kind (MERGED_INTO | SPLIT_FROM), at, reason
 #:   activity        key, kind, target_type, target_id, count, first_at, last_at, amount
 #:   records         source, record_id, key, attributes (JSON text), observed_at
+#:                   (in (source, record_id) order: training is deterministic for it)
 #:   refused_merges  seq, a, b, person_a, person_b, rule, reason, at
 #:   reviews         a, b, probability, evidence, fingerprint, status, created_at,
 #:                   decided_at, decided_by, comment
@@ -56,45 +69,118 @@ EXPORT_KINDS: tuple[str, ...] = (
 )
 
 
-class PersonInfo(Protocol):
-    person_id: str
-    created_at: str
-    updated_at: str
-    merged_into: str | None
-
-
 @runtime_checkable
-class StoreTx(Protocol):
-    """Reads inside the write transaction (they see the transaction's own writes)."""
+class StoreReader(Protocol):
+    """Batch reads, the same inside a write transaction and over a read snapshot."""
 
-    def seen_messages(self, message_ids: Sequence[str]) -> set[str]: ...
+    def identifiers(self, keys: Sequence[IdentifierKey]) -> dict[IdentifierKey, StoredIdentifier]:
+        """The stored identifiers among `keys`, with person, hub state and `joined`."""
+        ...
 
-    def identifier_states(self, keys: Sequence[str]) -> dict[str, IdentifierState]: ...
+    def persons(self, person_ids: Sequence[PersonId]) -> dict[PersonId, Person]:
+        """Person rows, merged ones included (`merged_into` set)."""
+        ...
 
-    def person_type_counts(self, person_ids: Sequence[str]) -> dict[str, dict[str, int]]:
+    def members(self, person_ids: Sequence[PersonId]) -> dict[PersonId, list[StoredIdentifier]]:
+        """The identifiers of each person, ordered by (type, value); a person without
+        identifiers (merged, or unknown) is absent."""
+        ...
+
+    def links(self, keys: Sequence[IdentifierKey]) -> list[LinkRow]:
+        """Every link with an end in `keys`, each once, ordered by (a, b)."""
+        ...
+
+    def pair_links(self, pairs: Sequence[Pair]) -> dict[Pair, LinkRow]:
+        """The stored links of exactly these pairs (each `a < b`)."""
+        ...
+
+    def person_links(
+        self, person_ids: Sequence[PersonId], *, across: bool = False
+    ) -> list[LinkRow]:
+        """Links among the identifiers of each person (both ends in one person), ordered by
+        (a, b); `across=True`: links whose ends belong to two different persons of
+        `person_ids` instead. Linear in the persons' links, never in their size squared."""
+        ...
+
+    def seen_messages(self, message_ids: Sequence[str]) -> set[str]:
+        """The message IDs among these already ingested."""
+        ...
+
+    def activity(self, keys: Sequence[IdentifierKey]) -> list[ActivityItem]:
+        """Activity of these identifiers, ordered by (key, kind, target_type, target_id)."""
+        ...
+
+    def records(self, keys: Sequence[IdentifierKey]) -> list[SourceRecord]:
+        """Source records of these identifiers, most recent first."""
+        ...
+
+    def type_counts(self, person_ids: Sequence[PersonId]) -> dict[PersonId, dict[str, int]]:
         """person_id -> identifier type -> number of identifiers of that type."""
         ...
 
-    def link_statuses(self, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], str]:
-        """Existing links among `pairs` (each `a < b`) -> status."""
-        ...
-
-    def cannot_links(self, person_ids: Sequence[str]) -> list[tuple[str, str]]:
+    def cannot_links(self, person_ids: Sequence[PersonId]) -> list[tuple[PersonId, PersonId]]:
         """Pairs of persons (one of them in `person_ids`) that hold the two ends of a
         cannot-link: a steward decided they are different people."""
         ...
 
-    def reviews_by_pair(self, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], ReviewRow]:
-        """Review-queue rows (any status) for these pairs (each `a < b`)."""
+    def refused_merges(
+        self, limit: int = 100, persons: Sequence[PersonId] = ()
+    ) -> list[RefusedMerge]:
+        """Refused merges, newest first; with `persons`, only those between two of them."""
         ...
 
-    def save_model(self, version: str, created_at: str, body: str) -> None: ...
-
-    def person_graph(self, person_id: str) -> tuple[list[tuple[str, bool]], list[Link]]:
-        """The person's identifiers as (key, is_hub) and the links among them."""
+    def hubs(self, limit: int = 100, persons: Sequence[PersonId] = ()) -> list[StoredIdentifier]:
+        """Identifiers flagged as hubs (with `persons`, only theirs), ordered by key."""
         ...
 
-    def apply(self, changes: ChangeSet) -> None: ...
+    def reviews(
+        self,
+        status: str | None,
+        limit: int,
+        offset: int = 0,
+        min_probability: float = 0.0,
+        max_probability: float = 1.0,
+    ) -> list[ReviewRow]:
+        """Review-queue rows (of one status, or any), highest probability first, then (a, b)."""
+        ...
+
+    def count_reviews(self, status: str | None) -> int: ...
+
+    def review_pairs(self, pairs: Sequence[Pair]) -> dict[Pair, ReviewRow]:
+        """Review-queue rows (any status) of these pairs (each `a < b`)."""
+        ...
+
+    def audit(self, limit: int = 100, subject: str | None = None) -> list[AuditRow]:
+        """The audit trail (of one subject, or all), newest first."""
+        ...
+
+    def tombstones(self, digests: Sequence[str]) -> set[str]:
+        """The tombstone digests among these (erased identifiers)."""
+        ...
+
+    def stats(self) -> StoreStats: ...
+
+    def latest_model(self) -> tuple[str, str] | None:
+        """(version, JSON body) of the newest saved match model."""
+        ...
+
+    def scan(self, kind: str) -> Iterator[dict[str, object]]:
+        """Every row of one `EXPORT_KINDS` kind, streamed (see EXPORT_KINDS for shapes).
+        Consume it inside the reader or transaction that gave it."""
+        ...
+
+    def row_counts(self) -> dict[str, int]:
+        """Number of rows of each `EXPORT_KINDS` kind, as `scan` would yield them."""
+        ...
+
+
+@runtime_checkable
+class StoreTx(StoreReader, Protocol):
+    """The write transaction: its reads see its own writes."""
+
+    def apply(self, changes: ChangeSet) -> None:
+        """Write one ChangeSet (see `ChangeSet` for each field's semantics and order)."""
+        ...
 
     def import_rows(self, kind: str, rows: Sequence[Mapping[str, object]]) -> None:
         """Upsert rows of one `EXPORT_KINDS` kind as another store exported them, by their
@@ -108,78 +194,36 @@ class GraphStore(Protocol):
 
     def close(self) -> None: ...
 
-    def unit_of_work(self) -> AbstractContextManager[StoreTx]: ...
-
     def reset(self) -> None:
         """Delete every node, edge and row (tests, demo re-runs); keeps the schema."""
         ...
 
-    def person(self, person_id: str) -> PersonInfo | None: ...
-
-    def identifier(self, key: str) -> tuple[Identifier, str] | None:
-        """The identifier and its current person ID."""
+    def reader(self) -> AbstractContextManager[StoreReader]:
+        """Reads over one consistent snapshot, committed writes only; never blocks on (or
+        blocks) a writer. Nested on one thread, the inner block shares the outer snapshot."""
         ...
 
-    def person_identifiers(self, person_id: str) -> list[Identifier]: ...
-
-    def person_links(self, person_id: str) -> list[Link]: ...
-
-    def activity(self, keys: Sequence[str]) -> list[ActivityItem]: ...
-
-    def records(self, keys: Sequence[str]) -> list[SourceRecord]: ...
-
-    def refused_merges(self, limit: int = 100) -> list[RefusedMerge]: ...
-
-    def hubs(self, limit: int = 100) -> list[Identifier]: ...
-
-    def stats(self) -> StoreStats: ...
-
-    def all_records(self) -> Iterator[SourceRecord]:
-        """Every source record, streamed (training and blocking read them all)."""
+    def unit_of_work(self) -> AbstractContextManager[StoreTx]:
+        """One write transaction; units of work are applied one at a time across every
+        process sharing the store (the core decides from what it read inside)."""
         ...
 
-    def latest_model(self) -> tuple[str, str] | None:
-        """(version, JSON body) of the newest saved match model."""
-        ...
 
-    def reviews(
-        self,
-        status: str | None,
-        limit: int,
-        offset: int = 0,
-        min_probability: float = 0.0,
-        max_probability: float = 1.0,
-    ) -> list[ReviewRow]:
-        """Review-queue rows, highest probability first."""
-        ...
-
-    def count_reviews(self, status: str | None) -> int: ...
-
-    def review(self, a: str, b: str) -> ReviewRow | None:
-        """One review-queue row (any status) of the pair `a < b`, read outside any write."""
-        ...
-
-    def audit_log(self, limit: int = 100, subject: str | None = None) -> list[AuditRow]:
-        """Newest first."""
-        ...
-
-    def links_touching(self, keys: Sequence[str]) -> list[Link]:
-        """Every link with an end in `keys`."""
-        ...
-
-    def assignments(self) -> Iterator[tuple[str, str]]:
-        """Every (identifier key, person ID), streamed: evaluation and export read it."""
-        ...
-
-    def export(self, kind: str) -> Iterator[dict[str, object]]:
-        """Every row of one `EXPORT_KINDS` kind, streamed (see EXPORT_KINDS for shapes)."""
-        ...
-
-    def row_counts(self) -> dict[str, int]:
-        """Number of rows of each `EXPORT_KINDS` kind, as `export` would yield them."""
-        ...
+def assignments(reader: StoreReader) -> Iterator[tuple[IdentifierKey, PersonId]]:
+    """Every (identifier key, person ID), streamed (evaluation reads them all)."""
+    for row in reader.scan("identifiers"):
+        yield IdentifierKey(str(row["key"])), PersonId(str(row["person_id"]))
 
 
 def chunks(items: Sequence[T], size: int) -> Iterator[list[T]]:
     for i in range(0, len(items), size):
         yield list(items[i : i + size])
+
+
+def source_records(reader: StoreReader) -> Iterator[SourceRecord]:
+    """Every source record in (source, record_id) order, streamed (training and blocking
+    read them all)."""
+    for row in reader.scan("records"):
+        yield SourceRecord.model_validate(
+            {**row, "identifier": row["key"], "attributes": json.loads(str(row["attributes"]))}
+        )

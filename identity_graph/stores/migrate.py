@@ -1,8 +1,9 @@
 """Copy a whole identity graph from one store to another (`identity-graph migrate`).
 
 Generic over the `GraphStore` protocol: every kind of row (`EXPORT_KINDS`) is streamed from
-the source with `export(kind)` and written to the target with `StoreTx.import_rows`, in
-batches, one transaction per batch, in an order that writes persons before their
+the source with `scan(kind)` (one read snapshot per kind) and written to the target with
+`StoreTx.import_rows`, in batches, one transaction per batch, in an order that writes
+persons before their
 identifiers and identifiers before what hangs off them. Imports are upserts by each row's
 identity, so a re-run (after a failure, or to catch up) adds no duplicates. At the end the
 rows of every kind are counted on both sides; any difference is a `MigrationError` naming
@@ -20,6 +21,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 
 from identity_graph.errors import IdentityGraphError
+from identity_graph.ids import IdentifierKey
 from identity_graph.stores.contract import EXPORT_KINDS, GraphStore
 
 DEFAULT_BATCH_SIZE = 5_000
@@ -64,15 +66,25 @@ _TARGET_SAMPLE = 1_000
 def _check_target(source: GraphStore, target: GraphStore) -> None:
     """Refuse, before writing anything, a target that holds a different graph: the target
     must be empty or an earlier copy of the source (a re-run), else rows would mix."""
-    for row in islice(target.export("identifiers"), _TARGET_SAMPLE):
-        key = str(row["key"])
-        if source.identifier(key) is None:
-            raise MigrationError(
-                "the target already holds identifiers the source does not have (e.g. "
-                f"{key.split(':', 1)[0]}:…): migrate into an empty store, or into an earlier "
-                "copy of the same source",
-                {},
-            )
+    with target.reader() as t:
+        keys = [
+            IdentifierKey(str(row["key"])) for row in islice(t.scan("identifiers"), _TARGET_SAMPLE)
+        ]
+    with source.reader() as s:
+        known = s.identifiers(keys)
+    missing = next((key for key in keys if key not in known), None)
+    if missing is not None:
+        raise MigrationError(
+            "the target already holds identifiers the source does not have (e.g. "
+            f"{missing.split(':', 1)[0]}:…): migrate into an empty store, or into an earlier "
+            "copy of the same source",
+            {},
+        )
+
+
+def _counts(store: GraphStore) -> dict[str, int]:
+    with store.reader() as r:
+        return r.row_counts()
 
 
 def migrate(
@@ -95,22 +107,23 @@ def migrate(
     if unknown:
         raise ValueError(f"unknown kinds: {', '.join(unknown)}")
     _check_target(source, target)
-    report = MigrationReport(source_counts=source.row_counts())
+    report = MigrationReport(source_counts=_counts(source))
     for kind in wanted:
         total = report.source_counts[kind]
         done = 0
         if on_progress is not None:
             on_progress(kind, 0, total)
-        for batch in _batches(source.export(kind), batch_size):
-            with target.unit_of_work() as tx:
-                tx.import_rows(kind, batch)
-            done += len(batch)
-            report.batches += 1
-            if on_progress is not None:
-                on_progress(kind, done, total)
+        with source.reader() as r:
+            for batch in _batches(r.scan(kind), batch_size):
+                with target.unit_of_work() as tx:
+                    tx.import_rows(kind, batch)
+                done += len(batch)
+                report.batches += 1
+                if on_progress is not None:
+                    on_progress(kind, done, total)
         report.copied[kind] = done
-    report.target_counts = target.row_counts()
-    report.source_counts = source.row_counts()  # unchanged unless the source was written to
+    report.target_counts = _counts(target)
+    report.source_counts = _counts(source)  # unchanged unless the source was written to
     differences = {k: v for k, v in report.differences().items() if k in wanted}
     if differences:
         detail = ", ".join(f"{k}: source {s:,}, target {t:,}" for k, (s, t) in differences.items())

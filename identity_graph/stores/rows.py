@@ -1,45 +1,117 @@
-"""The write batch the core hands to a store: applied whole, in one transaction, or not at all.
+"""The rows a store reads and writes, and `ChangeSet`, the one write batch.
 
 Rows are slotted dataclasses (cheap to build in the ingest hot path). Timestamps are ISO-8601
-UTC strings, which sort as text in every store.
+UTC strings, which sort as text in every store. Every row a `ChangeSet` carries is final:
+the core (`identity_graph.graph`) has already folded evidence into the values to store, so a
+store only upserts, appends or deletes (see `ChangeSet` for what each field does).
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 from dataclasses import dataclass, field
+from datetime import datetime
+
+from identity_graph.ids import IdentifierKey, Pair, PersonId
+from identity_graph.views import Identifier, Link
+
+
+def _when(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
 
 
 @dataclass(slots=True)
 class IdentifierRow:
-    key: str
+    """An identifier seen by a batch, over [first_seen, last_seen]. Stored ones only widen
+    their seen range with it; new ones come as `NewIdentifierRow` with their person."""
+
+    key: IdentifierKey
     type: str
     value: str
     first_seen: str
     last_seen: str
-    person_id: str = ""
+
+
+@dataclass(slots=True)
+class NewIdentifierRow:
+    """An identifier the store does not hold yet, created belonging to `person_id`."""
+
+    key: IdentifierKey
+    type: str
+    value: str
+    first_seen: str
+    last_seen: str
+    person_id: PersonId
+
+
+@dataclass(slots=True)
+class StoredIdentifier:
+    """An identifier as stored: its person, hub state and `joined` (the persons it was
+    linked to besides its own, capped: the hub rule's memory)."""
+
+    key: IdentifierKey
+    type: str
+    value: str
+    person_id: PersonId
+    first_seen: str
+    last_seen: str
+    is_hub: bool
+    hub_reason: str | None
+    joined: tuple[PersonId, ...]
+
+    def view(self) -> Identifier:
+        return Identifier(
+            key=self.key,
+            type=self.type,
+            value=self.value,
+            first_seen=_when(self.first_seen),
+            last_seen=_when(self.last_seen),
+            hub=self.is_hub,
+            hub_reason=self.hub_reason,
+        )
 
 
 @dataclass(slots=True)
 class LinkRow:
-    """Evidence for one link from one source. `a < b` always (links are undirected)."""
+    """A link's final stored values. `a < b` always (links are undirected). `status` is
+    active | refused (a rule refused the merge it would make) | cannot_link (a steward's
+    reject: never joins persons). `sources` are distinct, in order of first appearance."""
 
-    a: str
-    b: str
+    a: IdentifierKey
+    b: IdentifierKey
     weight: float
     kind: str
-    source: str
+    sources: list[str]
+    evidence: str  # JSON text: the explanation of a probabilistic/steward link
     count: int
     first_seen: str
     last_seen: str
-    evidence: str = "{}"  # JSON text: the explanation of a probabilistic/steward link
-    # "active" evidence never changes a stored status; "cannot_link" (a steward's reject)
-    # replaces it, and such a link is never used to join persons.
     status: str = "active"
+
+    @property
+    def pair(self) -> Pair:
+        return (self.a, self.b)
+
+    def view(self) -> Link:
+        return Link(
+            a=self.a,
+            b=self.b,
+            weight=self.weight,
+            kind=self.kind,  # type: ignore[arg-type]  # the store holds only LinkKind values
+            status=self.status,  # type: ignore[arg-type]  # likewise LinkStatus values
+            sources=list(self.sources),
+            evidence=json.loads(self.evidence or "{}"),
+            count=self.count,
+            first_seen=_when(self.first_seen),
+            last_seen=_when(self.last_seen),
+        )
 
 
 @dataclass(slots=True)
 class ActivityRow:
-    key: str
+    key: IdentifierKey
     kind: str
     target_type: str
     target_id: str
@@ -53,23 +125,40 @@ class ActivityRow:
 class RecordRow:
     source: str
     record_id: str
-    key: str
+    key: IdentifierKey
     attributes: str  # JSON object text
     observed_at: str
 
 
 @dataclass(slots=True)
-class PersonRow:
-    person_id: str
+class Person:
+    """A person row; `merged_into` is set once it was merged (its ID keeps resolving)."""
+
+    person_id: PersonId
     created_at: str
     updated_at: str
-    merged_into: str | None = None
+    merged_into: PersonId | None = None
+
+
+# A new person is created with the same fields it is read back with.
+PersonRow = Person
+
+
+@dataclass(slots=True)
+class MergeRow:
+    """`loser` was joined into `winner`: it keeps redirecting to `winner`, and its
+    identifiers move to `target`, the end of the batch's merge chain from `winner` (resolved
+    by the core, so that the rows of one batch do not depend on each other)."""
+
+    loser: PersonId
+    winner: PersonId
+    target: PersonId
 
 
 @dataclass(slots=True)
 class LineageRow:
-    from_id: str
-    to_id: str
+    from_id: PersonId
+    to_id: PersonId
     kind: str  # MERGED_INTO | SPLIT_FROM
     at: str
     reason: str
@@ -77,10 +166,10 @@ class LineageRow:
 
 @dataclass(slots=True)
 class RefusedMergeRow:
-    a: str
-    b: str
-    person_a: str
-    person_b: str
+    a: IdentifierKey
+    b: IdentifierKey
+    person_a: PersonId
+    person_b: PersonId
     rule: str
     reason: str
     at: str
@@ -88,7 +177,7 @@ class RefusedMergeRow:
 
 @dataclass(slots=True)
 class HubRow:
-    key: str
+    key: IdentifierKey
     reason: str
 
 
@@ -96,8 +185,8 @@ class HubRow:
 class ReviewRow:
     """A pair waiting for a steward, or decided by one."""
 
-    a: str
-    b: str
+    a: IdentifierKey
+    b: IdentifierKey
     probability: float
     evidence: str  # JSON
     fingerprint: str
@@ -118,50 +207,78 @@ class AuditRow:
 
 
 @dataclass(slots=True)
-class IdentifierState:
-    """What clustering needs to know about an identifier already in the store."""
+class ModelRow:
+    version: str
+    created_at: str
+    body: str  # the match model as JSON
 
-    person_id: str
-    is_hub: bool
-    joined: tuple[str, ...]  # persons it was linked to besides its own (capped)
+
+@dataclass(slots=True)
+class TombstoneRow:
+    """What is left of an erased identifier: a salted hash of its key (`tombstone_digest`),
+    so that a replay of old evidence cannot stitch it back, without keeping the key."""
+
+    digest: str
+    at: str
+
+
+def tombstone_digest(salt: bytes, key: IdentifierKey) -> str:
+    """HMAC-SHA256 of the key under a per-deployment salt: not reversible by a dictionary
+    of likely emails without the salt."""
+    return hmac.new(salt, key.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 @dataclass(slots=True)
 class ChangeSet:
-    """Everything one batch writes. Order of application is the store's business."""
+    """Everything one unit of work writes, as final rows.
 
-    message_ids: list[tuple[str, str]] = field(default_factory=list)  # (id, at)
-    identifiers: list[IdentifierRow] = field(default_factory=list)
+    `apply` writes the fields in this order, which the core relies on (e.g. an identifier
+    created for a new person needs the person; a merge moves identifiers before a split's
+    assignments move some of them again; deletions come last, so a ChangeSet that writes
+    and deletes the same row leaves it deleted):
+
+    1. `message_ids`: (message ID, at), remembered if absent (replay protection).
+    2. `persons`: new persons, created (an existing ID fails the unit of work).
+    3. `merges`: each loser's `merged_into = winner`, `updated_at = at`; its identifiers move
+       to the row's `target`.
+    4. `new_identifiers`: created with their person (an existing key fails the unit of work).
+    5. `seen_identifiers`: stored identifiers widen [first_seen, last_seen] to include the
+       row's range; keys not stored are ignored.
+    6. `assignments`: identifier key -> person ID, moving stored identifiers (splits).
+    7. `links`: final rows, upserted by pair, every field replaced.
+    8. `activity`: added to the stored totals of (key, kind, target_type, target_id):
+       count and amount summed, first/last widened.
+    9. `records`: upserted by (source, record_id) when at least as recent as the stored one.
+    10. `refused_merges`, `lineage`, `audit`: appended (newest last).
+    11. `hubs`: flagged (`is_hub`, `hub_reason`); `joined`: replaced per key.
+    12. `touched_persons`: `updated_at = at`.
+    13. `reviews`: replaced whole by pair; `models`: replaced whole by version.
+    14. `delete_links`: these pairs' links removed.
+    15. `delete_identifiers`: removed with their links, activity, records and membership.
+    16. `delete_persons`: removed with their lineage (their identifiers must be gone or
+        moved already).
+    17. `tombstones`: added if absent.
+    """
+
+    at: str = ""
+    message_ids: list[tuple[str, str]] = field(default_factory=list)
+    persons: list[Person] = field(default_factory=list)
+    merges: list[MergeRow] = field(default_factory=list)
+    new_identifiers: list[NewIdentifierRow] = field(default_factory=list)
+    seen_identifiers: list[IdentifierRow] = field(default_factory=list)
+    assignments: dict[IdentifierKey, PersonId] = field(default_factory=dict)
     links: list[LinkRow] = field(default_factory=list)
     activity: list[ActivityRow] = field(default_factory=list)
     records: list[RecordRow] = field(default_factory=list)
-    new_persons: list[PersonRow] = field(default_factory=list)
-    # (loser, winner) in the order they happened: every identifier of loser moves to winner,
-    # loser is kept as a redirect (lineage MERGED_INTO). Applied before `assignments`.
-    merges: list[tuple[str, str]] = field(default_factory=list)
-    # identifier key -> person id, for new identifiers and for identifiers moved by a split
-    assignments: dict[str, str] = field(default_factory=dict)
-    lineage: list[LineageRow] = field(default_factory=list)
-    touched_persons: set[str] = field(default_factory=set)
-    refused_links: list[tuple[str, str]] = field(default_factory=list)
     refused_merges: list[RefusedMergeRow] = field(default_factory=list)
-    hubs: list[HubRow] = field(default_factory=list)
-    joined: dict[str, tuple[str, ...]] = field(default_factory=dict)  # key -> new value
-    reviews: list[ReviewRow] = field(default_factory=list)  # upserted by (a, b)
+    lineage: list[LineageRow] = field(default_factory=list)
     audit: list[AuditRow] = field(default_factory=list)
-    at: str = ""
-
-    def is_empty(self) -> bool:
-        return not (
-            self.message_ids
-            or self.identifiers
-            or self.links
-            or self.activity
-            or self.records
-            or self.assignments
-            or self.merges
-            or self.refused_merges
-            or self.hubs
-            or self.reviews
-            or self.audit
-        )
+    hubs: list[HubRow] = field(default_factory=list)
+    joined: dict[IdentifierKey, tuple[PersonId, ...]] = field(default_factory=dict)
+    touched_persons: set[PersonId] = field(default_factory=set)
+    reviews: list[ReviewRow] = field(default_factory=list)
+    models: list[ModelRow] = field(default_factory=list)
+    delete_links: list[Pair] = field(default_factory=list)
+    delete_identifiers: list[IdentifierKey] = field(default_factory=list)
+    delete_persons: list[PersonId] = field(default_factory=list)
+    tombstones: list[TombstoneRow] = field(default_factory=list)

@@ -1,0 +1,7 @@
+// Template, one query per lineage kind (KIND: MERGED_INTO, SPLIT_FROM), filled by the
+// store from a closed, checked set: (from)-[:KIND]->(to); an old person ID always
+// resolves to its current person(s).
+UNWIND $rows AS row
+MATCH (f:Person {person_id: row.from_id})
+MATCH (t:Person {person_id: row.to_id})
+CREATE (f)-[:%%kind%% {at: row.at, reason: row.reason}]->(t)

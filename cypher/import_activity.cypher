@@ -1,0 +1,8 @@
+// Template (see add_activity.cypher): copied activity KIND -> TARGET, upserted with
+// its totals replaced (not added to).
+UNWIND $rows AS row
+MATCH (i:Identifier {key: row.key})
+MERGE (t:%%target%% {id: row.target_id})
+MERGE (i)-[r:%%kind%%]->(t)
+SET r.count = row.count, r.first_at = row.first_at, r.last_at = row.last_at,
+    r.amount = row.amount

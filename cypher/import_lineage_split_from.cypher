@@ -1,5 +1,0 @@
-// Copied lineage (from)-[:SPLIT_FROM]->(to), upserted: an identical edge is not added twice.
-UNWIND $rows AS row
-MATCH (f:Person {person_id: row.from_id})
-MATCH (t:Person {person_id: row.to_id})
-MERGE (f)-[:SPLIT_FROM {at: row.at, reason: row.reason}]->(t)

@@ -1,8 +1,0 @@
-// Copied links (a < b, stored from a to b), upserted by pair with every field replaced.
-UNWIND $rows AS row
-MATCH (a:Identifier {key: row.a})
-MATCH (b:Identifier {key: row.b})
-MERGE (a)-[l:LINKED]->(b)
-SET l.weight = row.weight, l.kind = row.kind, l.sources = row.sources,
-    l.evidence = row.evidence, l.count = row.count, l.first_seen = row.first_seen,
-    l.last_seen = row.last_seen, l.status = row.status

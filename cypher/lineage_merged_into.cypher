@@ -1,5 +1,0 @@
-// Lineage: (from)-[:MERGED_INTO]->(to); an old person ID always resolves to its current person(s).
-UNWIND $rows AS row
-MATCH (f:Person {person_id: row.from_id})
-MATCH (t:Person {person_id: row.to_id})
-CREATE (f)-[:MERGED_INTO {at: row.at, reason: row.reason}]->(t)

@@ -1,0 +1,10 @@
+// The stored links of exactly these pairs (each a < b, stored from a to b). Both ends are
+// found by key first: one pattern with both keys inline plans as a scan of every
+// identifier per row; then Expand(Into) walks the end with fewer links.
+UNWIND $rows AS row
+MATCH (a:Identifier {key: row.a})
+MATCH (b:Identifier {key: row.b})
+MATCH (a)-[l:LINKED]->(b)
+RETURN a.key AS a, b.key AS b, l.weight AS weight, l.kind AS kind, l.sources AS sources,
+       l.evidence AS evidence, l.count AS count, l.first_seen AS first_seen,
+       l.last_seen AS last_seen, l.status AS status

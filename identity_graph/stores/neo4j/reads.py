@@ -1,0 +1,210 @@
+"""`StoreReader` over one explicit driver transaction: a read transaction (`reader()`) or
+the write transaction (whose reads see its own writes). Each batch read is one query with
+the batch as a list parameter (`UNWIND $keys ...`)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import neo4j
+from neo4j import exceptions as nx
+
+from identity_graph.errors import StoreError
+from identity_graph.ids import IdentifierKey, Pair, PersonId
+from identity_graph.stores.contract import EXPORT_KINDS
+from identity_graph.stores.cypher_files import Query, query
+from identity_graph.stores.neo4j.errors import translate
+from identity_graph.stores.rows import AuditRow, LinkRow, Person, ReviewRow, StoredIdentifier
+from identity_graph.views import ActivityItem, RefusedMerge, SourceRecord, StoreStats
+
+
+def stored_identifier(r: neo4j.Record) -> StoredIdentifier:
+    return StoredIdentifier(
+        r["key"],
+        r["type"],
+        r["value"],
+        r["person_id"],
+        r["first_seen"],
+        r["last_seen"],
+        bool(r["is_hub"]),
+        r["hub_reason"],
+        tuple(r["joined"] or ()),
+    )
+
+
+def link_row(r: neo4j.Record) -> LinkRow:
+    return LinkRow(
+        r["a"],
+        r["b"],
+        float(r["weight"]),
+        r["kind"],
+        list(r["sources"] or []),
+        r["evidence"] or "{}",
+        int(r["count"]),
+        r["first_seen"],
+        r["last_seen"],
+        r["status"],
+    )
+
+
+def _review(r: neo4j.Record) -> ReviewRow:
+    return ReviewRow(**{name: r[name] for name in ReviewRow.__slots__})
+
+
+class Neo4jReads:
+    def __init__(self, tx: neo4j.Transaction, where: str) -> None:
+        self._tx = tx
+        self._where = where
+
+    def _run(self, q: Query, **params: Any) -> list[neo4j.Record]:
+        return list(self._stream(q, **params))
+
+    def _stream(self, q: Query, **params: Any) -> Iterator[neo4j.Record]:
+        try:
+            yield from self._tx.run(q.text, params)
+        except (nx.Neo4jError, nx.DriverError) as exc:
+            raise translate(exc, self._where, q) from None
+
+    def _batch(self, name: str, values: Sequence[object], param: str) -> list[neo4j.Record]:
+        """A batch read; an empty batch costs no round trip."""
+        return self._run(query(name), **{param: list(values)}) if values else []
+
+    def identifiers(self, keys: Sequence[IdentifierKey]) -> dict[IdentifierKey, StoredIdentifier]:
+        return {i.key: i for i in map(stored_identifier, self._batch("identifiers", keys, "keys"))}
+
+    def persons(self, person_ids: Sequence[PersonId]) -> dict[PersonId, Person]:
+        return {
+            r["person_id"]: Person(
+                r["person_id"], r["created_at"], r["updated_at"], r["merged_into"]
+            )
+            for r in self._batch("persons", person_ids, "ids")
+        }
+
+    def members(self, person_ids: Sequence[PersonId]) -> dict[PersonId, list[StoredIdentifier]]:
+        out: dict[PersonId, list[StoredIdentifier]] = {}
+        for r in self._batch("members", person_ids, "ids"):
+            i = stored_identifier(r)
+            out.setdefault(i.person_id, []).append(i)
+        return out
+
+    def links(self, keys: Sequence[IdentifierKey]) -> list[LinkRow]:
+        return [link_row(r) for r in self._batch("links_touching", keys, "keys")]
+
+    def pair_links(self, pairs: Sequence[Pair]) -> dict[Pair, LinkRow]:
+        rows = [{"a": a, "b": b} for a, b in pairs]
+        return {lk.pair: lk for lk in map(link_row, self._batch("pair_links", rows, "rows"))}
+
+    def person_links(
+        self, person_ids: Sequence[PersonId], *, across: bool = False
+    ) -> list[LinkRow]:
+        name = "person_links_across" if across else "person_links"
+        return [link_row(r) for r in self._batch(name, person_ids, "ids")]
+
+    def seen_messages(self, message_ids: Sequence[str]) -> set[str]:
+        return {r[0] for r in self._batch("seen_messages", message_ids, "ids")}
+
+    def activity(self, keys: Sequence[IdentifierKey]) -> list[ActivityItem]:
+        return [
+            ActivityItem.model_validate({**dict(r), "identifier": r["key"]})
+            for r in self._batch("activity", keys, "keys")
+        ]
+
+    def records(self, keys: Sequence[IdentifierKey]) -> list[SourceRecord]:
+        return [
+            SourceRecord.model_validate(
+                {**dict(r), "identifier": r["key"], "attributes": json.loads(r["attributes"])}
+            )
+            for r in self._batch("records", keys, "keys")
+        ]
+
+    def type_counts(self, person_ids: Sequence[PersonId]) -> dict[PersonId, dict[str, int]]:
+        out: dict[PersonId, dict[str, int]] = {}
+        for r in self._batch("type_counts", person_ids, "ids"):
+            out.setdefault(r["person_id"], {})[r["type"]] = int(r["n"])
+        return out
+
+    def cannot_links(self, person_ids: Sequence[PersonId]) -> list[tuple[PersonId, PersonId]]:
+        return [(r["x"], r["y"]) for r in self._batch("cannot_links", person_ids, "ids")]
+
+    def refused_merges(
+        self, limit: int = 100, persons: Sequence[PersonId] = ()
+    ) -> list[RefusedMerge]:
+        if persons:
+            rows = self._run(query("refused_merges_between"), ids=list(persons), limit=int(limit))
+        else:
+            rows = self._run(query("refused_merges"), limit=int(limit))
+        return [RefusedMerge.model_validate(dict(r)) for r in rows]
+
+    def hubs(self, limit: int = 100, persons: Sequence[PersonId] = ()) -> list[StoredIdentifier]:
+        if persons:
+            rows = self._run(query("hubs_of"), ids=list(persons), limit=int(limit))
+        else:
+            rows = self._run(query("hubs"), limit=int(limit))
+        return [stored_identifier(r) for r in rows]
+
+    def reviews(
+        self,
+        status: str | None,
+        limit: int,
+        offset: int = 0,
+        min_probability: float = 0.0,
+        max_probability: float = 1.0,
+    ) -> list[ReviewRow]:
+        params: dict[str, Any] = {
+            "limit": int(limit),
+            "offset": int(offset),
+            "min_probability": float(min_probability),
+            "max_probability": float(max_probability),
+        }
+        if status is None:
+            return [_review(r) for r in self._run(query("reviews"), **params)]
+        return [
+            _review(r) for r in self._run(query("reviews_with_status"), status=status, **params)
+        ]
+
+    def count_reviews(self, status: str | None) -> int:
+        if status is None:
+            (r,) = self._run(query("count_reviews"))
+        else:
+            (r,) = self._run(query("count_reviews_with_status"), status=status)
+        return int(r["n"])
+
+    def review_pairs(self, pairs: Sequence[Pair]) -> dict[Pair, ReviewRow]:
+        rows = [{"a": a, "b": b} for a, b in pairs]
+        return {(r.a, r.b): r for r in map(_review, self._batch("review_pairs", rows, "rows"))}
+
+    def audit(self, limit: int = 100, subject: str | None = None) -> list[AuditRow]:
+        if subject is None:
+            rows = self._run(query("audit"), limit=int(limit))
+        else:
+            rows = self._run(query("audit_subject"), limit=int(limit), subject=subject)
+        return [AuditRow(**{name: r[name] for name in AuditRow.__slots__}) for r in rows]
+
+    def tombstones(self, digests: Sequence[str]) -> set[str]:
+        return {r["digest"] for r in self._batch("tombstones", digests, "digests")}
+
+    def stats(self) -> StoreStats:
+        (r,) = self._run(query("stats"))
+        return StoreStats(**{name: int(r[name]) for name in StoreStats.model_fields})
+
+    def latest_model(self) -> tuple[str, str] | None:
+        rows = self._run(query("latest_model"))
+        return None if not rows else (rows[0]["version"], rows[0]["body"])
+
+    def scan(self, kind: str) -> Iterator[dict[str, object]]:
+        if kind not in EXPORT_KINDS:
+            raise StoreError(f"unknown kind of rows to export: {kind!r}")
+        for r in self._stream(query(f"export_{kind}")):
+            row: dict[str, Any] = dict(r)
+            if kind == "identifiers":
+                row["is_hub"] = bool(row["is_hub"])
+                row["joined"] = list(row["joined"] or [])
+            elif kind == "links":
+                row["sources"] = list(row["sources"] or [])
+            yield row
+
+    def row_counts(self) -> dict[str, int]:
+        (r,) = self._run(query("export_counts"))
+        return {kind: int(r[kind]) for kind in EXPORT_KINDS}

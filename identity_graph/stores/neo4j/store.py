@@ -1,0 +1,181 @@
+"""The production store: Neo4j 5.26 over Bolt (`neo4j://`, `bolt://`, with `+s`/`+ssc`).
+
+Every query is a named file of `identity_graph/cypher/` (see `stores.cypher_files`); values
+are parameters, batch writes are one `UNWIND $rows AS row ...` per row kind. A write unit of
+work is one explicit driver transaction: leaving the block commits, an exception rolls
+back. Its first statement locks the `(:Meta {name: 'write_lock'})` node, so batches are
+applied one at a time across every process writing to the database, as the core expects
+(it decides merges from what it read inside the transaction). `reader()` is one explicit
+read transaction routed to readers (`READ_ACCESS`); sessions share the driver's bookmarks,
+so a read after a committed batch sees it, on a cluster too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, suppress
+from typing import Any, NoReturn
+
+import neo4j
+from neo4j import exceptions as nx
+
+from identity_graph.errors import ConfigError, StoreError
+from identity_graph.stores.cypher_files import Query, query, statements
+from identity_graph.stores.neo4j.errors import SCHEMA_RACE_CODES, translate
+from identity_graph.stores.neo4j.reads import Neo4jReads
+from identity_graph.stores.neo4j.url import parse_url
+from identity_graph.stores.neo4j.writes import Neo4jTx
+
+SCHEMA_VERSION = "2"
+
+
+class Neo4jStore:
+    """`GraphStore` on a Neo4j 5.26 database.
+
+    `url` is `neo4j://`, `neo4j+s://`, `neo4j+ssc://`, `bolt://`, `bolt+s://` or
+    `bolt+ssc://`, optionally with `user:password@` (which takes precedence over `auth`)
+    and a database name as its path (else `database`, else the user's home database).
+    """
+
+    def __init__(
+        self, url: str, auth: tuple[str, str] | None = None, database: str | None = None
+    ) -> None:
+        target = parse_url(url, auth, database)
+        self.url = target.display  # never the password: the CLI prints it
+        self._where = target.display
+        self._database = target.database
+        try:
+            self._driver = neo4j.GraphDatabase.driver(
+                target.uri,
+                auth=neo4j.basic_auth(*target.auth) if target.auth is not None else None,
+                # Unknown labels, types and properties are normal on a young graph (no
+                # purchase yet); performance and deprecation notifications stay on.
+                notifications_disabled_classifications=[
+                    neo4j.NotificationDisabledClassification.UNRECOGNIZED
+                ],
+            )
+        except (nx.Neo4jError, nx.DriverError, ValueError) as exc:
+            raise ConfigError(
+                f"cannot configure the Neo4j driver for {self._where}: {exc}"
+            ) from None
+        self._bookmarks = self._driver.execute_query_bookmark_manager
+        try:
+            self._connect()
+            self._init_schema()
+        except BaseException:
+            self._driver.close()
+            raise
+
+    # -- plumbing ----------------------------------------------------------------------
+
+    def _fail(self, exc: Exception, q: Query | None) -> NoReturn:
+        raise translate(exc, self._where, q) from None
+
+    def _execute(
+        self, q: Query, params: Mapping[str, Any] | None = None, *, write: bool = False
+    ) -> list[neo4j.Record]:
+        try:
+            result = self._driver.execute_query(
+                q.text,
+                dict(params or {}),
+                routing_=neo4j.RoutingControl.WRITE if write else neo4j.RoutingControl.READ,
+                database_=self._database,
+            )
+        except (nx.Neo4jError, nx.DriverError) as exc:
+            self._fail(exc, q)
+        return list(result.records)
+
+    def _session(self, access_mode: str) -> neo4j.Session:
+        return self._driver.session(
+            database=self._database,
+            default_access_mode=access_mode,
+            bookmark_manager=self._bookmarks,
+        )
+
+    def _connect(self) -> None:
+        """Fail fast and clearly (execute_query would retry an unreachable server for 30 s)."""
+        try:
+            self._driver.verify_connectivity()
+        except (nx.Neo4jError, nx.DriverError) as exc:
+            self._fail(exc, None)
+
+    def _init_schema(self) -> None:
+        (meta,) = self._execute(query("meta_read"))
+        version = meta["version"]
+        if version is None and meta["has_data"]:
+            raise StoreError(
+                f"Neo4j at {self._where} holds data but is not an identity graph "
+                "(no schema marker): use an empty database"
+            )
+        if version is not None and version != SCHEMA_VERSION:
+            raise StoreError(
+                f"Neo4j at {self._where} has identity-graph schema version {version}; this "
+                f"release reads version {SCHEMA_VERSION} (it adds tombstones and an index on "
+                "refused merges by person): use an empty database"
+            )
+        for statement in statements("schema"):
+            try:
+                self._driver.execute_query(statement.text, database_=self._database)
+            except nx.ClientError as exc:
+                # Another process starting at the same time created it first.
+                if exc.code not in SCHEMA_RACE_CODES:
+                    self._fail(exc, statement)
+            except (nx.Neo4jError, nx.DriverError) as exc:
+                self._fail(exc, statement)
+        self._execute(query("meta_init"), {"version": SCHEMA_VERSION}, write=True)
+
+    def close(self) -> None:
+        self._driver.close()
+
+    @contextmanager
+    def reader(self) -> Iterator[Neo4jReads]:
+        """One read transaction: its reads see one consistent state."""
+        try:
+            session = self._session(neo4j.READ_ACCESS)
+        except (nx.Neo4jError, nx.DriverError) as exc:
+            self._fail(exc, None)
+        with session:
+            try:
+                tx = session.begin_transaction()
+            except (nx.Neo4jError, nx.DriverError) as exc:
+                self._fail(exc, None)
+            try:
+                yield Neo4jReads(tx, self._where)
+            finally:
+                with suppress(nx.Neo4jError, nx.DriverError):
+                    tx.close()
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[Neo4jTx]:
+        lock = query("write_lock")
+        try:
+            session = self._session(neo4j.WRITE_ACCESS)
+        except (nx.Neo4jError, nx.DriverError) as exc:
+            self._fail(exc, None)
+        with session:
+            try:
+                tx = session.begin_transaction()
+                number = int(tx.run(lock.text).single(strict=True)["tx"])
+            except (nx.Neo4jError, nx.DriverError) as exc:
+                self._fail(exc, lock)
+            try:
+                yield Neo4jTx(tx, self._where, number)
+            except BaseException:
+                # The server rolls back by itself a transaction whose connection is gone.
+                with suppress(nx.Neo4jError, nx.DriverError):
+                    tx.rollback()
+                raise
+            try:
+                tx.commit()
+            except (nx.Neo4jError, nx.DriverError) as exc:
+                self._fail(exc, None)
+
+    def reset(self) -> None:
+        """Delete the graph in batches (`CALL ... IN TRANSACTIONS` needs an auto-commit
+        transaction); the schema and the Meta nodes stay."""
+        q = query("reset")
+        try:
+            with self._session(neo4j.WRITE_ACCESS) as session:
+                session.run(q.text).consume()
+        except (nx.Neo4jError, nx.DriverError) as exc:
+            self._fail(exc, q)

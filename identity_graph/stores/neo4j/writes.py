@@ -1,0 +1,183 @@
+"""`StoreTx` on Neo4j: `apply` is one `UNWIND $rows AS row ...` per ChangeSet field (and
+per relationship type, for the templates), in the order `ChangeSet` documents; fields
+without rows cost no round trip."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+import neo4j
+
+from identity_graph.errors import StoreError
+from identity_graph.stores.contract import EXPORT_KINDS
+from identity_graph.stores.cypher_files import ACTIVITY_TARGETS, Query, query, template
+from identity_graph.stores.neo4j.reads import Neo4jReads
+from identity_graph.stores.rows import ChangeSet
+
+# Append-only rows are numbered unit of work * SEQ_PER_TX + position in it.
+SEQ_PER_TX = 1_000_000
+_TYPE_NAME = re.compile(r"[a-z][a-z0-9_]*")
+# Labels of the store's own nodes: a type named `person` must not make an identifier a Person.
+_STORE_LABELS = frozenset(
+    {
+        "Audit",
+        "Campaign",
+        "Case",
+        "Identifier",
+        "MatchModel",
+        "Message",
+        "Meta",
+        "Person",
+        "Product",
+        "Record",
+        "RefusedMerge",
+        "Review",
+        "Tombstone",
+    }
+)
+
+
+def type_label(type_: str) -> str:
+    """The label an identifier of `type_` carries beside `Identifier`, for Neo4j Browser
+    colours: `device_id` -> `DeviceId`. It is set dynamically (`SET i:$(row.label)`): only a
+    strictly checked type name (`^[a-z][a-z0-9_]*$`) becomes a label, anything else fails
+    the batch."""
+    if not _TYPE_NAME.fullmatch(type_):
+        raise StoreError(
+            f"identifier type {type_!r} cannot become a Neo4j label: expected lower-case "
+            "letters, digits and '_', starting with a letter"
+        )
+    label = "".join(part.capitalize() for part in type_.split("_"))
+    if label in _STORE_LABELS:
+        raise StoreError(f"identifier type {type_!r} would carry the store's own label {label}")
+    return label
+
+
+def _fields(row: Any) -> dict[str, Any]:
+    """A ChangeSet row (slotted dataclass) as query parameters, field by field."""
+    return {name: getattr(row, name) for name in row.__slots__}
+
+
+def _activity_query(name: str, kind: str, target: str) -> Query:
+    if ACTIVITY_TARGETS.get(kind) != target:
+        raise StoreError(f"unknown activity {kind} -> {target}")
+    return template(name, kind=kind, target=target)
+
+
+def _by_query(
+    rows: Iterable[Mapping[str, Any]], query_of: Callable[[Mapping[str, Any]], Query]
+) -> dict[Query, list[Mapping[str, Any]]]:
+    """Rows grouped by the query (relationship type) that writes them."""
+    out: dict[Query, list[Mapping[str, Any]]] = {}
+    for r in rows:
+        out.setdefault(query_of(r), []).append(r)
+    return out
+
+
+class Neo4jTx(Neo4jReads):
+    """`StoreTx` over one explicit driver transaction."""
+
+    def __init__(self, tx: neo4j.Transaction, where: str, number: int) -> None:
+        super().__init__(tx, where)
+        # Orders append-only rows (refused merges, audit): units of work are serialized.
+        self._seq = number * SEQ_PER_TX
+
+    def _write(self, q: Query, rows: Sequence[object], **params: Any) -> None:
+        if rows:
+            for _ in self._stream(q, rows=rows, **params):
+                pass
+
+    def _grouped(self, name: str, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Activity or lineage rows, one query per relationship type."""
+        if name.endswith("activity"):
+            groups = _by_query(
+                rows, lambda r: _activity_query(name, str(r["kind"]), str(r["target_type"]))
+            )
+        else:
+            groups = _by_query(rows, lambda r: _lineage_query(name, str(r["kind"])))
+        for q, part in groups.items():
+            self._write(q, part)
+
+    def apply(self, ch: ChangeSet) -> None:
+        at = ch.at
+        w = self._write
+        w(query("add_messages"), [{"id": m, "at": a} for m, a in ch.message_ids])
+        w(query("add_persons"), [_fields(p) for p in ch.persons])
+        w(query("merge_persons"), [_fields(m) for m in ch.merges], at=at)
+        new_ids = [{**_fields(r), "label": type_label(r.type)} for r in ch.new_identifiers]
+        w(query("create_identifiers"), new_ids)
+        w(query("widen_identifiers"), [_fields(r) for r in ch.seen_identifiers])
+        w(
+            query("assign_identifiers"),
+            [{"key": k, "person_id": p} for k, p in ch.assignments.items()],
+        )
+        # A link with an end created just now cannot exist yet: CREATE, not MERGE (which
+        # would scan the relationships of the other, possibly dense, end).
+        created = {r.key for r in ch.new_identifiers}
+        fresh: list[dict[str, Any]] = []
+        known: list[dict[str, Any]] = []
+        for link in ch.links:
+            (fresh if link.a in created or link.b in created else known).append(_fields(link))
+        w(query("create_links"), fresh)
+        w(query("upsert_links"), known)
+        self._grouped("add_activity", [_fields(r) for r in ch.activity])
+        w(query("upsert_records"), [_fields(r) for r in ch.records])
+        w(
+            query("add_refused_merges"),
+            [{**_fields(r), "seq": self._next_seq()} for r in ch.refused_merges],
+        )
+        self._grouped("add_lineage", [_fields(r) for r in ch.lineage])
+        w(query("add_audit"), [{**_fields(r), "seq": self._next_seq()} for r in ch.audit])
+        w(query("flag_hubs"), [_fields(h) for h in ch.hubs])
+        w(query("set_joined"), [{"key": k, "persons": list(p)} for k, p in ch.joined.items()])
+        if ch.touched_persons:
+            self._run(query("touch_persons"), ids=sorted(ch.touched_persons), at=at)
+        w(query("upsert_reviews"), [_fields(r) for r in ch.reviews])
+        w(query("upsert_models"), [_fields(m) for m in ch.models])
+        w(query("delete_links"), [{"a": a, "b": b} for a, b in ch.delete_links])
+        if ch.delete_identifiers:
+            self._run(query("delete_identifiers"), keys=list(ch.delete_identifiers))
+        if ch.delete_persons:
+            self._run(query("delete_persons"), ids=list(ch.delete_persons))
+        w(query("add_tombstones"), [_fields(t) for t in ch.tombstones])
+
+    def _next_seq(self) -> int:
+        self._seq += 1
+        return self._seq
+
+    def import_rows(self, kind: str, rows: Sequence[Mapping[str, object]]) -> None:
+        """Upsert exported rows by their identity (see `EXPORT_KINDS`): one UNWIND per
+        query; activity and lineage go to the template of their relationship type."""
+        if kind not in EXPORT_KINDS:
+            raise StoreError(f"unknown kind of rows to import: {kind!r}")
+        if not rows:
+            return
+        if kind in ("activity", "lineage"):
+            self._grouped(f"import_{kind}", rows)
+            return
+        if kind == "identifiers":
+            # The type label (Neo4j Browser colours), as create_identifiers sets it.
+            rows = [
+                {
+                    **r,
+                    "is_hub": bool(r["is_hub"]),
+                    "joined": list(r["joined"] or []),  # type: ignore[call-overload]  # a list
+                    "label": type_label(str(r["type"])),
+                }
+                for r in rows
+            ]
+        name = {"links": "upsert_links", "reviews": "upsert_reviews", "models": "upsert_models"}
+        self._write(query(name.get(kind, f"import_{kind}")), list(rows))
+        if kind in ("refused_merges", "audit"):
+            # Later units of work must number their rows after the copied ones.
+            top = max(int(str(r["seq"])) for r in rows)
+            self._run(query("import_write_lock"), tx=top // SEQ_PER_TX + 1)
+
+
+def _lineage_query(name: str, kind: str) -> Query:
+    try:
+        return template(name, kind=kind)
+    except StoreError:
+        raise StoreError(f"unknown lineage kind {kind}") from None

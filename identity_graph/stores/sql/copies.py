@@ -1,0 +1,101 @@
+"""A copy between stores (`scan`, `import_rows`, `row_counts`): each kind's rows in the
+shape of `contract.EXPORT_KINDS`, bound by name from the exported dicts. Imports are upserts
+by the row's identity; append-only
+rows keep their order (`seq` becomes the row's id)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+SCANS: Mapping[str, str] = {
+    "messages": "SELECT message_id, at FROM messages",
+    "persons": "SELECT person_id, created_at, updated_at, merged_into FROM persons",
+    "identifiers": (
+        "SELECT key, type, value, person_id, first_seen, last_seen, is_hub, hub_reason, "
+        "joined FROM identifiers"
+    ),
+    "links": (
+        "SELECT a, b, weight, kind, sources, evidence, count, first_seen, last_seen, status "
+        "FROM links"
+    ),
+    "lineage": "SELECT from_id, to_id, kind, at, reason FROM lineage ORDER BY rowid",
+    "activity": (
+        "SELECT key, kind, target_type, target_id, count, first_at, last_at, amount FROM activity"
+    ),
+    "records": (
+        "SELECT source, record_id, key, attributes, observed_at FROM records "
+        "ORDER BY source, record_id"
+    ),
+    "refused_merges": (
+        "SELECT id AS seq, a, b, person_a, person_b, rule, reason, at FROM refused_merges "
+        "ORDER BY id"
+    ),
+    "reviews": (
+        "SELECT a, b, probability, evidence, fingerprint, status, created_at, decided_at, "
+        "decided_by, comment FROM review_queue"
+    ),
+    "audit": "SELECT id AS seq, at, actor, action, subject, detail FROM audit ORDER BY id",
+    "models": "SELECT version, created_at, body FROM match_models",
+}
+ROW_COUNTS = (
+    "SELECT (SELECT count(*) FROM messages) AS messages, "
+    "(SELECT count(*) FROM persons) AS persons, "
+    "(SELECT count(*) FROM identifiers) AS identifiers, "
+    "(SELECT count(*) FROM links) AS links, "
+    "(SELECT count(*) FROM lineage) AS lineage, "
+    "(SELECT count(*) FROM activity) AS activity, "
+    "(SELECT count(*) FROM records) AS records, "
+    "(SELECT count(*) FROM refused_merges) AS refused_merges, "
+    "(SELECT count(*) FROM review_queue) AS reviews, "
+    "(SELECT count(*) FROM audit) AS audit, "
+    "(SELECT count(*) FROM match_models) AS models"
+)
+IMPORTS: Mapping[str, str] = {
+    "messages": "INSERT OR REPLACE INTO messages (message_id, at) VALUES ($message_id, $at)",
+    "persons": (
+        "INSERT OR REPLACE INTO persons (person_id, created_at, updated_at, merged_into) "
+        "VALUES ($person_id, $created_at, $updated_at, $merged_into)"
+    ),
+    "identifiers": (
+        "INSERT OR REPLACE INTO identifiers (key, type, value, person_id, first_seen, "
+        "last_seen, is_hub, hub_reason, joined) VALUES ($key, $type, $value, $person_id, "
+        "$first_seen, $last_seen, $is_hub, $hub_reason, $joined)"
+    ),
+    "links": (
+        "INSERT OR REPLACE INTO links (a, b, weight, kind, sources, evidence, count, "
+        "first_seen, last_seen, status) VALUES ($a, $b, $weight, $kind, $sources, $evidence, "
+        "$count, $first_seen, $last_seen, $status)"
+    ),
+    "lineage": (
+        "INSERT INTO lineage (from_id, to_id, kind, at, reason) "
+        "SELECT $from_id, $to_id, $kind, $at, $reason WHERE NOT EXISTS (SELECT 1 FROM lineage "
+        "WHERE from_id = $from_id AND to_id = $to_id AND kind = $kind AND at = $at "
+        "AND reason = $reason)"
+    ),
+    "activity": (
+        "INSERT OR REPLACE INTO activity (key, kind, target_type, target_id, count, "
+        "first_at, last_at, amount) VALUES ($key, $kind, $target_type, $target_id, $count, "
+        "$first_at, $last_at, $amount)"
+    ),
+    "records": (
+        "INSERT OR REPLACE INTO records (source, record_id, key, attributes, observed_at) "
+        "VALUES ($source, $record_id, $key, $attributes, $observed_at)"
+    ),
+    "refused_merges": (
+        "INSERT OR REPLACE INTO refused_merges (id, a, b, person_a, person_b, rule, reason, "
+        "at) VALUES ($seq, $a, $b, $person_a, $person_b, $rule, $reason, $at)"
+    ),
+    "reviews": (
+        "INSERT OR REPLACE INTO review_queue (a, b, probability, evidence, fingerprint, "
+        "status, created_at, decided_at, decided_by, comment) VALUES ($a, $b, $probability, "
+        "$evidence, $fingerprint, $status, $created_at, $decided_at, $decided_by, $comment)"
+    ),
+    "audit": (
+        "INSERT OR REPLACE INTO audit (id, at, actor, action, subject, detail) "
+        "VALUES ($seq, $at, $actor, $action, $subject, $detail)"
+    ),
+    "models": (
+        "INSERT OR REPLACE INTO match_models (version, created_at, body) "
+        "VALUES ($version, $created_at, $body)"
+    ),
+}

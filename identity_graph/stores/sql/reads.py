@@ -1,0 +1,124 @@
+"""Reads. Templates (`*_IN`) take the batch's values as `%%marker%%` lists."""
+
+from __future__ import annotations
+
+IDENTIFIER_COLUMNS = (
+    "i.key, i.type, i.value, i.person_id, i.first_seen, i.last_seen, i.is_hub, i.hub_reason, "
+    "i.joined"
+)
+LINK_COLUMNS = (
+    "l.a, l.b, l.weight, l.kind, l.sources, l.evidence, l.count, l.first_seen, l.last_seen, "
+    "l.status"
+)
+REVIEW_COLUMNS = (
+    "a, b, probability, evidence, fingerprint, status, created_at, decided_at, decided_by, comment"
+)
+
+IDENTIFIERS_IN = (
+    "SELECT i.key, i.type, i.value, i.person_id, i.first_seen, i.last_seen, i.is_hub, "
+    "i.hub_reason, i.joined FROM identifiers i WHERE i.key IN (%%keys%%)"
+)
+PERSONS_IN = (
+    "SELECT person_id, created_at, updated_at, merged_into FROM persons "
+    "WHERE person_id IN (%%ids%%)"
+)
+MEMBERS_IN = (
+    "SELECT i.key, i.type, i.value, i.person_id, i.first_seen, i.last_seen, i.is_hub, "
+    "i.hub_reason, i.joined FROM identifiers i WHERE i.person_id IN (%%ids%%) "
+    "ORDER BY i.person_id, i.type, i.value"
+)
+LINKS_BY_A_IN = (
+    "SELECT l.a, l.b, l.weight, l.kind, l.sources, l.evidence, l.count, l.first_seen, "
+    "l.last_seen, l.status FROM links l WHERE l.a IN (%%keys%%)"
+)
+LINKS_BY_B_IN = (
+    "SELECT l.a, l.b, l.weight, l.kind, l.sources, l.evidence, l.count, l.first_seen, "
+    "l.last_seen, l.status FROM links l WHERE l.b IN (%%keys%%)"
+)
+# The pairs as a table of row values, joined on the primary key: one lookup per pair.
+PAIR_LINKS_IN = (
+    "WITH p(a, b) AS (VALUES %%pairs%%) "
+    "SELECT l.a, l.b, l.weight, l.kind, l.sources, l.evidence, l.count, l.first_seen, "
+    "l.last_seen, l.status FROM p JOIN links l ON l.a = p.a AND l.b = p.b"
+)
+# From each person's identifiers (index on person_id) to their links by `a` (the primary
+# key's prefix), then `b`'s person by key: linear in the person's links.
+PERSON_LINKS_IN = (
+    "SELECT l.a, l.b, l.weight, l.kind, l.sources, l.evidence, l.count, l.first_seen, "
+    "l.last_seen, l.status FROM identifiers i CROSS JOIN links l ON l.a = i.key "
+    "CROSS JOIN identifiers j ON j.key = l.b "
+    "WHERE i.person_id IN (%%ids%%) AND j.person_id = i.person_id ORDER BY l.a, l.b"
+)
+PERSON_LINKS_ACROSS_IN = (
+    "SELECT l.a, l.b, l.weight, l.kind, l.sources, l.evidence, l.count, l.first_seen, "
+    "l.last_seen, l.status FROM identifiers i CROSS JOIN links l ON l.a = i.key "
+    "CROSS JOIN identifiers j ON j.key = l.b "
+    "WHERE i.person_id IN (%%ids%%) AND j.person_id IN (%%ids%%) "
+    "AND j.person_id != i.person_id ORDER BY l.a, l.b"
+)
+SEEN_MESSAGES_IN = "SELECT message_id FROM messages WHERE message_id IN (%%ids%%)"
+ACTIVITY_IN = (
+    "SELECT key, kind, target_type, target_id, count, first_at, last_at, amount "
+    "FROM activity WHERE key IN (%%keys%%) ORDER BY key, kind, target_type, target_id"
+)
+RECORDS_IN = (
+    "SELECT source, record_id, key, attributes, observed_at FROM records "
+    "WHERE key IN (%%keys%%) ORDER BY observed_at DESC, key, source, record_id"
+)
+TYPE_COUNTS_IN = (
+    "SELECT person_id, type, count(*) FROM identifiers "
+    "WHERE person_id IN (%%ids%%) GROUP BY person_id, type"
+)
+# Few links are cannot-links: read them from their partial index, keep those of the persons.
+CANNOT_LINKS_IN = (
+    "SELECT ia.person_id, ib.person_id FROM links l INDEXED BY links_cannot "
+    "JOIN identifiers ia ON ia.key = l.a JOIN identifiers ib ON ib.key = l.b "
+    "WHERE l.status = 'cannot_link' AND (ia.person_id IN (%%ids%%) OR ib.person_id IN (%%ids%%))"
+)
+REFUSED_MERGES = (
+    "SELECT a, b, person_a, person_b, rule, reason, at FROM refused_merges "
+    "ORDER BY id DESC LIMIT $limit"
+)
+REFUSED_MERGES_BETWEEN_IN = (
+    "SELECT a, b, person_a, person_b, rule, reason, at FROM refused_merges "
+    "WHERE person_a IN (%%ids%%) AND person_b IN (%%ids%%) ORDER BY id DESC LIMIT $limit"
+)
+HUBS = (
+    "SELECT i.key, i.type, i.value, i.person_id, i.first_seen, i.last_seen, i.is_hub, "
+    "i.hub_reason, i.joined FROM identifiers i WHERE i.is_hub = 1 ORDER BY i.key LIMIT $limit"
+)
+HUBS_OF_IN = (
+    "SELECT i.key, i.type, i.value, i.person_id, i.first_seen, i.last_seen, i.is_hub, "
+    "i.hub_reason, i.joined FROM identifiers i WHERE i.is_hub = 1 AND i.person_id IN (%%ids%%) "
+    "ORDER BY i.key LIMIT $limit"
+)
+REVIEWS = (
+    "SELECT a, b, probability, evidence, fingerprint, status, created_at, decided_at, "
+    "decided_by, comment FROM review_queue "
+    "WHERE ($status IS NULL OR status = $status) AND probability >= $min_probability "
+    "AND probability <= $max_probability ORDER BY probability DESC, a, b "
+    "LIMIT $limit OFFSET $offset"
+)
+COUNT_REVIEWS = "SELECT count(*) FROM review_queue WHERE $status IS NULL OR status = $status"
+REVIEW_PAIRS_IN = (
+    "WITH p(a, b) AS (VALUES %%pairs%%) "
+    "SELECT r.a, r.b, r.probability, r.evidence, r.fingerprint, r.status, r.created_at, "
+    "r.decided_at, r.decided_by, r.comment FROM p JOIN review_queue r ON r.a = p.a AND r.b = p.b"
+)
+AUDIT = (
+    "SELECT at, actor, action, subject, detail FROM audit "
+    "WHERE $subject IS NULL OR subject = $subject ORDER BY id DESC LIMIT $limit"
+)
+TOMBSTONES_IN = "SELECT digest FROM tombstones WHERE digest IN (%%digests%%)"
+STATS = (
+    "SELECT (SELECT count(*) FROM identifiers), (SELECT count(*) FROM links), "
+    "(SELECT count(DISTINCT person_id) FROM identifiers), "
+    "(SELECT count(*) FROM identifiers WHERE is_hub = 1), "
+    "(SELECT count(*) FROM refused_merges), (SELECT count(*) FROM activity), "
+    "(SELECT count(*) FROM records)"
+)
+LATEST_MODEL = (
+    "SELECT version, body FROM match_models ORDER BY created_at DESC, version DESC LIMIT 1"
+)
+TABLES = "SELECT name FROM sqlite_master WHERE type = 'table'"
+SCHEMA_VERSION = "SELECT value FROM meta WHERE name = 'schema'"

@@ -1,0 +1,122 @@
+-- The embedded store. Text timestamps are ISO-8601 UTC and sort as text.
+CREATE TABLE IF NOT EXISTS meta (
+    name  TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS persons (
+    person_id   TEXT PRIMARY KEY,
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL,
+    merged_into TEXT            -- set when merged: the old ID keeps resolving
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS identifiers (
+    key        TEXT PRIMARY KEY,   -- type:normalized_value
+    type       TEXT NOT NULL,
+    value      TEXT NOT NULL,
+    person_id  TEXT NOT NULL,
+    first_seen TEXT NOT NULL,
+    last_seen  TEXT NOT NULL,
+    is_hub     INTEGER NOT NULL DEFAULT 0,
+    hub_reason TEXT,
+    joined     TEXT NOT NULL DEFAULT ''  -- persons it linked to besides its own (hubs)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS identifiers_by_person ON identifiers (person_id, type);
+-- hubs(): the few flagged identifiers, without scanning every identifier.
+CREATE INDEX IF NOT EXISTS identifiers_hubs ON identifiers (key) WHERE is_hub = 1;
+CREATE INDEX IF NOT EXISTS identifiers_hubs_by_person ON identifiers (person_id) WHERE is_hub = 1;
+CREATE TABLE IF NOT EXISTS links (
+    a          TEXT NOT NULL,      -- a < b: links are undirected
+    b          TEXT NOT NULL,
+    weight     REAL NOT NULL,
+    kind       TEXT NOT NULL,      -- deterministic | probabilistic | steward
+    sources    TEXT NOT NULL,      -- comma-separated distinct source labels
+    evidence   TEXT NOT NULL DEFAULT '{}',
+    count      INTEGER NOT NULL,
+    first_seen TEXT NOT NULL,
+    last_seen  TEXT NOT NULL,
+    status     TEXT NOT NULL DEFAULT 'active',  -- active | refused | cannot_link
+    PRIMARY KEY (a, b)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS links_by_b ON links (b);
+-- links(keys) by b, person_links() joins links on a (the primary key) from a person's
+-- identifiers (identifiers_by_person) and checks b's person by key: linear in its links.
+CREATE INDEX IF NOT EXISTS links_cannot ON links (status) WHERE status = 'cannot_link';
+CREATE TABLE IF NOT EXISTS lineage (
+    from_id TEXT NOT NULL,
+    to_id   TEXT NOT NULL,
+    kind    TEXT NOT NULL,          -- MERGED_INTO | SPLIT_FROM
+    at      TEXT NOT NULL,
+    reason  TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS lineage_from ON lineage (from_id);
+CREATE INDEX IF NOT EXISTS lineage_to ON lineage (to_id);
+CREATE TABLE IF NOT EXISTS activity (
+    key         TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    target_type TEXT NOT NULL,
+    target_id   TEXT NOT NULL,
+    count       INTEGER NOT NULL,
+    first_at    TEXT NOT NULL,
+    last_at     TEXT NOT NULL,
+    amount      REAL NOT NULL DEFAULT 0,
+    PRIMARY KEY (key, kind, target_type, target_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS records (
+    source      TEXT NOT NULL,
+    record_id   TEXT NOT NULL,
+    key         TEXT NOT NULL,
+    attributes  TEXT NOT NULL,
+    observed_at TEXT NOT NULL,
+    PRIMARY KEY (source, record_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS records_by_key ON records (key);
+CREATE TABLE IF NOT EXISTS refused_merges (
+    id       INTEGER PRIMARY KEY,
+    a        TEXT NOT NULL,
+    b        TEXT NOT NULL,
+    person_a TEXT NOT NULL,
+    person_b TEXT NOT NULL,
+    rule     TEXT NOT NULL,
+    reason   TEXT NOT NULL,
+    at       TEXT NOT NULL
+);
+-- refused_merges(persons=...): the refusals between two given persons.
+CREATE INDEX IF NOT EXISTS refused_by_person ON refused_merges (person_a, person_b);
+CREATE TABLE IF NOT EXISTS messages (
+    message_id TEXT PRIMARY KEY,
+    at         TEXT NOT NULL
+) WITHOUT ROWID;
+-- Probabilistic matching: trained models (versioned), the steward's review queue, audit.
+CREATE TABLE IF NOT EXISTS match_models (
+    version    TEXT PRIMARY KEY,
+    created_at TEXT NOT NULL,
+    body       TEXT NOT NULL       -- the model as JSON
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS review_queue (
+    a           TEXT NOT NULL,     -- identifier keys of the two records, a < b
+    b           TEXT NOT NULL,
+    probability REAL NOT NULL,
+    evidence    TEXT NOT NULL,     -- JSON: levels, contributions, field values, model version
+    fingerprint TEXT NOT NULL,     -- the records' content: a changed record reopens a pair
+    status      TEXT NOT NULL,     -- pending | approved | rejected
+    created_at  TEXT NOT NULL,
+    decided_at  TEXT,
+    decided_by  TEXT,
+    comment     TEXT,
+    PRIMARY KEY (a, b)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS review_pending ON review_queue (status, probability DESC);
+CREATE TABLE IF NOT EXISTS audit (
+    id      INTEGER PRIMARY KEY,
+    at      TEXT NOT NULL,
+    actor   TEXT NOT NULL,
+    action  TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    detail  TEXT NOT NULL          -- JSON
+);
+CREATE INDEX IF NOT EXISTS audit_by_subject ON audit (subject);
+-- Erased identifiers: a salted hash of the key, so that a replay cannot stitch one back.
+CREATE TABLE IF NOT EXISTS tombstones (
+    digest TEXT PRIMARY KEY,
+    at     TEXT NOT NULL
+) WITHOUT ROWID;

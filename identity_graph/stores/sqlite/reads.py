@@ -1,0 +1,288 @@
+"""`StoreReader` on one SQLite connection: the read snapshot and the write transaction
+share it. Batch reads run one statement per chunk of at most `IN_CHUNK` values."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
+
+from identity_graph.errors import StoreError
+from identity_graph.ids import IdentifierKey, Pair, PersonId
+from identity_graph.stores.contract import EXPORT_KINDS, chunks
+from identity_graph.stores.query import expand
+from identity_graph.stores.rows import (
+    AuditRow,
+    LinkRow,
+    Person,
+    ReviewRow,
+    StoredIdentifier,
+)
+from identity_graph.stores.sql import copies, reads
+from identity_graph.views import ActivityItem, RefusedMerge, SourceRecord, StoreStats
+
+# Well under SQLite's bound-parameter limit, and large enough to keep round trips few.
+IN_CHUNK = 900
+
+# Column values as SQLite returns them: TEXT columns are str, is_hub an int, and so on.
+Row = tuple[Any, ...]
+
+
+def stored_identifier(r: Row) -> StoredIdentifier:
+    key, type_, value, pid, first, last, is_hub, reason, joined = r
+    return StoredIdentifier(
+        key,
+        type_,
+        value,
+        pid,
+        first,
+        last,
+        bool(is_hub),
+        reason,
+        tuple(joined.split(",")) if joined else (),
+    )
+
+
+def link_row(r: Row) -> LinkRow:
+    a, b, weight, kind, sources, evidence, count, first, last, status = r
+    return LinkRow(
+        a,
+        b,
+        weight,
+        kind,
+        sources.split(",") if sources else [],
+        evidence,
+        count,
+        first,
+        last,
+        status,
+    )
+
+
+def _review(r: Row) -> ReviewRow:
+    return ReviewRow(*r)  # columns in the dataclass's field order
+
+
+def _refused(r: Row) -> RefusedMerge:
+    a, b, pa, pb, rule, reason, at = r
+    return RefusedMerge.model_validate(
+        {"a": a, "b": b, "person_a": pa, "person_b": pb, "rule": rule, "reason": reason, "at": at}
+    )
+
+
+class SQLiteReads:
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._c = conn
+
+    def _in(
+        self, name: str, template: str, marker: str, values: Sequence[object], **params: object
+    ) -> Iterator[Row]:
+        for part in chunks(values, IN_CHUNK):
+            st = expand(name, template, lists={marker: part}, params=params)
+            yield from self._c.execute(st.text, dict(st.params))
+
+    def _one(self, sql: str, **params: object) -> Row:
+        row: Row = self._c.execute(sql, params).fetchone()
+        return row
+
+    def identifiers(self, keys: Sequence[IdentifierKey]) -> dict[IdentifierKey, StoredIdentifier]:
+        rows = self._in("identifiers", reads.IDENTIFIERS_IN, "keys", keys)
+        return {i.key: i for i in map(stored_identifier, rows)}
+
+    def persons(self, person_ids: Sequence[PersonId]) -> dict[PersonId, Person]:
+        out: dict[PersonId, Person] = {}
+        for pid, created, updated, merged in self._in(
+            "persons", reads.PERSONS_IN, "ids", person_ids
+        ):
+            out[PersonId(str(pid))] = Person(
+                PersonId(str(pid)),
+                str(created),
+                str(updated),
+                None if merged is None else PersonId(str(merged)),
+            )
+        return out
+
+    def members(self, person_ids: Sequence[PersonId]) -> dict[PersonId, list[StoredIdentifier]]:
+        out: dict[PersonId, list[StoredIdentifier]] = {}
+        for row in self._in("members", reads.MEMBERS_IN, "ids", person_ids):
+            i = stored_identifier(row)
+            out.setdefault(i.person_id, []).append(i)
+        return out
+
+    def links(self, keys: Sequence[IdentifierKey]) -> list[LinkRow]:
+        out: dict[Pair, LinkRow] = {}
+        for name, template in (
+            ("links_by_a", reads.LINKS_BY_A_IN),
+            ("links_by_b", reads.LINKS_BY_B_IN),
+        ):
+            for row in self._in(name, template, "keys", keys):
+                link = link_row(row)
+                out[link.pair] = link
+        return sorted(out.values(), key=lambda lk: lk.pair)
+
+    def pair_links(self, pairs: Sequence[Pair]) -> dict[Pair, LinkRow]:
+        rows = self._in("pair_links", reads.PAIR_LINKS_IN, "pairs", list(pairs))
+        return {lk.pair: lk for lk in map(link_row, rows)}
+
+    def person_links(
+        self, person_ids: Sequence[PersonId], *, across: bool = False
+    ) -> list[LinkRow]:
+        if across:
+            # Both ends' persons in one statement: the ID list is not chunked.
+            st = expand(
+                "person_links_across", reads.PERSON_LINKS_ACROSS_IN, lists={"ids": list(person_ids)}
+            )
+            return [link_row(r) for r in self._c.execute(st.text, dict(st.params))]
+        links = [
+            link_row(r) for r in self._in("person_links", reads.PERSON_LINKS_IN, "ids", person_ids)
+        ]
+        if len(person_ids) > IN_CHUNK:  # each chunk is ordered, not the whole
+            links.sort(key=lambda lk: lk.pair)
+        return links
+
+    def seen_messages(self, message_ids: Sequence[str]) -> set[str]:
+        return {
+            str(r[0]) for r in self._in("seen_messages", reads.SEEN_MESSAGES_IN, "ids", message_ids)
+        }
+
+    def activity(self, keys: Sequence[IdentifierKey]) -> list[ActivityItem]:
+        names = (
+            "identifier",
+            "kind",
+            "target_type",
+            "target_id",
+            "count",
+            "first_at",
+            "last_at",
+            "amount",
+        )
+        rows = list(self._in("activity", reads.ACTIVITY_IN, "keys", keys))
+        rows.sort(key=lambda r: tuple(str(v) for v in r[:4]))
+        return [ActivityItem.model_validate(dict(zip(names, r, strict=True))) for r in rows]
+
+    def records(self, keys: Sequence[IdentifierKey]) -> list[SourceRecord]:
+        rows = sorted(
+            self._in("records", reads.RECORDS_IN, "keys", keys),
+            key=lambda r: str(r[4]),
+            reverse=True,
+        )
+        return [
+            SourceRecord.model_validate(
+                {
+                    "source": source,
+                    "record_id": record_id,
+                    "identifier": key,
+                    "attributes": json.loads(str(attributes)),
+                    "observed_at": observed_at,
+                }
+            )
+            for source, record_id, key, attributes, observed_at in rows
+        ]
+
+    def type_counts(self, person_ids: Sequence[PersonId]) -> dict[PersonId, dict[str, int]]:
+        out: dict[PersonId, dict[str, int]] = {}
+        for pid, type_, n in self._in("type_counts", reads.TYPE_COUNTS_IN, "ids", person_ids):
+            out.setdefault(PersonId(str(pid)), {})[str(type_)] = int(str(n))
+        return out
+
+    def cannot_links(self, person_ids: Sequence[PersonId]) -> list[tuple[PersonId, PersonId]]:
+        found = self._in("cannot_links", reads.CANNOT_LINKS_IN, "ids", person_ids)
+        return list(dict.fromkeys((PersonId(str(x)), PersonId(str(y))) for x, y in found))
+
+    def refused_merges(
+        self, limit: int = 100, persons: Sequence[PersonId] = ()
+    ) -> list[RefusedMerge]:
+        if not persons:
+            rows = self._c.execute(reads.REFUSED_MERGES, {"limit": int(limit)})
+            return [_refused(r) for r in rows]
+        st = expand(
+            "refused_merges_between",
+            reads.REFUSED_MERGES_BETWEEN_IN,
+            lists={"ids": list(persons)},
+            params={"limit": int(limit)},
+        )
+        return [_refused(r) for r in self._c.execute(st.text, dict(st.params))]
+
+    def hubs(self, limit: int = 100, persons: Sequence[PersonId] = ()) -> list[StoredIdentifier]:
+        if not persons:
+            rows = self._c.execute(reads.HUBS, {"limit": int(limit)})
+            return [stored_identifier(r) for r in rows]
+        st = expand(
+            "hubs_of", reads.HUBS_OF_IN, lists={"ids": list(persons)}, params={"limit": int(limit)}
+        )
+        return [stored_identifier(r) for r in self._c.execute(st.text, dict(st.params))]
+
+    def reviews(
+        self,
+        status: str | None,
+        limit: int,
+        offset: int = 0,
+        min_probability: float = 0.0,
+        max_probability: float = 1.0,
+    ) -> list[ReviewRow]:
+        params = {
+            "status": status,
+            "limit": int(limit),
+            "offset": int(offset),
+            "min_probability": float(min_probability),
+            "max_probability": float(max_probability),
+        }
+        return [_review(r) for r in self._c.execute(reads.REVIEWS, params)]
+
+    def count_reviews(self, status: str | None) -> int:
+        return int(str(self._one(reads.COUNT_REVIEWS, status=status)[0]))
+
+    def review_pairs(self, pairs: Sequence[Pair]) -> dict[Pair, ReviewRow]:
+        rows = self._in("review_pairs", reads.REVIEW_PAIRS_IN, "pairs", list(pairs))
+        return {(r.a, r.b): r for r in map(_review, rows)}
+
+    def audit(self, limit: int = 100, subject: str | None = None) -> list[AuditRow]:
+        rows = self._c.execute(reads.AUDIT, {"subject": subject, "limit": int(limit)})
+        return [AuditRow(*r) for r in rows]
+
+    def tombstones(self, digests: Sequence[str]) -> set[str]:
+        return {str(r[0]) for r in self._in("tombstones", reads.TOMBSTONES_IN, "digests", digests)}
+
+    def stats(self) -> StoreStats:
+        names = (
+            "identifiers",
+            "links",
+            "persons",
+            "hubs",
+            "refused_merges",
+            "activities",
+            "records",
+        )
+        return StoreStats.model_validate(dict(zip(names, self._one(reads.STATS), strict=True)))
+
+    def latest_model(self) -> tuple[str, str] | None:
+        row = self._c.execute(reads.LATEST_MODEL).fetchone()
+        return None if row is None else (str(row[0]), str(row[1]))
+
+    def scan(self, kind: str) -> Iterator[dict[str, object]]:
+        sql = copies.SCANS.get(kind)
+        if sql is None:
+            raise StoreError(f"unknown kind of rows to export: {kind!r}")
+        convert = _SCAN_CONVERT.get(kind, {})
+        cursor = self._c.execute(sql)
+        names = [d[0] for d in cursor.description]
+        for row in cursor:
+            out = dict(zip(names, row, strict=True))
+            for name, fn in convert.items():
+                out[name] = fn(out[name])
+            yield out
+
+    def row_counts(self) -> dict[str, int]:
+        row = self._one(copies.ROW_COUNTS)
+        return {kind: int(str(n)) for kind, n in zip(EXPORT_KINDS, row, strict=True)}
+
+
+def _split(text: object) -> list[str]:
+    return [s for s in str(text or "").split(",") if s]
+
+
+_SCAN_CONVERT: Mapping[str, Mapping[str, Callable[[object], object]]] = {
+    "identifiers": {"is_hub": bool, "joined": _split},
+    "links": {"sources": _split},
+}

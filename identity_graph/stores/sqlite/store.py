@@ -1,0 +1,154 @@
+"""The embedded store: one SQLite file in WAL mode, no server.
+
+Durability: WAL with `synchronous = NORMAL` (the default) keeps every committed batch
+across a crash of the process; a power cut may lose the last commits. Pass
+`synchronous="FULL"` to survive power loss too, at about twice the commit cost here.
+
+Writes go through one connection under a lock (SQLite has one writer anyway) inside
+`BEGIN IMMEDIATE`; reads use one connection per thread, each `reader()` block one read
+transaction (a snapshot), so the API serves lookups concurrently with ingestion. sqlite3
+error messages hold SQL text and names, never bound values: they are kept in `StoreError`.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from identity_graph.errors import ConfigError, StoreError
+from identity_graph.stores.sql import reads, schema, writes
+from identity_graph.stores.sqlite.reads import SQLiteReads
+from identity_graph.stores.sqlite.writes import SQLiteTx
+
+SCHEMA_VERSION = "3"
+_SYNCHRONOUS = {
+    "FULL": "PRAGMA synchronous = FULL",
+    "NORMAL": "PRAGMA synchronous = NORMAL",
+    "OFF": "PRAGMA synchronous = OFF",
+}
+
+
+def path_from_url(url: str) -> Path:
+    if not url.startswith("sqlite:///"):
+        raise ConfigError(f"not a SQLite store URL: {url!r} (expected sqlite:///PATH)")
+    raw = url.removeprefix("sqlite:///")
+    if not raw or raw == ":memory:":
+        raise ConfigError("a SQLite store needs a file path: sqlite:///path/graph.db")
+    return Path(raw)
+
+
+class SQLiteStore:
+    """`GraphStore` on one SQLite file."""
+
+    def __init__(self, url: str, synchronous: str = "NORMAL") -> None:
+        self.url = url
+        self.path = path_from_url(url)
+        if synchronous not in _SYNCHRONOUS:
+            raise ConfigError(f"synchronous must be FULL, NORMAL or OFF, got {synchronous!r}")
+        self._synchronous = _SYNCHRONOUS[synchronous]
+        if self.path.parent and not self.path.parent.exists():
+            raise ConfigError(f"directory of the SQLite store does not exist: {self.path.parent}")
+        self._local = threading.local()
+        self._write_lock = threading.Lock()
+        self._all: list[sqlite3.Connection] = []
+        self._all_lock = threading.Lock()
+        self._writer = self._connect()
+        self._init_schema()
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            conn = sqlite3.connect(
+                self.path, isolation_level=None, check_same_thread=False, timeout=30.0
+            )
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute(self._synchronous)
+            conn.execute("PRAGMA foreign_keys = OFF")
+            conn.execute("PRAGMA cache_size = -65536")  # 64 MiB page cache per connection
+            # Checkpoint less often: hot index pages are copied back once per 40 MiB of WAL
+            # rather than on every commit.
+            conn.execute("PRAGMA wal_autocheckpoint = 10000")
+            conn.execute("PRAGMA temp_store = MEMORY")
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open SQLite store {self.path}: {exc}") from exc
+        with self._all_lock:
+            self._all.append(conn)
+        return conn
+
+    def _init_schema(self) -> None:
+        with self._write_lock:
+            c = self._writer
+            try:
+                tables = {r[0] for r in c.execute(reads.TABLES)}
+                if tables and "meta" not in tables:
+                    raise StoreError(f"{self.path} is an SQLite file, but not an identity graph")
+                row = c.execute(reads.SCHEMA_VERSION).fetchone() if "meta" in tables else None
+                if row is not None and row[0] != SCHEMA_VERSION:
+                    raise StoreError(
+                        f"{self.path} has schema version {row[0]}; this release reads version "
+                        f"{SCHEMA_VERSION} (it adds tombstones and indexes for person reads): "
+                        "copy it with an earlier release's `identity-graph migrate` into a "
+                        "Neo4j store or re-ingest into a new file"
+                    )
+                c.executescript(schema())
+                if row is None:
+                    c.execute(writes.INIT_SCHEMA_VERSION, {"version": SCHEMA_VERSION})
+            except sqlite3.Error as exc:
+                raise StoreError(f"SQLite store {self.path}: {exc}") from exc
+
+    @property
+    def _reader(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._connect()
+            self._local.conn = conn
+        return conn
+
+    def close(self) -> None:
+        with self._all_lock:
+            for conn in self._all:
+                conn.close()
+            self._all.clear()
+
+    @contextmanager
+    def reader(self) -> Iterator[SQLiteReads]:
+        c = self._reader
+        outer = not c.in_transaction
+        try:
+            if outer:
+                c.execute("BEGIN")
+            yield SQLiteReads(c)
+        except sqlite3.Error as exc:
+            raise StoreError(f"SQLite store {self.path}: {exc}") from exc
+        finally:
+            if outer and c.in_transaction:
+                c.execute("COMMIT")
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[SQLiteTx]:
+        with self._write_lock:
+            c = self._writer
+            try:
+                c.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise StoreError(f"SQLite store {self.path}: {exc}") from exc
+            try:
+                yield SQLiteTx(c)
+            except sqlite3.Error as exc:
+                c.execute("ROLLBACK")
+                raise StoreError(f"SQLite store {self.path}: {exc}") from exc
+            except BaseException:
+                c.execute("ROLLBACK")
+                raise
+            try:
+                c.execute("COMMIT")
+            except sqlite3.Error as exc:
+                c.execute("ROLLBACK")
+                raise StoreError(f"commit failed: {exc}") from exc
+
+    def reset(self) -> None:
+        with self.unit_of_work():
+            for sql in writes.RESET:
+                self._writer.execute(sql)

@@ -1,0 +1,101 @@
+"""`StoreTx` on the writer connection: `apply` runs one `executemany` per ChangeSet field,
+in the order `ChangeSet` documents; fields without rows cost nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from operator import attrgetter
+from typing import Any
+
+from identity_graph.errors import StoreError
+from identity_graph.stores.rows import ChangeSet
+from identity_graph.stores.sql import copies, writes
+from identity_graph.stores.sqlite.reads import SQLiteReads
+
+
+def _rows(items: Sequence[Any], *extra: object) -> list[tuple[object, ...]]:
+    """Slotted dataclass rows as positional parameters, in field order (then `extra`)."""
+    if not items:
+        return []
+    fields = attrgetter(*items[0].__slots__)
+    return [(*fields(r), *extra) for r in items]
+
+
+def _join(values: Any) -> str:
+    return ",".join(str(v) for v in values or ())
+
+
+class SQLiteTx(SQLiteReads):
+    def _many(self, sql: str, rows: Sequence[Sequence[object] | Mapping[str, object]]) -> None:
+        if rows:
+            self._c.executemany(sql, rows)
+
+    def apply(self, ch: ChangeSet) -> None:
+        at = ch.at
+        many = self._many
+        many(writes.ADD_MESSAGE, ch.message_ids)
+        many(writes.ADD_PERSON, _rows(ch.persons))
+        many(writes.MERGE_PERSON, _rows(ch.merges, at))
+        many(writes.MOVE_MEMBERS, _rows(ch.merges))
+        many(writes.ADD_IDENTIFIER, _rows(ch.new_identifiers))
+        many(writes.WIDEN_IDENTIFIER, _rows(ch.seen_identifiers))
+        many(writes.ASSIGN_IDENTIFIER, list(ch.assignments.items()))
+        many(
+            writes.UPSERT_LINK,
+            [
+                (
+                    r.a,
+                    r.b,
+                    r.weight,
+                    r.kind,
+                    ",".join(r.sources),
+                    r.evidence,
+                    r.count,
+                    r.first_seen,
+                    r.last_seen,
+                    r.status,
+                )
+                for r in ch.links
+            ],
+        )
+        many(writes.ADD_ACTIVITY, _rows(ch.activity))
+        many(writes.UPSERT_RECORD, _rows(ch.records))
+        many(writes.ADD_REFUSED_MERGE, _rows(ch.refused_merges))
+        many(writes.ADD_LINEAGE, _rows(ch.lineage))
+        many(writes.ADD_AUDIT, _rows(ch.audit))
+        many(writes.FLAG_HUB, _rows(ch.hubs))
+        many(writes.SET_JOINED, [(k, _join(p)) for k, p in ch.joined.items()])
+        many(writes.TOUCH_PERSON, [(p, at) for p in sorted(ch.touched_persons)])
+        many(writes.UPSERT_REVIEW, _rows(ch.reviews))
+        many(writes.UPSERT_MODEL, _rows(ch.models))
+        many(writes.DELETE_LINK, ch.delete_links)
+        keys = [(k,) for k in ch.delete_identifiers]
+        for sql in (
+            writes.DELETE_LINKS_OF_A,
+            writes.DELETE_LINKS_OF_B,
+            writes.DELETE_ACTIVITY_OF,
+            writes.DELETE_RECORDS_OF,
+            writes.DELETE_IDENTIFIER,
+        ):
+            many(sql, keys)
+        persons = [(p,) for p in ch.delete_persons]
+        many(writes.DELETE_LINEAGE_OF, persons)
+        many(writes.DELETE_PERSON, persons)
+        many(writes.ADD_TOMBSTONE, _rows(ch.tombstones))
+
+    def import_rows(self, kind: str, rows: Sequence[Mapping[str, object]]) -> None:
+        """Upsert exported rows by their identity (see `EXPORT_KINDS`)."""
+        sql = copies.IMPORTS.get(kind)
+        if sql is None:
+            raise StoreError(f"unknown kind of rows to import: {kind!r}")
+        convert = _IMPORT_CONVERT.get(kind, {})
+        self._many(
+            sql,
+            [{k: convert[k](v) if k in convert else v for k, v in r.items()} for r in rows],
+        )
+
+
+_IMPORT_CONVERT: Mapping[str, Mapping[str, Callable[[Any], object]]] = {
+    "identifiers": {"is_hub": lambda v: 1 if v else 0, "joined": _join},
+    "links": {"sources": _join},
+}

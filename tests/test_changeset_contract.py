@@ -1,0 +1,313 @@
+"""ChangeSet -> state, on every store: each field of a ChangeSet applied, then read back
+through the read protocol (a `reader()` snapshot, and the transaction's own reads)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from identity_graph.graph.commit import resolve_merges
+from identity_graph.stores.contract import GraphStore
+from identity_graph.stores.rows import (
+    ActivityRow,
+    AuditRow,
+    ChangeSet,
+    HubRow,
+    IdentifierRow,
+    LineageRow,
+    LinkRow,
+    ModelRow,
+    NewIdentifierRow,
+    Person,
+    RecordRow,
+    RefusedMergeRow,
+    ReviewRow,
+    TombstoneRow,
+    tombstone_digest,
+)
+from tests.helpers import all_assignments, reads
+
+T0 = "2025-01-01T00:00:00.000000Z"
+T1 = "2025-02-01T00:00:00.000000Z"
+T2 = "2025-03-01T00:00:00.000000Z"
+
+
+def _apply(store: GraphStore, **fields: object) -> None:
+    with store.unit_of_work() as tx:
+        tx.apply(ChangeSet(at=fields.pop("at", T1), **fields))  # type: ignore[arg-type]
+
+
+def _new(key: str, person: str) -> NewIdentifierRow:
+    type_, _, value = key.partition(":")
+    return NewIdentifierRow(key, type_, value, T0, T0, person)
+
+
+def _link(a: str, b: str, **kw: object) -> LinkRow:
+    values: dict[str, object] = {
+        "weight": 1.0,
+        "kind": "deterministic",
+        "sources": ["web"],
+        "evidence": "{}",
+        "count": 1,
+        "first_seen": T0,
+        "last_seen": T0,
+        "status": "active",
+    }
+    values.update(kw)
+    return LinkRow(a, b, **values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def graph(store: GraphStore) -> Iterator[GraphStore]:
+    """p1 = {cookie:a, email:a@x.io}, p2 = {cookie:b}, linked a-email and a-b."""
+    _apply(
+        store,
+        at=T0,
+        persons=[Person("p1", T0, T0), Person("p2", T0, T0)],
+        new_identifiers=[
+            _new("cookie:a", "p1"),
+            _new("email:a@x.io", "p1"),
+            _new("cookie:b", "p2"),
+        ],
+        links=[_link("cookie:a", "email:a@x.io"), _link("cookie:a", "cookie:b", weight=0.5)],
+    )
+    yield store
+
+
+def test_persons_and_new_identifiers_are_created(graph: GraphStore) -> None:
+    r = reads(graph)
+    assert r.persons(["p1", "p2", "nobody"]) == {
+        "p1": Person("p1", T0, T0, None),
+        "p2": Person("p2", T0, T0, None),
+    }
+    got = r.identifiers(["cookie:a", "email:a@x.io", "cookie:zzz"])
+    assert set(got) == {"cookie:a", "email:a@x.io"}
+    a = got["cookie:a"]
+    assert (a.type, a.value, a.person_id, a.first_seen, a.last_seen) == (
+        "cookie",
+        "a",
+        "p1",
+        T0,
+        T0,
+    )
+    assert (a.is_hub, a.hub_reason, a.joined) == (False, None, ())
+    members = r.members(["p1", "p2"])
+    assert [i.key for i in members["p1"]] == ["cookie:a", "email:a@x.io"]  # by type, value
+    assert [i.key for i in members["p2"]] == ["cookie:b"]
+    assert r.type_counts(["p1"]) == {"p1": {"cookie": 1, "email": 1}}
+
+
+def test_an_existing_new_identifier_fails_the_unit_of_work(graph: GraphStore) -> None:
+    with pytest.raises(Exception, match=r"(?i)unique|constraint"):
+        _apply(graph, new_identifiers=[_new("cookie:a", "p2")])
+    assert reads(graph).identifiers(["cookie:a"])["cookie:a"].person_id == "p1"
+
+
+def test_seen_identifiers_widen_their_range(graph: GraphStore) -> None:
+    _apply(
+        graph,
+        seen_identifiers=[
+            IdentifierRow("cookie:a", "cookie", "a", "2024-06-01T00:00:00.000000Z", T2),
+            IdentifierRow("cookie:b", "cookie", "b", T0, T0),  # within its range: no change
+            IdentifierRow("cookie:nobody", "cookie", "nobody", T1, T1),  # ignored
+        ],
+    )
+    got = reads(graph).identifiers(["cookie:a", "cookie:b", "cookie:nobody"])
+    assert (got["cookie:a"].first_seen, got["cookie:a"].last_seen) == (
+        "2024-06-01T00:00:00.000000Z",
+        T2,
+    )
+    assert (got["cookie:b"].first_seen, got["cookie:b"].last_seen) == (T0, T0)
+    assert "cookie:nobody" not in got
+
+
+def test_links_are_upserted_as_final_rows(graph: GraphStore) -> None:
+    r = reads(graph)
+    assert [lk.pair for lk in r.links(["cookie:a"])] == [
+        ("cookie:a", "cookie:b"),
+        ("cookie:a", "email:a@x.io"),
+    ]
+    final = _link(
+        "cookie:a",
+        "email:a@x.io",
+        weight=0.97,
+        kind="probabilistic",
+        sources=["web", "match"],
+        evidence='{"x": 1}',
+        count=7,
+        first_seen="2024-01-01T00:00:00.000000Z",
+        last_seen=T2,
+        status="refused",
+    )
+    _apply(graph, links=[final])
+    assert r.pair_links([("cookie:a", "email:a@x.io"), ("cookie:b", "email:a@x.io")]) == {
+        ("cookie:a", "email:a@x.io"): final
+    }
+    assert r.person_links(["p1"]) == [final]
+    (across,) = r.person_links(["p1", "p2"], across=True)
+    assert across.pair == ("cookie:a", "cookie:b") and across.weight == 0.5
+
+
+def test_merges_redirect_and_move_members_to_the_chain_end(graph: GraphStore) -> None:
+    _apply(graph, persons=[Person("p3", T1, T1)], new_identifiers=[_new("cookie:c", "p3")], at=T1)
+    _apply(graph, merges=resolve_merges([("p2", "p3"), ("p3", "p1")]), at=T2)
+    assert set(all_assignments(graph).values()) == {"p1"}
+    persons = reads(graph).persons(["p2", "p3"])
+    assert persons["p2"].merged_into == "p3" and persons["p2"].updated_at == T2
+    assert persons["p3"].merged_into == "p1"
+    assert reads(graph).members(["p2", "p3"]) == {}
+
+
+def test_assignments_move_identifiers(graph: GraphStore) -> None:
+    _apply(graph, assignments={"email:a@x.io": "p2"})
+    assert all_assignments(graph) == {"cookie:a": "p1", "email:a@x.io": "p2", "cookie:b": "p2"}
+
+
+def test_activity_adds_to_stored_totals(graph: GraphStore) -> None:
+    row = ActivityRow("cookie:a", "PURCHASED", "Product", "sku1", 1, T1, T1, 9.5)
+    _apply(graph, activity=[row])
+    _apply(
+        graph, activity=[ActivityRow("cookie:a", "PURCHASED", "Product", "sku1", 2, T0, T2, 1.0)]
+    )
+    _apply(
+        graph, activity=[ActivityRow("cookie:b", "EXPOSED_TO", "Campaign", "spring", 1, T1, T1, 0)]
+    )
+    items = reads(graph).activity(["cookie:a", "cookie:b"])
+    assert [(i.identifier, i.kind, i.target_id, i.count, i.amount) for i in items] == [
+        ("cookie:a", "PURCHASED", "sku1", 3, 10.5),
+        ("cookie:b", "EXPOSED_TO", "spring", 1, 0.0),
+    ]
+    assert items[0].first_at is not None and items[0].first_at.isoformat().startswith("2025-01")
+    assert items[0].last_at is not None and items[0].last_at.isoformat().startswith("2025-03")
+
+
+def test_records_keep_the_most_recent(graph: GraphStore) -> None:
+    _apply(graph, records=[RecordRow("crm", "C1", "email:a@x.io", '{"given_name": "Anna"}', T1)])
+    _apply(graph, records=[RecordRow("crm", "C1", "email:a@x.io", '{"given_name": "Old"}', T0)])
+    (rec,) = reads(graph).records(["email:a@x.io"])
+    assert (rec.source, rec.record_id, rec.attributes) == ("crm", "C1", {"given_name": "Anna"})
+
+
+def test_appended_rows_read_newest_first(graph: GraphStore) -> None:
+    refusal = RefusedMergeRow("cookie:a", "cookie:b", "p1", "p2", "type_limit:x", "why", T1)
+    other = RefusedMergeRow("cookie:a", "cookie:b", "p1", "p9", "type_limit:x", "other", T2)
+    _apply(
+        graph,
+        refused_merges=[refusal, other],
+        audit=[AuditRow(T1, "eva", "review.approve", "s1", "{}")],
+        lineage=[LineageRow("p2", "p1", "SPLIT_FROM", T1, "hub")],
+    )
+    _apply(graph, audit=[AuditRow(T2, "max", "review.reject", "s2", "{}")])
+    r = reads(graph)
+    assert [m.reason for m in r.refused_merges()] == ["other", "why"]
+    assert [m.reason for m in r.refused_merges(persons=["p1", "p2"])] == ["why"]
+    assert [a.actor for a in r.audit()] == ["max", "eva"]
+    assert [a.actor for a in r.audit(subject="s1")] == ["eva"]
+    (lineage,) = r.scan("lineage")
+    assert (lineage["from_id"], lineage["to_id"], lineage["kind"]) == ("p2", "p1", "SPLIT_FROM")
+
+
+def test_hubs_joined_and_touched_persons(graph: GraphStore) -> None:
+    _apply(
+        graph,
+        hubs=[HubRow("cookie:a", "joins 3 persons")],
+        joined={"cookie:a": ("p2", "p7")},
+        touched_persons={"p2"},
+        at=T2,
+    )
+    r = reads(graph)
+    (hub,) = r.hubs()
+    assert (hub.key, hub.is_hub, hub.hub_reason, hub.joined) == (
+        "cookie:a",
+        True,
+        "joins 3 persons",
+        ("p2", "p7"),
+    )
+    assert r.hubs(persons=["p1"]) == [hub] and r.hubs(persons=["p2"]) == []
+    assert r.persons(["p2"])["p2"].updated_at == T2
+    assert r.persons(["p1"])["p1"].updated_at == T0
+
+
+def test_reviews_and_models_are_replaced_whole(graph: GraphStore) -> None:
+    pending = ReviewRow("cookie:a", "cookie:b", 0.93, "{}", "f", "pending", T1)
+    _apply(graph, reviews=[pending], models=[ModelRow("v1", T1, '{"v": 1}')])
+    decided = ReviewRow("cookie:a", "cookie:b", 0.93, "{}", "f", "approved", T1, T2, "eva", None)
+    _apply(graph, reviews=[decided], models=[ModelRow("v2", T2, '{"v": 2}')])
+    r = reads(graph)
+    assert r.review_pairs([("cookie:a", "cookie:b"), ("cookie:a", "x")]) == {
+        ("cookie:a", "cookie:b"): decided
+    }
+    assert r.reviews("approved", 10) == [decided] and r.reviews("pending", 10) == []
+    assert (r.count_reviews(None), r.count_reviews("approved")) == (1, 1)
+    assert r.latest_model() == ("v2", '{"v": 2}')
+
+
+def test_message_ids_are_remembered(graph: GraphStore) -> None:
+    _apply(graph, message_ids=[("m1", T1), ("m2", T1)])
+    _apply(graph, message_ids=[("m1", T2)])  # a replay: no error, no change
+    assert reads(graph).seen_messages(["m1", "m3"]) == {"m1"}
+    assert reads(graph).row_counts()["messages"] == 2
+
+
+def test_deleted_links_are_gone(graph: GraphStore) -> None:
+    _apply(graph, delete_links=[("cookie:a", "cookie:b")])
+    assert [lk.pair for lk in reads(graph).links(["cookie:b"])] == []
+    assert [lk.pair for lk in reads(graph).links(["cookie:a"])] == [("cookie:a", "email:a@x.io")]
+
+
+def test_deleted_identifiers_take_their_links_activity_and_records(graph: GraphStore) -> None:
+    _apply(
+        graph,
+        activity=[ActivityRow("cookie:a", "VIEWED", "Product", "sku1", 1, T1, T1, 0)],
+        records=[RecordRow("crm", "C1", "cookie:a", "{}", T1)],
+    )
+    _apply(graph, delete_identifiers=["cookie:a"])
+    r = reads(graph)
+    assert r.identifiers(["cookie:a"]) == {}
+    assert r.links(["cookie:a", "cookie:b", "email:a@x.io"]) == []
+    assert r.activity(["cookie:a"]) == [] and r.records(["cookie:a"]) == []
+    assert [i.key for i in r.members(["p1"])["p1"]] == ["email:a@x.io"]
+    counts = r.row_counts()
+    assert (counts["identifiers"], counts["links"], counts["activity"], counts["records"]) == (
+        2,
+        0,
+        0,
+        0,
+    )
+
+
+def test_deleted_persons_and_their_lineage(graph: GraphStore) -> None:
+    _apply(graph, lineage=[LineageRow("p2", "p1", "MERGED_INTO", T1, "x")])
+    _apply(graph, delete_identifiers=["cookie:b"], delete_persons=["p2"])
+    r = reads(graph)
+    assert r.persons(["p1", "p2"]).keys() == {"p1"}
+    assert r.scan("lineage") == []
+
+
+def test_tombstones_are_added_once(graph: GraphStore) -> None:
+    digest = tombstone_digest(b"salt", "email:a@x.io")
+    assert digest != tombstone_digest(b"other salt", "email:a@x.io")
+    assert "a@x.io" not in digest
+    _apply(graph, tombstones=[TombstoneRow(digest, T1)])
+    _apply(graph, tombstones=[TombstoneRow(digest, T2)])
+    assert reads(graph).tombstones([digest, "0" * 64]) == {digest}
+    graph.reset()
+    assert reads(graph).tombstones([digest]) == set()
+
+
+def test_reads_in_a_transaction_see_its_own_writes(graph: GraphStore) -> None:
+    with graph.unit_of_work() as tx:
+        tx.apply(ChangeSet(at=T1, assignments={"cookie:b": "p1"}))
+        assert tx.identifiers(["cookie:b"])["cookie:b"].person_id == "p1"
+        with graph.reader() as r:  # a snapshot sees committed state only
+            assert r.identifiers(["cookie:b"])["cookie:b"].person_id == "p2"
+    assert reads(graph).identifiers(["cookie:b"])["cookie:b"].person_id == "p1"
+
+
+def test_store_errors_never_carry_values(graph: GraphStore) -> None:
+    from identity_graph.errors import StoreError
+
+    with pytest.raises(StoreError) as info:
+        _apply(graph, new_identifiers=[_new("email:a@x.io", "p2")])
+    assert "a@x.io" not in str(info.value)
