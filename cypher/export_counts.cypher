@@ -12,4 +12,5 @@ RETURN COUNT { MATCH (:Message) } AS messages,
        COUNT { MATCH (:RefusedMerge) } AS refused_merges,
        COUNT { MATCH (:Review) } AS reviews,
        COUNT { MATCH (:Audit) } AS audit,
-       COUNT { MATCH (:MatchModel) } AS models
+       COUNT { MATCH (:MatchModel) } AS models,
+       COUNT { MATCH (:Tombstone) } AS tombstones

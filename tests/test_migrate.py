@@ -14,12 +14,14 @@ from typer.testing import CliRunner
 from identity_graph.cli import app
 from identity_graph.config import Settings
 from identity_graph.devtools import synthetic
+from identity_graph.ids import IdentifierKey
 from identity_graph.ingest.readers import csv_header, read_items
 from identity_graph.ingest.records import RecordMapping
 from identity_graph.matching.runner import pair_id
 from identity_graph.service.identity import IdentityService
 from identity_graph.stores.contract import EXPORT_KINDS, GraphStore
 from identity_graph.stores.migrate import MigrationError, migrate
+from identity_graph.stores.rows import ChangeSet, TombstoneRow, tombstone_digest
 from identity_graph.stores.sqlite import SQLiteStore
 from identity_graph.views import Person
 from tests.helpers import all_assignments, reads
@@ -52,6 +54,10 @@ def source_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     pending = reads(store).reviews("pending", limit=1)
     assert pending, "the synthetic population should leave pairs for review"
     service.decide(pair_id(pending[0].a, pending[0].b), "approve", "steward:test", "same")
+    # No use case erases yet; a tombstone written directly must survive a copy all the same.
+    with store.unit_of_work() as tx:
+        digest = tombstone_digest(b"test salt", IdentifierKey("email:erased@example.com"))
+        tx.apply(ChangeSet(tombstones=[TombstoneRow(digest, "2026-01-01T00:00:00Z")]))
     store.close()
     return db
 

@@ -53,6 +53,7 @@ T = TypeVar("T")
 #:                   decided_at, decided_by, comment
 #:   audit           seq, at, actor, action, subject, detail
 #:   models          version, created_at, body
+#:   tombstones      digest, at
 #: `seq` orders the append-only rows (newest = largest) and is their identity in a copy.
 EXPORT_KINDS: tuple[str, ...] = (
     "messages",
@@ -66,6 +67,7 @@ EXPORT_KINDS: tuple[str, ...] = (
     "reviews",
     "audit",
     "models",
+    "tombstones",
 )
 
 

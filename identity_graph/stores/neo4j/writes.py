@@ -168,7 +168,12 @@ class Neo4jTx(Neo4jReads):
                 }
                 for r in rows
             ]
-        name = {"links": "upsert_links", "reviews": "upsert_reviews", "models": "upsert_models"}
+        name = {
+            "links": "upsert_links",
+            "reviews": "upsert_reviews",
+            "models": "upsert_models",
+            "tombstones": "add_tombstones",
+        }
         self._write(query(name.get(kind, f"import_{kind}")), list(rows))
         if kind in ("refused_merges", "audit"):
             # Later units of work must number their rows after the copied ones.

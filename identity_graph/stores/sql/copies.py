@@ -36,6 +36,7 @@ SCANS: Mapping[str, str] = {
     ),
     "audit": "SELECT id AS seq, at, actor, action, subject, detail FROM audit ORDER BY id",
     "models": "SELECT version, created_at, body FROM match_models",
+    "tombstones": "SELECT digest, at FROM tombstones",
 }
 ROW_COUNTS = (
     "SELECT (SELECT count(*) FROM messages) AS messages, "
@@ -48,7 +49,8 @@ ROW_COUNTS = (
     "(SELECT count(*) FROM refused_merges) AS refused_merges, "
     "(SELECT count(*) FROM review_queue) AS reviews, "
     "(SELECT count(*) FROM audit) AS audit, "
-    "(SELECT count(*) FROM match_models) AS models"
+    "(SELECT count(*) FROM match_models) AS models, "
+    "(SELECT count(*) FROM tombstones) AS tombstones"
 )
 IMPORTS: Mapping[str, str] = {
     "messages": "INSERT OR REPLACE INTO messages (message_id, at) VALUES ($message_id, $at)",
@@ -98,4 +100,6 @@ IMPORTS: Mapping[str, str] = {
         "INSERT OR REPLACE INTO match_models (version, created_at, body) "
         "VALUES ($version, $created_at, $body)"
     ),
+    # A tombstone is never changed once written: the first one's time stays.
+    "tombstones": "INSERT OR IGNORE INTO tombstones (digest, at) VALUES ($digest, $at)",
 }
