@@ -148,7 +148,7 @@ def _two_records_in_review(store: GraphStore, tmp_path: Path) -> str:
 
     from identity_graph.ingest.readers import csv_header, read_items
     from identity_graph.ingest.records import RecordMapping
-    from identity_graph.matching.runner import pair_id
+    from identity_graph.review.decisions import pair_id
     from identity_graph.stores.rows import ChangeSet, ReviewRow
 
     service = IdentityService(store, Settings())

@@ -299,7 +299,7 @@ def test_steward_decisions_show_a_decided_review(
     demo: IdentityService, driver: neo4j.Driver
 ) -> None:
     """Last in the module: it changes the demo data (decides the pending review)."""
-    from identity_graph.matching.runner import pair_id
+    from identity_graph.review.decisions import pair_id
 
     queries = saved_queries()
     pending = _run(driver, queries["pending_reviews"])

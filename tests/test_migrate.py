@@ -17,7 +17,7 @@ from identity_graph.devtools import synthetic
 from identity_graph.ids import IdentifierKey
 from identity_graph.ingest.readers import csv_header, read_items
 from identity_graph.ingest.records import RecordMapping
-from identity_graph.matching.runner import pair_id
+from identity_graph.review.decisions import pair_id
 from identity_graph.service.identity import IdentityService
 from identity_graph.stores.contract import EXPORT_KINDS, GraphStore
 from identity_graph.stores.migrate import MigrationError, migrate

@@ -14,7 +14,7 @@ from identity_graph.devtools.evaluation import pairwise_score
 from identity_graph.errors import ConflictError, NotFoundError
 from identity_graph.ingest.readers import csv_header, read_items
 from identity_graph.ingest.records import RecordMapping
-from identity_graph.matching.runner import pair_id
+from identity_graph.review.decisions import pair_id
 from identity_graph.service.identity import IdentityService
 from identity_graph.stores.rows import ChangeSet, ReviewRow
 from tests.helpers import all_assignments, link_views, person_of

@@ -1,27 +1,24 @@
-"""Probabilistic matching over the store: train, score, decide, and the steward's queue.
+"""Probabilistic matching over the store: train, score, and fill the steward's queue.
 
 Records (CRM, loyalty, ...) hang off their own identifier; a scored pair joins two such
 identifiers. At or above `merge_threshold` a probabilistic LINKED edge is written (weight =
 match probability, evidence = per-field contributions) and clusters like any strong link;
 from `review_threshold` up to it the pair waits in the review queue; below, it is dropped.
-A steward's approve is a must-link (exempt from per-type limits), a reject a cannot-link
-that keeps the two persons apart and keeps the pair out of the queue until either record
-changes.
+What stewards decide on the queue is `identity_graph.review`: a decided pair stays out of
+the queue until either record changes.
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from identity_graph.config import Settings
-from identity_graph.errors import ConflictError, IdentityGraphError, NotFoundError
 from identity_graph.graph.commit import BatchSummary, Evidence, commit_changes
 from identity_graph.graph.links import LinkEvidence
-from identity_graph.ids import IdentifierKey, Pair, ordered_pair
+from identity_graph.ids import IdentifierKey, ordered_pair
 from identity_graph.ingest.observations import Observation, utc_now
 from identity_graph.matching import (
     BlockingIndex,
@@ -37,7 +34,7 @@ from identity_graph.matching import (
     train,
 )
 from identity_graph.stores.contract import GraphStore, StoreTx, source_records
-from identity_graph.stores.rows import AuditRow, ChangeSet, ModelRow, ReviewRow
+from identity_graph.stores.rows import ChangeSet, ModelRow, ReviewRow
 from identity_graph.views import SourceRecord
 
 # Pairs decided per transaction in a batch run: bounded memory and lock time.
@@ -60,23 +57,6 @@ class MatchSummary:
     model_version: str = ""
     trained: bool = False
     clustering: BatchSummary = field(default_factory=BatchSummary)
-
-
-def pair_id(a: str, b: str) -> str:
-    """An opaque, URL-safe ID for an unordered pair of identifier keys."""
-    lo, hi = sorted((a, b))
-    return base64.urlsafe_b64encode(json.dumps([lo, hi]).encode()).decode().rstrip("=")
-
-
-def parse_pair_id(value: str) -> Pair:
-    try:
-        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
-        a, b = json.loads(raw)
-    except (ValueError, TypeError) as exc:
-        raise NotFoundError(f"no review pair with ID {value!r}") from exc
-    if not (isinstance(a, str) and isinstance(b, str)):
-        raise NotFoundError(f"no review pair with ID {value!r}")
-    return ordered_pair(IdentifierKey(a), IdentifierKey(b))
 
 
 class Matcher:
@@ -237,79 +217,6 @@ class Matcher:
         return changes
 
     # -- steward decisions ---------------------------------------------------------------
-
-    def decide_review(
-        self, pid: str, decision: str, by: str, comment: str | None = None
-    ) -> tuple[ReviewRow, BatchSummary]:
-        if decision not in ("approve", "reject"):
-            raise IdentityGraphError(f"decision must be approve or reject, got {decision!r}")
-        a, b = parse_pair_id(pid)
-        summary = BatchSummary()
-        with self.store.unit_of_work() as tx:
-            row = tx.review_pairs([(a, b)]).get((a, b))
-            if row is None:
-                raise NotFoundError(f"no review pair with ID {pid!r}")
-            if row.status != "pending":
-                raise ConflictError(
-                    f"pair already {row.status} by {row.decided_by} at {row.decided_at}"
-                )
-            at = utc_now()
-            detail = {
-                "decision": decision,
-                "by": by,
-                "comment": comment,
-                "probability": row.probability,
-            }
-            changes = Evidence(at=at)
-            if decision == "approve":
-                changes.links.append(
-                    LinkEvidence(a, b, 1.0, "steward", "steward", 1, at, at, json.dumps(detail))
-                )
-            else:
-                states = tx.identifiers([a, b])
-                if a in states and b in states and states[a].person_id == states[b].person_id:
-                    raise ConflictError(
-                        "the two records are already one person through other links; "
-                        "split the person before rejecting this pair"
-                    )
-                changes.links.append(
-                    LinkEvidence(
-                        a,
-                        b,
-                        0.0,
-                        "steward",
-                        "steward",
-                        1,
-                        at,
-                        at,
-                        json.dumps(detail),
-                        status="cannot_link",
-                    )
-                )
-            decided = ReviewRow(
-                a,
-                b,
-                row.probability,
-                row.evidence,
-                row.fingerprint,
-                "approved" if decision == "approve" else "rejected",
-                row.created_at,
-                at,
-                by,
-                comment,
-            )
-            changes.reviews.append(decided)
-            changes.audit.append(
-                AuditRow(at, by, f"review.{decision}", pair_id(a, b), json.dumps(detail))
-            )
-            commit_changes(
-                tx,
-                self.settings,
-                changes,
-                summary,
-                authoritative=frozenset({(a, b)}) if decision == "approve" else frozenset(),
-            )
-        return decided, summary
 
 
 class IncrementalMatcher:

@@ -20,8 +20,9 @@ from identity_graph.ingest.observations import Observation, utc_now
 from identity_graph.ingest.readers import Item
 from identity_graph.ingest.records import RecordMapping, RecordParser
 from identity_graph.matching.model import MatchModel
-from identity_graph.matching.runner import Matcher, MatchSummary, parse_pair_id
+from identity_graph.matching.runner import Matcher, MatchSummary
 from identity_graph.profiles.build import build_profile
+from identity_graph.review.decisions import decide_review, parse_pair_id
 from identity_graph.service.ingest import (
     DEFAULT_BATCH_SIZE,
     IngestReport,
@@ -211,7 +212,7 @@ class IdentityService:
     def decide(
         self, pid: str, decision: str, by: str, comment: str | None
     ) -> tuple[ReviewRow, BatchSummary]:
-        return self.matcher.decide_review(pid, decision, by, comment)
+        return decide_review(self.store, self.settings, pid, decision, by, comment)
 
     def decide_review(
         self, pid: str, decision: str, by: str, comment: str | None

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from identity_graph.graph.explain import WaterfallStep, waterfall
 from identity_graph.ingest.batches import BatchSummary
-from identity_graph.matching.runner import pair_id
+from identity_graph.review.decisions import pair_id
 from identity_graph.stores.rows import AuditRow, ReviewRow
 
 ReviewStatus = Literal["pending", "approved", "rejected"]

@@ -1,0 +1,1 @@
+"""The steward's desk: decisions on the review queue of uncertain matches."""
