@@ -95,17 +95,20 @@ class LinkRow:
         return (self.a, self.b)
 
     def view(self) -> Link:
-        return Link(
-            a=self.a,
-            b=self.b,
-            weight=self.weight,
-            kind=self.kind,  # type: ignore[arg-type]  # the store holds only LinkKind values
-            status=self.status,  # type: ignore[arg-type]  # likewise LinkStatus values
-            sources=list(self.sources),
-            evidence=json.loads(self.evidence or "{}"),
-            count=self.count,
-            first_seen=_when(self.first_seen),
-            last_seen=_when(self.last_seen),
+        # Validated, not cast: a kind or status the model does not know fails loudly here.
+        return Link.model_validate(
+            {
+                "a": self.a,
+                "b": self.b,
+                "weight": self.weight,
+                "kind": self.kind,
+                "status": self.status,
+                "sources": list(self.sources),
+                "evidence": json.loads(self.evidence or "{}"),
+                "count": self.count,
+                "first_seen": _when(self.first_seen),
+                "last_seen": _when(self.last_seen),
+            }
         )
 
 

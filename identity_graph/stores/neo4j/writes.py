@@ -163,7 +163,7 @@ class Neo4jTx(Neo4jReads):
                 {
                     **r,
                     "is_hub": bool(r["is_hub"]),
-                    "joined": list(r["joined"] or []),  # type: ignore[call-overload]  # a list
+                    "joined": _person_ids(r["joined"]),
                     "label": type_label(str(r["type"])),
                 }
                 for r in rows
@@ -186,3 +186,12 @@ def _lineage_query(name: str, kind: str) -> Query:
         return template(name, kind=kind)
     except StoreError:
         raise StoreError(f"unknown lineage kind {kind}") from None
+
+
+def _person_ids(value: object) -> list[str]:
+    """An exported `joined` (a list of person IDs, or nothing) as Cypher list parameter."""
+    if value is None:
+        return []
+    if not isinstance(value, list | tuple):
+        raise StoreError(f"joined must be a list of person IDs, got {type(value).__name__}")
+    return [str(v) for v in value]
