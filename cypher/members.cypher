@@ -1,7 +1,9 @@
-// The identifiers of each person among $ids, ordered by (type, value).
+// The identifiers of each person among $ids, ordered by (type, value): one row per person,
+// its identifiers collected as lists (one Bolt record however large the person).
 UNWIND $ids AS id
 MATCH (p:Person {person_id: id})<-[:BELONGS_TO]-(i:Identifier)
-RETURN i.key AS key, i.type AS type, i.value AS value, p.person_id AS person_id,
-       i.first_seen AS first_seen, i.last_seen AS last_seen, i.is_hub AS is_hub,
-       i.hub_reason AS hub_reason, i.joined AS joined
-ORDER BY person_id, type, value
+WITH id, i
+ORDER BY id, i.type, i.value
+RETURN id AS person_id,
+       collect([i.key, i.type, i.value, i.first_seen, i.last_seen, i.is_hub, i.hub_reason,
+                i.joined]) AS members

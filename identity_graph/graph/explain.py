@@ -9,7 +9,7 @@ import networkx as nx
 from pydantic import BaseModel, Field
 
 from identity_graph.config import Settings
-from identity_graph.ids import IdentifierKey
+from identity_graph.ids import IdentifierKey, ordered_pair
 from identity_graph.stores.contract import GraphStore
 from identity_graph.stores.rows import LinkRow
 from identity_graph.views import Link
@@ -101,13 +101,16 @@ def _path(
     b: IdentifierKey,
 ) -> None:
     """The cheapest path of stitching links from a to b: strong, well-attested evidence."""
+    by_pair = {row.pair: row for row in links if _stitches(row, hubs, settings)}
     graph: nx.Graph[str] = nx.Graph()
-    for row in links:
-        if _stitches(row, hubs, settings):
-            graph.add_edge(row.a, row.b, cost=2.0 - row.weight, row=row)
+    # Bulk insertion of (a, b, cost): an attribute dict per edge doubled the time on a person
+    # of 10,000 links. Cheaper edges for higher weights: strong, well-attested evidence.
+    graph.add_weighted_edges_from(
+        ((x, y, 2.0 - row.weight) for (x, y), row in by_pair.items()), weight="cost"
+    )
     nodes = nx.shortest_path(graph, a, b, weight="cost")
     for x, y in itertools.pairwise(nodes):
-        link = graph.edges[x, y]["row"].view()
+        link = by_pair[ordered_pair(IdentifierKey(x), IdentifierKey(y))].view()
         out.path.append(LinkExplanation(link=link, waterfall=waterfall(link.evidence)))
 
 

@@ -85,8 +85,13 @@ class Neo4jReads:
     def members(self, person_ids: Sequence[PersonId]) -> dict[PersonId, list[StoredIdentifier]]:
         out: dict[PersonId, list[StoredIdentifier]] = {}
         for r in self._batch("members", person_ids, "ids"):
-            i = stored_identifier(r)
-            out.setdefault(i.person_id, []).append(i)
+            pid = r["person_id"]
+            out[pid] = [
+                StoredIdentifier(
+                    key, type_, value, pid, first, last, bool(hub), reason, tuple(joined or ())
+                )
+                for key, type_, value, first, last, hub, reason, joined in r["members"]
+            ]
         return out
 
     def links(self, keys: Sequence[IdentifierKey]) -> list[LinkRow]:
@@ -99,8 +104,16 @@ class Neo4jReads:
     def person_links(
         self, person_ids: Sequence[PersonId], *, across: bool = False
     ) -> list[LinkRow]:
-        name = "person_links_across" if across else "person_links"
-        return [link_row(r) for r in self._batch(name, person_ids, "ids")]
+        if across:
+            return [link_row(r) for r in self._batch("person_links_across", person_ids, "ids")]
+        links = [
+            LinkRow(a, b, float(w), kind, list(src or []), ev or "{}", int(n), first, last, status)
+            for r in self._batch("person_links", person_ids, "ids")
+            for a, b, w, kind, src, ev, n, first, last, status in r["links"]
+        ]
+        # Ordered by (a, b), as the contract says: cheaper here than in the query.
+        links.sort(key=lambda lk: (lk.a, lk.b))
+        return links
 
     def seen_messages(self, message_ids: Sequence[str]) -> set[str]:
         return {r[0] for r in self._batch("seen_messages", message_ids, "ids")}
