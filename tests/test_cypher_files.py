@@ -158,6 +158,7 @@ PARAMS: dict[str, dict[str, Any]] = {
     "write_lock": {},
     **{f"export_{kind}": {} for kind in EXPORT_KINDS},
     "export_counts": {},
+    "meta_upgrade": {"version": "2"},
     "import_messages": {"rows": [{"message_id": "m-1", "at": AT}]},
     "import_persons": {
         "rows": [{"person_id": "p1", "created_at": AT, "updated_at": AT, "merged_into": None}]

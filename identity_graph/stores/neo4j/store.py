@@ -27,6 +27,9 @@ from identity_graph.stores.neo4j.url import parse_url
 from identity_graph.stores.neo4j.writes import Neo4jTx
 
 SCHEMA_VERSION = "2"
+# Earlier versions this release upgrades in place: version 2 only adds a constraint and an
+# index.
+UPGRADES_FROM = frozenset({"1"})
 
 
 class Neo4jStore:
@@ -107,7 +110,7 @@ class Neo4jStore:
                 f"Neo4j at {self._where} holds data but is not an identity graph "
                 "(no schema marker): use an empty database"
             )
-        if version is not None and version != SCHEMA_VERSION:
+        if version is not None and version != SCHEMA_VERSION and version not in UPGRADES_FROM:
             raise StoreError(
                 f"Neo4j at {self._where} has identity-graph schema version {version}; this "
                 f"release reads version {SCHEMA_VERSION} (it adds tombstones and an index on "
@@ -123,6 +126,9 @@ class Neo4jStore:
             except (nx.Neo4jError, nx.DriverError) as exc:
                 self._fail(exc, statement)
         self._execute(query("meta_init"), {"version": SCHEMA_VERSION}, write=True)
+        if version in UPGRADES_FROM:
+            # After the additive schema: an interrupted upgrade simply runs again.
+            self._execute(query("meta_upgrade"), {"version": SCHEMA_VERSION}, write=True)
 
     def close(self) -> None:
         self._driver.close()

@@ -61,6 +61,7 @@ DELETE_LINEAGE_OF = "DELETE FROM lineage WHERE from_id = ?1 OR to_id = ?1"  # (p
 DELETE_PERSON = "DELETE FROM persons WHERE person_id = ?"  # (person_id,)
 ADD_TOMBSTONE = "INSERT OR IGNORE INTO tombstones (digest, at) VALUES (?, ?)"
 INIT_SCHEMA_VERSION = "INSERT INTO meta (name, value) VALUES ('schema', $version)"
+SET_SCHEMA_VERSION = "UPDATE meta SET value = $version WHERE name = 'schema'"
 # reset(): every table but meta, emptied in one write transaction.
 RESET = (
     "DELETE FROM persons",

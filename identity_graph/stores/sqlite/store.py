@@ -24,6 +24,8 @@ from identity_graph.stores.sqlite.reads import SQLiteReads
 from identity_graph.stores.sqlite.writes import SQLiteTx
 
 SCHEMA_VERSION = "3"
+# Earlier versions this release upgrades in place: version 3 only adds a table and indexes.
+UPGRADES_FROM = frozenset({"2"})
 _SYNCHRONOUS = {
     "FULL": "PRAGMA synchronous = FULL",
     "NORMAL": "PRAGMA synchronous = NORMAL",
@@ -85,7 +87,8 @@ class SQLiteStore:
                 if tables and "meta" not in tables:
                     raise StoreError(f"{self.path} is an SQLite file, but not an identity graph")
                 row = c.execute(reads.SCHEMA_VERSION).fetchone() if "meta" in tables else None
-                if row is not None and row[0] != SCHEMA_VERSION:
+                upgrade = row is not None and row[0] in UPGRADES_FROM
+                if row is not None and row[0] != SCHEMA_VERSION and not upgrade:
                     raise StoreError(
                         f"{self.path} has schema version {row[0]}; this release reads version "
                         f"{SCHEMA_VERSION} (it adds tombstones and indexes for person reads): "
@@ -95,6 +98,9 @@ class SQLiteStore:
                 c.executescript(schema())
                 if row is None:
                     c.execute(writes.INIT_SCHEMA_VERSION, {"version": SCHEMA_VERSION})
+                elif upgrade:
+                    # After the additive schema: an interrupted upgrade simply runs again.
+                    c.execute(writes.SET_SCHEMA_VERSION, {"version": SCHEMA_VERSION})
             except sqlite3.Error as exc:
                 raise StoreError(f"SQLite store {self.path}: {exc}") from exc
 

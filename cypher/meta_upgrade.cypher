@@ -1,0 +1,3 @@
+// An older identity graph upgraded in place (its schema statements applied first).
+MATCH (s:Meta {name: 'schema'})
+SET s.value = $version
