@@ -1,8 +1,9 @@
 // Stored identifiers among $keys, with their person, hub state and `joined`.
-// The start node is matched on its own, then expanded: written as one inline pattern,
-// the planner sized by a large $keys list chose a whole index scan per key (quadratic).
+// The planner sizes a batch by its list: for a large one it has chosen a whole index
+// scan per row (quadratic); the hint keeps one seek per row at any batch size.
 UNWIND $keys AS key
 MATCH (i:Identifier {key: key})
+USING INDEX SEEK i:Identifier(key)
 MATCH (i)-[:BELONGS_TO]->(p:Person)
 RETURN i.key AS key, i.type AS type, i.value AS value, p.person_id AS person_id,
        i.first_seen AS first_seen, i.last_seen AS last_seen, i.is_hub AS is_hub,

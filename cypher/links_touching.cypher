@@ -1,8 +1,9 @@
 // Every link with an end among these identifiers.
-// The start node is matched on its own, then expanded: written as one inline pattern,
-// the planner sized by a large $keys list chose a whole index scan per key (quadratic).
+// The planner sizes a batch by its list: for a large one it has chosen a whole index
+// scan per row (quadratic); the hint keeps one seek per row at any batch size.
 UNWIND $keys AS key
 MATCH (i:Identifier {key: key})
+USING INDEX SEEK i:Identifier(key)
 MATCH (i)-[l:LINKED]-(:Identifier)
 WITH DISTINCT l
 WITH l, startNode(l) AS a, endNode(l) AS b

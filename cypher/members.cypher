@@ -1,7 +1,10 @@
 // The identifiers of each person among $ids, ordered by (type, value): one row per person,
 // its identifiers collected as lists (one Bolt record however large the person).
+// The planner sizes a batch by its list: for a large one it has chosen a whole index
+// scan per row (quadratic); the hint keeps one seek per row at any batch size.
 UNWIND $ids AS id
 MATCH (p:Person {person_id: id})<-[:BELONGS_TO]-(i:Identifier)
+USING INDEX SEEK p:Person(person_id)
 WITH id, i
 ORDER BY id, i.type, i.value
 RETURN id AS person_id,

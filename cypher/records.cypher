@@ -1,8 +1,9 @@
 // Source records of these identifiers, most recent first.
-// The start node is matched on its own, then expanded: written as one inline pattern,
-// the planner sized by a large $keys list chose a whole index scan per key (quadratic).
+// The planner sizes a batch by its list: for a large one it has chosen a whole index
+// scan per row (quadratic); the hint keeps one seek per row at any batch size.
 UNWIND $keys AS key
 MATCH (i:Identifier {key: key})
+USING INDEX SEEK i:Identifier(key)
 MATCH (i)-[:HAS_RECORD]->(r:Record)
 RETURN r.source AS source, r.record_id AS record_id, i.key AS key,
        r.attributes AS attributes, r.observed_at AS observed_at
