@@ -3,8 +3,11 @@
 // CREATE, not MERGE: should one exist after all, the uniqueness constraint fails the batch.
 // Each also carries its type as a label for Neo4j Browser (email -> Email, device_id ->
 // DeviceId): row.label is computed by the store from a strictly checked type name.
+// Index seeks are hinted: the planner, sizing a batch by its list, has chosen a
+// whole index scan per row for large ones (quadratic).
 UNWIND $rows AS row
 MATCH (p:Person {person_id: row.person_id})
+USING INDEX SEEK p:Person(person_id)
 CREATE (i:Identifier {key: row.key, type: row.type, value: row.value,
                       first_seen: row.first_seen, last_seen: row.last_seen, is_hub: false,
                       joined: []})-[:BELONGS_TO]->(p)

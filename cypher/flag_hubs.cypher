@@ -1,3 +1,6 @@
+// Index seeks are hinted: the planner, sizing a batch by its list, has chosen a
+// whole index scan per row for large ones (quadratic).
 UNWIND $rows AS row
 MATCH (i:Identifier {key: row.key})
+USING INDEX SEEK i:Identifier(key)
 SET i.is_hub = true, i.hub_reason = row.reason

@@ -1,6 +1,9 @@
 // Copied source records, upserted by (source, record_id), hanging off their identifier.
+// Index seeks are hinted: the planner, sizing a batch by its list, has chosen a
+// whole index scan per row for large ones (quadratic).
 UNWIND $rows AS row
 MATCH (i:Identifier {key: row.key})
+USING INDEX SEEK i:Identifier(key)
 MERGE (r:Record {source: row.source, record_id: row.record_id})
 SET r.attributes = row.attributes, r.observed_at = row.observed_at
 WITH i, r

@@ -1,4 +1,7 @@
 // Persons an identifier was linked to besides its own (capped): the hub rule's memory.
+// Index seeks are hinted: the planner, sizing a batch by its list, has chosen a
+// whole index scan per row for large ones (quadratic).
 UNWIND $rows AS row
 MATCH (i:Identifier {key: row.key})
+USING INDEX SEEK i:Identifier(key)
 SET i.joined = row.persons

@@ -1,8 +1,12 @@
 // Links (a < b, stored from a to b) as final rows, upserted by pair with every field replaced
 // (the core folded the evidence); copies between stores write them the same way.
+// Index seeks are hinted: the planner, sizing a batch by its list, has chosen a
+// whole index scan per row for large ones (quadratic).
 UNWIND $rows AS row
 MATCH (a:Identifier {key: row.a})
+USING INDEX SEEK a:Identifier(key)
 MATCH (b:Identifier {key: row.b})
+USING INDEX SEEK b:Identifier(key)
 MERGE (a)-[l:LINKED]->(b)
 SET l.weight = row.weight, l.kind = row.kind, l.sources = row.sources,
     l.evidence = row.evidence, l.count = row.count, l.first_seen = row.first_seen,

@@ -1,6 +1,9 @@
 // Identifiers already stored: widen their seen range (written only when it changes).
+// Index seeks are hinted: the planner, sizing a batch by its list, has chosen a
+// whole index scan per row for large ones (quadratic).
 UNWIND $rows AS row
 MATCH (i:Identifier {key: row.key})
+USING INDEX SEEK i:Identifier(key)
 WITH i, row
 WHERE row.first_seen < i.first_seen OR row.last_seen > i.last_seen
 SET i.first_seen = CASE WHEN row.first_seen < i.first_seen
