@@ -12,7 +12,8 @@ No database here: records in, scored pairs out. The graph decides clusters.
 
 Modules: standardize (clean raw rows), table (columnar records), blocking (rules and
 keys), candidates (candidate pairs of a table), block_index (incremental candidates),
-comparisons (agreement levels), fellegi_sunter (the maths, EM), training (u, m, prior),
+comparisons (agreement levels), fellegi_sunter (the maths, EM), u_estimation, labels
+(steward decisions as labelled pairs), training (u, m, prior),
 model (versioned JSON), scoring (scored pairs and explanations), pipeline (predict /
 score_pairs / fit_predict). `runner` applies all of it to a store's records.
 """
@@ -28,6 +29,7 @@ from identity_graph.matching.candidates import (
 from identity_graph.matching.comparisons import (
     compare,
 )
+from identity_graph.matching.labels import LabelledPair
 from identity_graph.matching.model import MatchModel
 from identity_graph.matching.pipeline import fit_predict, iter_predict, predict, score_pairs
 from identity_graph.matching.scoring import ScoredPair, ScoredPairs
@@ -56,7 +58,7 @@ from identity_graph.matching.standardize import (
     standardize_records,
 )
 from identity_graph.matching.table import MatchRecord, RecordTable
-from identity_graph.matching.training import LabelledPair, refine_with_labels, train
+from identity_graph.matching.training import refine_with_labels, train
 
 __all__ = [
     "DEFAULT_BLOCKING_RULES",

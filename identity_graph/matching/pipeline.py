@@ -11,11 +11,12 @@ from identity_graph.matching.candidates import BlockingReport, CandidatePairs, i
 from identity_graph.matching.comparisons import (
     compare,
 )
+from identity_graph.matching.labels import LabelledPair
 from identity_graph.matching.model import MatchModel
 from identity_graph.matching.scoring import ScoredPairs, score_levels
 from identity_graph.matching.settings import MatchSettings, default_settings
 from identity_graph.matching.table import RecordTable, as_table
-from identity_graph.matching.training import LabelledPair, Records, fit_table
+from identity_graph.matching.training import Records, fit_table
 
 DEFAULT_CHUNK_PAIRS = 1_000_000
 

@@ -53,18 +53,14 @@ from identity_graph.matching.fellegi_sunter import (
     expectation_maximisation,
     normalize_levels,
 )
+from identity_graph.matching.labels import Labelled, LabelledPair, remove_patterns
 from identity_graph.matching.model import MatchModel, TrainingStats
 from identity_graph.matching.settings import MatchSettings, default_settings, u_sample_size
-from identity_graph.matching.specs import (
-    ComparisonSpec,
-    LevelArray,
-)
 from identity_graph.matching.table import IntArray, MatchRecord, RecordTable, as_table
 from identity_graph.matching.term_frequency import build_term_frequencies
 from identity_graph.matching.u_estimation import comparable_rows, estimate_u, total_pairs
 
 Records = RecordTable | Iterable[MatchRecord] | Iterable[Mapping[str, object]]
-LabelledPair = tuple[str, str, bool]
 
 
 @dataclass
@@ -156,61 +152,6 @@ def _compare_candidates(
 
 
 @dataclass
-class _Labelled:
-    """Steward decisions as comparison vectors: row positions, levels and the label."""
-
-    a: IntArray
-    b: IntArray
-    levels: LevelArray
-    is_match: npt.NDArray[np.bool_]
-    n_levels: tuple[int, ...]
-
-    @classmethod
-    def of(
-        cls, table: RecordTable, specs: Sequence[ComparisonSpec], labels: Sequence[LabelledPair]
-    ) -> _Labelled:
-        a = table.positions(x for x, _, _ in labels)
-        b = table.positions(y for _, y, _ in labels)
-        is_match = np.array([m for _, _, m in labels], dtype=bool)
-        n_levels = tuple(s.n_levels for s in specs)
-        return cls(a, b, compare(specs, table, a, b), is_match, n_levels)
-
-    def patterns(
-        self, mask: npt.NDArray[np.bool_] | None = None, dropped: Sequence[int] = ()
-    ) -> tuple[PatternCounts, npt.NDArray[np.bool_]]:
-        """Pattern counts (matches first, then non-matches, so a pattern's label stays
-        defined) and the match flag of each pattern."""
-        levels, is_match = self.levels, self.is_match
-        if mask is not None:
-            levels, is_match = levels[mask], is_match[mask]
-        levels = levels.copy()
-        levels[:, list(dropped)] = 0
-        counts_match = PatternCounts(self.n_levels)
-        counts_match.add(levels[is_match])
-        counts_non = PatternCounts(self.n_levels)
-        counts_non.add(levels[~is_match])
-        counts = PatternCounts(self.n_levels)
-        counts.patterns = np.concatenate((counts_match.patterns, counts_non.patterns))
-        counts.counts = np.concatenate((counts_match.counts, counts_non.counts))
-        flags = np.concatenate(
-            (np.ones(len(counts_match.counts), bool), np.zeros(len(counts_non.counts), bool))
-        )
-        return counts, flags
-
-
-def _remove_patterns(counter: PatternCounts, levels: LevelMatrix) -> None:
-    """Take labelled pairs that blocking also produced out of the free EM counts."""
-    radix = counter._radix()
-    codes: IntArray = np.asarray(counter.patterns.astype(np.int64) @ radix)
-    drop: IntArray = np.asarray(levels.astype(np.int64) @ radix)
-    uniq, n_dropped = np.unique(drop, return_counts=True)
-    n = np.asarray(n_dropped, dtype=np.float64)
-    pos = np.searchsorted(codes, uniq)
-    ok = (pos < len(codes)) & (codes[np.minimum(pos, len(codes) - 1)] == uniq)
-    counter.counts[pos[ok]] = np.maximum(counter.counts[pos[ok]] - n[ok], 0.0)
-
-
-@dataclass
 class TrainingResult:
     model: MatchModel
     compared: _Compared | None
@@ -237,15 +178,15 @@ def fit_table(
         table, settings, keep_pairs, sessions
     )
     n_total = max(total_pairs(table, settings.link_type), 1.0)
-    lab: _Labelled | None = None
+    lab: Labelled | None = None
     if labels:
-        lab = _Labelled.of(table, specs, labels)
+        lab = Labelled.of(table, specs, labels)
         cand = _candidate_set(table, settings, compared)
         in_cand = np.array([(x, y) in cand or (y, x) in cand for x, y, _ in labels], bool)
         # Labelled pairs enter EM clamped, so they leave the free counts.
-        _remove_patterns(counter, lab.levels[in_cand])
+        remove_patterns(counter, lab.levels[in_cand])
         for session in sessions:
-            _remove_patterns(session.counts, lab.levels[in_cand & session.holds(lab.a, lab.b)])
+            remove_patterns(session.counts, lab.levels[in_cand & session.holds(lab.a, lab.b)])
 
     m, estimated, session_stats = _session_m(sessions, u, lab, label_weight, settings)
     # The prior (and m of any comparison no session estimated) by EM over all candidate
@@ -315,7 +256,7 @@ def fit_table(
 def _session_m(
     sessions: Sequence[_Session],
     u: Sequence[FloatArray],
-    lab: _Labelled | None,
+    lab: Labelled | None,
     label_weight: float,
     settings: MatchSettings,
 ) -> tuple[list[FloatArray], list[bool], list[dict[str, object]]]:
