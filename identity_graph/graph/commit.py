@@ -17,7 +17,7 @@ from identity_graph.errors import IdentityGraphError
 from identity_graph.graph.clustering import plan_merges
 from identity_graph.graph.links import LinkEvidence, fold_links
 from identity_graph.graph.split import split_person
-from identity_graph.ids import IdentifierKey, Pair, PersonId, split_key
+from identity_graph.ids import IdentifierKey, Pair, PersonId, ordered_pair, split_key
 from identity_graph.ingest.observations import utc_now
 from identity_graph.stores.contract import StoreTx
 from identity_graph.stores.rows import (
@@ -147,7 +147,7 @@ def commit_changes(
         authoritative=authoritative,
     )
     for r in plan.refused:
-        links[(r.a, r.b) if r.a < r.b else (r.b, r.a)].status = "refused"
+        links[ordered_pair(r.a, r.b)].status = "refused"
     changes = ChangeSet(
         at=at,
         message_ids=evidence.message_ids,

@@ -10,6 +10,7 @@ from identity_graph.config import Settings
 from identity_graph.errors import NotFoundError
 from identity_graph.ids import PersonId
 from identity_graph.stores.contract import GraphStore, StoreReader
+from identity_graph.stores.rows import Person as PersonRow
 from identity_graph.views import ActivityItem, ActivitySummary, Person, SourceRecord
 
 _MAX_REDIRECTS = 64
@@ -19,13 +20,18 @@ _TIMESTAMP = TypeAdapter(datetime)
 
 def resolve_person_id(store: StoreReader, person_id: str) -> PersonId:
     """Follow MERGED_INTO redirects: an old person ID always resolves to its current person."""
+    return current_person(store, person_id).person_id
+
+
+def current_person(store: StoreReader, person_id: str) -> PersonRow:
+    """The stored person an ID resolves to, following MERGED_INTO redirects."""
     current = PersonId(person_id)
     for _ in range(_MAX_REDIRECTS):
         info = store.persons([current]).get(current)
         if info is None:
             raise NotFoundError(f"no person with ID {person_id!r}")
         if info.merged_into is None:
-            return PersonId(current)
+            return info
         current = info.merged_into
     raise NotFoundError(f"person ID {person_id!r}: lineage too deep to follow")
 
@@ -33,8 +39,8 @@ def resolve_person_id(store: StoreReader, person_id: str) -> PersonId:
 def build_profile(store: GraphStore, settings: Settings, person_id: str) -> Person:
     """The profile as of one read snapshot."""
     with store.reader() as r:
-        current = PersonId(resolve_person_id(r, person_id))
-        info = r.persons([current])[current]
+        info = current_person(r, person_id)
+        current = info.person_id
         members = r.members([current]).get(current, [])
         keys = [i.key for i in members]
         records = r.records(keys) if keys else []
