@@ -12,12 +12,14 @@ from identity_graph.api import errors
 from identity_graph.api.routes import (
     audit,
     batch,
+    destinations,
     explain,
     guides,
     health,
     identifiers,
     persons,
     review,
+    segments,
     stats,
 )
 from identity_graph.service.identity import IdentityService
@@ -57,7 +59,17 @@ def create_app(
         lifespan=lifespan,
     )
     errors.install(app)
-    for resource in (batch, persons, identifiers, stats, review, audit, explain):
+    for resource in (
+        batch,
+        persons,
+        identifiers,
+        segments,
+        destinations,
+        stats,
+        review,
+        audit,
+        explain,
+    ):
         app.include_router(resource.router)
     # Neo4j Browser guides: the only routes with CORS (any origin, GET), see guides.py.
     app.include_router(guides.router)

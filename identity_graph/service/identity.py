@@ -23,6 +23,7 @@ from identity_graph.matching.model import MatchModel
 from identity_graph.matching.runner import Matcher, MatchSummary
 from identity_graph.profiles.build import build_profile
 from identity_graph.review.decisions import decide_review, parse_pair_id
+from identity_graph.service.audiences import Audiences
 from identity_graph.service.ingest import (
     DEFAULT_BATCH_SIZE,
     IngestReport,
@@ -63,6 +64,7 @@ class IdentityService:
         self.settings = settings
         self.normalizer = Normalizer(settings)
         self._events = EventParser(settings, self.normalizer)
+        self.audiences = Audiences(store, settings)
 
     @classmethod
     def open(

@@ -53,6 +53,8 @@ class _Stream:
         # Ids share a per-seed UUID-like prefix and end in a counter: unique within the
         # stream and far cheaper than one UUID per event.
         self.prefix = uuid4(Random(f"{pop.seed}:message-ids"))[:24]
+        # Consent draws from its own stream, so that adding it changed no other event.
+        self.consent_rng = Random(f"{pop.seed}:consent")
         self.count = 0
         self.orders = 0
         self.cases = 0
@@ -221,9 +223,23 @@ class _Stream:
         traits["firstName"] = p.given_name
         traits["lastName"] = p.surname
         event["traits"] = traits
+        consent = self._consent(p)
+        if consent is not None:
+            context = {**(context or {}), "consent": {"categoryPreferences": consent}}
         if context is not None:
             event["context"] = context
         self.out.append(event)
+
+    def _consent(self, p: Person) -> dict[str, bool] | None:
+        """A consent banner's answer on some logins: about 70% of people allow advertising,
+        and now and then one changes their mind."""
+        rng = self.consent_rng
+        if rng.random() >= 0.4:
+            return None
+        allows = (p.index * 2654435761) % 100 < 70
+        if rng.random() < 0.05:
+            allows = not allows
+        return {"Advertising": allows, "Analytics": rng.random() < 0.8}
 
     def _junk(self, anonymous_id: str) -> None:
         """A form filled with a placeholder: must never link anything."""
