@@ -62,3 +62,12 @@ class BatchRejected(IdentityGraphError):
         shown = "; ".join(str(e) for e in errors[:5])
         more = f" (+{len(errors) - 5} more)" if len(errors) > 5 else ""
         super().__init__(f"batch rejected, {len(errors)} bad item(s): {shown}{more}")
+
+
+class SegmentError(IdentityGraphError):
+    """A segment expression is not valid: `path` is where in the expression (e.g.
+    `and[2].not.exposed.at_least`); the message starts with it and never quotes a value."""
+
+    def __init__(self, message: str, path: str = "") -> None:
+        super().__init__(message)
+        self.path = path
