@@ -25,7 +25,9 @@ _STORE_LABELS = frozenset(
         "Audit",
         "Campaign",
         "Case",
+        "Destination",
         "Identifier",
+        "LedgerRow",
         "MatchModel",
         "Message",
         "Meta",
@@ -35,6 +37,7 @@ _STORE_LABELS = frozenset(
         "Record",
         "RefusedMerge",
         "Review",
+        "Segment",
         "Tombstone",
     }
 )
@@ -138,11 +141,22 @@ class Neo4jTx(Neo4jReads):
             self._run(query("touch_persons"), ids=sorted(ch.touched_persons), at=at)
         w(query("upsert_reviews"), [_fields(r) for r in ch.reviews])
         w(query("upsert_models"), [_fields(m) for m in ch.models])
+        w(query("upsert_segments"), [_fields(s) for s in ch.segments])
+        w(query("upsert_destinations"), [_fields(d) for d in ch.destinations])
+        w(query("ledger_seen"), [_fields(r) for r in ch.ledger_seen])
+        commits = [{"destination": d, "gen": g} for d, g in ch.ledger_commits]
+        w(query("ledger_send"), commits)
+        w(query("ledger_drop"), commits)
         w(query("delete_links"), [{"a": a, "b": b} for a, b in ch.delete_links])
         if ch.delete_identifiers:
             self._run(query("delete_identifiers"), keys=list(ch.delete_identifiers))
         if ch.delete_persons:
             self._run(query("delete_persons"), ids=list(ch.delete_persons))
+        if ch.delete_segments:
+            self._run(query("delete_segments"), names=list(ch.delete_segments))
+        if ch.delete_destinations:
+            for name in ("delete_destinations", "delete_ledgers"):
+                self._run(query(name), names=list(ch.delete_destinations))
         w(query("add_tombstones"), [_fields(t) for t in ch.tombstones])
 
     def _next_seq(self) -> int:
@@ -175,6 +189,8 @@ class Neo4jTx(Neo4jReads):
             "reviews": "upsert_reviews",
             "models": "upsert_models",
             "tombstones": "add_tombstones",
+            "segments": "upsert_segments",
+            "destinations": "upsert_destinations",
         }
         self._write(query(name.get(kind, f"import_{kind}")), list(rows))
         if kind in ("refused_merges", "audit"):
