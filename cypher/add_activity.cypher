@@ -1,13 +1,14 @@
 // Template, one query per activity kind (KIND, its target label TARGET): types and
 // labels cannot be parameters, so the store fills them from a closed, checked set.
-// Activity hangs off the identifier, so merges and splits never rewrite it; totals add up.
+// Activity hangs off the identifier, so merges and splits never rewrite it; one
+// relationship per UTC day (`day`), whose totals add up.
 // Index seeks are hinted: the planner, sizing a batch by its list, has chosen a
 // whole index scan per row for large ones (quadratic).
 UNWIND $rows AS row
 MATCH (i:Identifier {key: row.key})
 USING INDEX SEEK i:Identifier(key)
 MERGE (t:%%target%% {id: row.target_id})
-MERGE (i)-[r:%%kind%%]->(t)
+MERGE (i)-[r:%%kind%% {day: row.day}]->(t)
   ON CREATE SET r.count = row.count, r.first_at = row.first_at, r.last_at = row.last_at,
                 r.amount = row.amount
   ON MATCH SET r.count = r.count + row.count, r.amount = r.amount + row.amount,

@@ -9,6 +9,7 @@ RETURN COUNT { MATCH (:Message) } AS messages,
          + COUNT { MATCH ()-[:EXPOSED_TO]->() } + COUNT { MATCH ()-[:OPENED_CASE]->() }
          + COUNT { MATCH ()-[:CLOSED_CASE]->() } AS activity,
        COUNT { MATCH (:Record) } AS records,
+       COUNT { MATCH ()-[:CONSENT]->() } AS consent,
        COUNT { MATCH (:RefusedMerge) } AS refused_merges,
        COUNT { MATCH (:Review) } AS reviews,
        COUNT { MATCH (:Audit) } AS audit,

@@ -6,6 +6,6 @@ UNWIND $rows AS row
 MATCH (i:Identifier {key: row.key})
 USING INDEX SEEK i:Identifier(key)
 MERGE (t:%%target%% {id: row.target_id})
-MERGE (i)-[r:%%kind%%]->(t)
+MERGE (i)-[r:%%kind%% {day: row.day}]->(t)
 SET r.count = row.count, r.first_at = row.first_at, r.last_at = row.last_at,
     r.amount = row.amount

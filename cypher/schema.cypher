@@ -22,6 +22,9 @@ CREATE CONSTRAINT review_pair IF NOT EXISTS
 FOR (r:Review) REQUIRE (r.a, r.b) IS UNIQUE;
 CREATE CONSTRAINT match_model_version IF NOT EXISTS
 FOR (m:MatchModel) REQUIRE m.version IS UNIQUE;
+// Consent hangs off identifiers: (i)-[:CONSENT {granted, source, at}]->(:Purpose {name}).
+CREATE CONSTRAINT purpose_name IF NOT EXISTS
+FOR (u:Purpose) REQUIRE u.name IS UNIQUE;
 // Erased identifiers: a salted hash of the key, so that a replay cannot stitch one back.
 CREATE CONSTRAINT tombstone_digest IF NOT EXISTS
 FOR (t:Tombstone) REQUIRE t.digest IS UNIQUE;

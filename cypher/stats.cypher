@@ -7,4 +7,5 @@ RETURN COUNT { MATCH (:Identifier) } AS identifiers,
        COUNT { MATCH ()-[:PURCHASED]->() } + COUNT { MATCH ()-[:VIEWED]->() }
          + COUNT { MATCH ()-[:EXPOSED_TO]->() } + COUNT { MATCH ()-[:OPENED_CASE]->() }
          + COUNT { MATCH ()-[:CLOSED_CASE]->() } AS activities,
-       COUNT { MATCH (:Record) } AS records
+       COUNT { MATCH (:Record) } AS records,
+       COUNT { MATCH ()-[:CONSENT]->() } AS consent

@@ -133,6 +133,20 @@ class Settings(BaseModel):
         description="survivorship: attributes from earlier sources win, then the most recent",
     )
 
+    consent_categories: dict[str, str] = Field(
+        default_factory=lambda: {"Advertising": "ad_personalization"},
+        description="Segment context.consent.categoryPreferences category -> consent purpose; "
+        "other categories are ignored",
+    )
+    consent_defaults: dict[str, bool] = Field(
+        default_factory=lambda: {"ad_personalization": False},
+        description="purpose -> a person's consent when none of its identifiers has a signal",
+    )
+    device_types: list[str] = Field(
+        default_factory=lambda: ["device_id", "cookie"],
+        description="identifier types that count as a person's linked devices",
+    )
+
     @model_validator(mode="after")
     def _check(self) -> Settings:
         if self.review_threshold > self.merge_threshold:
@@ -143,7 +157,10 @@ class Settings(BaseModel):
                     f"identifier_types.{type_}: unknown normalizer {normalizer!r}, "
                     f"expected one of {', '.join(NORMALIZERS)}"
                 )
-        for type_ in [*self.type_limits, *self.anchor_types]:
+        for category, purpose in self.consent_categories.items():
+            if not purpose.strip():
+                raise ValueError(f"consent_categories.{category}: the purpose must not be empty")
+        for type_ in [*self.type_limits, *self.anchor_types, *self.device_types]:
             if type_ not in self.identifier_types:
                 raise ValueError(f"{type_!r} is not a configured identifier type")
         return self

@@ -58,10 +58,21 @@ class ActivityItem(BaseModel):
     kind: ActivityKind
     target_type: Literal["Product", "Campaign", "Case"]
     target_id: str
+    day: str = Field(description="UTC day of the events, YYYY-MM-DD")
     count: int
     first_at: datetime | None = None
     last_at: datetime | None = None
     amount: float = 0.0
+
+
+class ConsentSignal(BaseModel):
+    """The newest consent signal of one identifier for one purpose (a denial wins a tie)."""
+
+    identifier: str
+    purpose: str
+    granted: bool
+    source: str
+    at: datetime | None = None
 
 
 class ActivitySummary(BaseModel):
@@ -110,3 +121,4 @@ class StoreStats(BaseModel):
     refused_merges: int
     activities: int
     records: int
+    consent: int = Field(0, description="stored consent signals (one per identifier, purpose)")

@@ -13,6 +13,7 @@ from identity_graph.stores.rows import (
     ActivityRow,
     AuditRow,
     ChangeSet,
+    ConsentRow,
     HubRow,
     IdentifierRow,
     LineageRow,
@@ -164,22 +165,69 @@ def test_assignments_move_identifiers(graph: GraphStore) -> None:
     assert all_assignments(graph) == {"cookie:a": "p1", "email:a@x.io": "p2", "cookie:b": "p2"}
 
 
-def test_activity_adds_to_stored_totals(graph: GraphStore) -> None:
-    row = ActivityRow("cookie:a", "PURCHASED", "Product", "sku1", 1, T1, T1, 9.5)
+def test_activity_adds_to_stored_totals_per_day(graph: GraphStore) -> None:
+    day = "2025-02-01"
+    row = ActivityRow("cookie:a", "PURCHASED", "Product", "sku1", day, 1, T1, T1, 9.5)
     _apply(graph, activity=[row])
+    later = "2025-02-01T23:00:00.000000Z"
     _apply(
-        graph, activity=[ActivityRow("cookie:a", "PURCHASED", "Product", "sku1", 2, T0, T2, 1.0)]
+        graph,
+        activity=[ActivityRow("cookie:a", "PURCHASED", "Product", "sku1", day, 2, T1, later, 1.0)],
     )
     _apply(
-        graph, activity=[ActivityRow("cookie:b", "EXPOSED_TO", "Campaign", "spring", 1, T1, T1, 0)]
+        graph,
+        activity=[
+            ActivityRow("cookie:a", "PURCHASED", "Product", "sku1", "2025-01-01", 1, T0, T0, 2.0),
+            ActivityRow("cookie:b", "EXPOSED_TO", "Campaign", "spring", day, 1, T1, T1, 0),
+        ],
     )
-    items = reads(graph).activity(["cookie:a", "cookie:b"])
-    assert [(i.identifier, i.kind, i.target_id, i.count, i.amount) for i in items] == [
-        ("cookie:a", "PURCHASED", "sku1", 3, 10.5),
-        ("cookie:b", "EXPOSED_TO", "spring", 1, 0.0),
+    items = reads(graph).activity(["cookie:b", "cookie:a"])
+    assert [(i.identifier, i.kind, i.target_id, i.day, i.count, i.amount) for i in items] == [
+        ("cookie:a", "PURCHASED", "sku1", "2025-01-01", 1, 2.0),
+        ("cookie:a", "PURCHASED", "sku1", day, 3, 10.5),
+        ("cookie:b", "EXPOSED_TO", "spring", day, 1, 0.0),
     ]
-    assert items[0].first_at is not None and items[0].first_at.isoformat().startswith("2025-01")
-    assert items[0].last_at is not None and items[0].last_at.isoformat().startswith("2025-03")
+    assert items[1].first_at is not None and items[1].first_at.isoformat().startswith(day)
+    assert items[1].last_at is not None and items[1].last_at.hour == 23
+    assert reads(graph).row_counts()["activity"] == 3
+
+
+def test_consent_keeps_the_newest_signal_and_a_denial_wins_a_tie(graph: GraphStore) -> None:
+    def row(key: str, purpose: str, granted: bool, at: str, source: str = "crm") -> ConsentRow:
+        return ConsentRow(key, purpose, granted, source, at)
+
+    _apply(
+        graph,
+        consent=[
+            row("cookie:a", "ads", True, T1),
+            row("cookie:a", "ads", False, T0),  # older, in the same ChangeSet
+            row("cookie:a", "email", True, T1),
+            row("cookie:b", "ads", False, T1),
+            row("cookie:nobody", "ads", True, T1),  # not stored: ignored
+        ],
+    )
+    _apply(graph, consent=[row("cookie:a", "ads", False, T0, "segment:track")])  # older
+    _apply(graph, consent=[row("cookie:a", "email", False, T1, "segment:identify")])  # tie
+    _apply(graph, consent=[row("cookie:b", "ads", True, T1)])  # a tie never grants back
+    got = reads(graph).consent(["cookie:b", "cookie:a", "cookie:nobody"])
+    assert [(c.identifier, c.purpose, c.granted, c.source) for c in got] == [
+        ("cookie:a", "ads", True, "crm"),
+        ("cookie:a", "email", False, "segment:identify"),
+        ("cookie:b", "ads", False, "crm"),
+    ]
+    assert got[0].at is not None and got[0].at.isoformat().startswith("2025-02-01")
+    _apply(graph, consent=[row("cookie:b", "ads", True, T2)])  # newer: granted
+    assert [c.granted for c in reads(graph).consent(["cookie:b"])] == [True]
+    assert reads(graph).stats().consent == 3
+    assert reads(graph).row_counts()["consent"] == 3
+    (first, *_) = sorted(reads(graph).scan("consent"), key=lambda r: (r["key"], r["purpose"]))
+    assert first == {
+        "key": "cookie:a",
+        "purpose": "ads",
+        "granted": True,
+        "source": "crm",
+        "at": T1,
+    }
 
 
 def test_records_keep_the_most_recent(graph: GraphStore) -> None:
@@ -259,14 +307,16 @@ def test_deleted_links_are_gone(graph: GraphStore) -> None:
 def test_deleted_identifiers_take_their_links_activity_and_records(graph: GraphStore) -> None:
     _apply(
         graph,
-        activity=[ActivityRow("cookie:a", "VIEWED", "Product", "sku1", 1, T1, T1, 0)],
+        activity=[ActivityRow("cookie:a", "VIEWED", "Product", "sku1", T1[:10], 1, T1, T1, 0)],
         records=[RecordRow("crm", "C1", "cookie:a", "{}", T1)],
+        consent=[ConsentRow("cookie:a", "ads", True, "crm", T1)],
     )
     _apply(graph, delete_identifiers=["cookie:a"])
     r = reads(graph)
     assert r.identifiers(["cookie:a"]) == {}
     assert r.links(["cookie:a", "cookie:b", "email:a@x.io"]) == []
     assert r.activity(["cookie:a"]) == [] and r.records(["cookie:a"]) == []
+    assert r.consent(["cookie:a"]) == [] and r.row_counts()["consent"] == 0
     assert [i.key for i in r.members(["p1"])["p1"]] == ["email:a@x.io"]
     counts = r.row_counts()
     assert (counts["identifiers"], counts["links"], counts["activity"], counts["records"]) == (

@@ -48,6 +48,7 @@ LINK = {
 ACTIVITY = {
     "key": "cookie:c1",
     "target_id": "p1",
+    "day": "2025-03-01",
     "count": 1,
     "first_at": AT,
     "last_at": AT,
@@ -55,8 +56,14 @@ ACTIVITY = {
 }
 LINEAGE = {"from_id": "p1", "to_id": "p2", "at": AT, "reason": "linked identifiers"}
 
+CONSENT = {"key": "cookie:c1", "purpose": "ads", "granted": False, "source": "crm", "at": AT}
+
 PARAMS: dict[str, dict[str, Any]] = {
     "activity": {"keys": ["cookie:c1"]},
+    "consent": {"keys": ["cookie:c1"]},
+    "add_consent": {"rows": [CONSENT]},
+    "import_consent": {"rows": [CONSENT]},
+    "upgrade_activity_days": {},
     "add_messages": {"rows": [{"id": "m-1", "at": AT}]},
     "add_persons": {"rows": [{"person_id": "p1", "created_at": AT, "updated_at": AT}]},
     "add_audit": {
@@ -107,7 +114,7 @@ PARAMS: dict[str, dict[str, Any]] = {
     "hubs": {"limit": 100},
     "hubs_of": {"ids": ["p1"], "limit": 100},
     "merge_persons": {"rows": [{"loser": "p1", "winner": "p2", "target": "p3"}], "at": AT},
-    "meta_init": {"version": "2"},
+    "meta_init": {"version": "3"},
     "meta_read": {},
     "person_links": {"ids": ["p1"]},
     "person_links_across": {"ids": ["p1", "p2"]},
@@ -158,7 +165,7 @@ PARAMS: dict[str, dict[str, Any]] = {
     "write_lock": {},
     **{f"export_{kind}": {} for kind in EXPORT_KINDS},
     "export_counts": {},
-    "meta_upgrade": {"version": "2"},
+    "meta_upgrade": {"version": "3"},
     "import_messages": {"rows": [{"message_id": "m-1", "at": AT}]},
     "import_persons": {
         "rows": [{"person_id": "p1", "created_at": AT, "updated_at": AT, "merged_into": None}]
@@ -237,6 +244,8 @@ PARAMS: dict[str, dict[str, Any]] = {
 }
 # These read (or delete) the whole graph, or check that it is empty, on purpose.
 WHOLE_GRAPH = {"meta_read", "reset", "stats"}
+# Upgrades rewrite every row of a kind once, when an older store is opened.
+WHOLE_GRAPH |= {"upgrade_activity_days"}
 # A copy to another store (migrate) streams every row of a kind, or counts them.
 WHOLE_GRAPH |= {f"export_{kind}" for kind in EXPORT_KINDS} | {"export_counts"}
 # These read one index in its order on purpose (newest first, highest probability first).
@@ -304,7 +313,7 @@ def test_templates_fill_only_checked_names() -> None:
     assert "%%" not in q.text
     activity = template("add_activity", kind="EXPOSED_TO", target="Campaign")
     assert "MERGE (t:`Campaign` {id: row.target_id})" in activity.text
-    assert "MERGE (i)-[r:`EXPOSED_TO`]->(t)" in activity.text
+    assert "MERGE (i)-[r:`EXPOSED_TO` {day: row.day}]->(t)" in activity.text
     for bad in ({"kind": "KNOWS"}, {"kind": "SPLIT_FROM`]->() DETACH DELETE (x"}):
         with pytest.raises(StoreError):
             template("add_lineage", **bad)
@@ -350,6 +359,7 @@ def test_schema_statements_apply_idempotently(driver: neo4j.Driver) -> None:
         ("Meta", ("name",)),
         ("Review", ("a", "b")),
         ("MatchModel", ("version",)),
+        ("Purpose", ("name",)),
     } <= constraints
     indexes = {
         (r["labelsOrTypes"][0], tuple(r["properties"]))

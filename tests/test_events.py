@@ -146,3 +146,49 @@ def test_timestamps_become_utc(parser: EventParser) -> None:
         event("page", anonymousId="c", ts="2025-01-01T12:00:00+02:00"), 0
     ).observation
     assert obs is not None and obs.at == "2025-01-01T10:00:00.000000Z"
+
+
+def _consent(prefs: object, type_: str = "identify", **fields: object) -> dict[str, object]:
+    ev = event(type_, **fields)
+    ev.setdefault("context", {})["consent"] = {"categoryPreferences": prefs}
+    return ev
+
+
+def test_consent_of_any_event_hangs_off_its_most_durable_identifier(parser: EventParser) -> None:
+    for type_ in ("identify", "page", "screen", "group"):
+        ev = _consent(
+            {"Advertising": False, "Analytics": True}, type_, anonymousId="c1", userId="u1"
+        )
+        obs = parser.parse(ev, 0).observation
+        assert obs is not None, type_
+        # Analytics is not a configured category: ignored.
+        assert obs.consent == [("ad_personalization", False)]
+        assert obs.activity_key == "customer_id:u1"
+        assert obs.source == f"segment:{type_}"
+    device = _consent({"Advertising": True}, "track", anonymousId="c2", device="d1", event="X")
+    obs = parser.parse(device, 0).observation
+    assert obs is not None and obs.activity_key == "device_id:D1"
+    assert obs.consent == [("ad_personalization", True)]
+
+
+def test_no_consent_no_owner_on_identify(parser: EventParser) -> None:
+    obs = parser.parse(event("identify", anonymousId="c1", userId="u1"), 0).observation
+    assert obs is not None and obs.consent == [] and obs.activity_key is None
+
+
+@pytest.mark.parametrize(
+    ("prefs", "field"),
+    [
+        ({"Advertising": "yes"}, "context.consent.categoryPreferences.Advertising"),
+        ({"Other": 1}, "context.consent.categoryPreferences.Other"),
+        (["Advertising"], "context.consent.categoryPreferences"),
+    ],
+)
+def test_bad_consent_names_the_field(parser: EventParser, prefs: object, field: str) -> None:
+    result = parser.parse(_consent(prefs, anonymousId="c1"), 3)
+    assert result.observation is None
+    (error,) = result.errors
+    assert error.field == field
+    assert str(error) == f"item 3: {field}: must be true or false" or str(error).endswith(
+        "must be an object"
+    )

@@ -21,12 +21,13 @@ from identity_graph.review.decisions import pair_id
 from identity_graph.service.identity import IdentityService
 from identity_graph.stores.contract import EXPORT_KINDS, GraphStore
 from identity_graph.stores.migrate import MigrationError, migrate
-from identity_graph.stores.rows import ChangeSet, TombstoneRow, tombstone_digest
+from identity_graph.stores.rows import ChangeSet, ConsentRow, TombstoneRow, tombstone_digest
 from identity_graph.stores.sqlite import SQLiteStore
 from identity_graph.views import Person
 from tests.helpers import all_assignments, reads
 from tests.neo4j_server import auth_from_env
 
+AT = "2026-01-02T00:00:00.000000Z"
 PEOPLE = 400
 SEED = 7
 
@@ -55,9 +56,19 @@ def source_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert pending, "the synthetic population should leave pairs for review"
     service.decide(pair_id(pending[0].a, pending[0].b), "approve", "steward:test", "same")
     # No use case erases yet; a tombstone written directly must survive a copy all the same.
+    # Nor do the synthetic events carry consent: signals written directly, a grant and a denial.
+    keys = sorted(all_assignments(store))[:2]
     with store.unit_of_work() as tx:
         digest = tombstone_digest(b"test salt", IdentifierKey("email:erased@example.com"))
-        tx.apply(ChangeSet(tombstones=[TombstoneRow(digest, "2026-01-01T00:00:00Z")]))
+        tx.apply(
+            ChangeSet(
+                tombstones=[TombstoneRow(digest, "2026-01-01T00:00:00Z")],
+                consent=[
+                    ConsentRow(keys[0], "ad_personalization", True, "crm", "2026-01-01T00:00:00Z"),
+                    ConsentRow(keys[1], "ad_personalization", False, "segment:identify", AT),
+                ],
+            )
+        )
     store.close()
     return db
 

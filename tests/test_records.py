@@ -128,3 +128,39 @@ def test_bad_mapping_files_are_clear_errors(tmp_path: Path, service: IdentitySer
         records_mapping(
             write(tmp_path, "x.csv", "name,city\nA,B\n"), "x", None, service.normalizer.types
         )
+
+
+CONSENT_CRM = """crm_id,email,Consent Email Marketing,consent_ad_personalization,updated_at
+C1,anna@example.com,Yes,0,2025-01-01T10:00:00Z
+C2,bob@example.com,,TRUE,2025-01-02T10:00:00Z
+"""
+
+
+def test_consent_columns_are_inferred_and_hang_off_the_records_own_identifier(
+    tmp_path: Path, service: IdentityService
+) -> None:
+    path = write(tmp_path, "crm.csv", CONSENT_CRM)
+    m = records_mapping(path, "crm", None, service.normalizer.types)
+    assert m.consent == {
+        "Consent Email Marketing": "email_marketing",
+        "consent_ad_personalization": "ad_personalization",
+    }
+    assert "Consent Email Marketing" not in m.attributes
+    ingest_crm(service, path)
+    with service.store.reader() as r:
+        got = r.consent(["crm_id:C1", "crm_id:C2", "email:anna@example.com"])
+    assert [(c.identifier, c.purpose, c.granted, c.source) for c in got] == [
+        ("crm_id:C1", "ad_personalization", False, "crm"),
+        ("crm_id:C1", "email_marketing", True, "crm"),
+        ("crm_id:C2", "ad_personalization", True, "crm"),
+    ]
+    assert got[0].at is not None and got[0].at.isoformat().startswith("2025-01-01T10:00")
+
+
+def test_a_bad_consent_value_names_its_column(tmp_path: Path, service: IdentityService) -> None:
+    bad = CONSENT_CRM + "C3,c@x.org,maybe,,2025-01-03T10:00:00Z\n"
+    with pytest.raises(StreamRejected) as info:
+        ingest_crm(service, write(tmp_path, "crm.csv", bad))
+    assert [(e.position, e.field, e.reason) for e in info.value.errors] == [
+        (4, "Consent Email Marketing", "must be true or false (yes/no, y/n, 1/0)")
+    ]

@@ -281,3 +281,49 @@ def test_cannot_link_keeps_persons_apart_on_later_evidence(service: IdentityServ
     assert summary.merges == 0 and summary.merges_refused == 1
     assert person_of(service, "cookie:c2") != person_of(service, "customer_id:u1")
     assert reads(service.store).refused_merges()[0].rule == "cannot_link"
+
+
+def test_activity_is_bucketed_by_utc_day(service: IdentityService) -> None:
+    def view(ts: str) -> dict[str, object]:
+        return event(
+            "track", ts=ts, userId="u1", event="Product Viewed", properties={"product_id": "p1"}
+        )
+
+    # 23:30 at UTC-2 is the next UTC day.
+    service.ingest_events([view("2025-03-01T10:00:00Z"), view("2025-03-01T23:59:59Z")])
+    service.ingest_events([view("2025-03-01T23:30:00-02:00"), view("2025-03-01T05:00:00Z")])
+    items = reads(service.store).activity(["customer_id:u1"])
+    assert [(i.target_id, i.day, i.count) for i in items] == [
+        ("p1", "2025-03-01", 3),
+        ("p1", "2025-03-02", 1),
+    ]
+    assert items[0].first_at is not None and items[0].first_at.hour == 5
+    assert items[0].last_at is not None and items[0].last_at.hour == 23
+    assert service.person_by_identifier("customer_id", "u1").activity.products_viewed == 4
+
+
+def test_consent_signals_from_events_newest_wins(service: IdentityService) -> None:
+    def consent(ts: str, granted: object, **ids: str) -> dict[str, object]:
+        ev = event("page" if "userId" not in ids else "identify", ts=ts, **ids)
+        ev["context"] = {"consent": {"categoryPreferences": {"Advertising": granted}}}
+        return ev
+
+    service.ingest_events(
+        [
+            consent("2025-03-02T00:00:00Z", True, userId="u1", anonymousId="c1"),
+            consent("2025-03-01T00:00:00Z", False, userId="u1", anonymousId="c1"),
+            consent("2025-03-01T00:00:00Z", True, anonymousId="c2"),
+        ]
+    )
+    service.ingest_events([consent("2025-03-01T00:00:00Z", False, anonymousId="c2")])  # a tie
+    got = reads(service.store).consent(["customer_id:u1", "cookie:c1", "cookie:c2"])
+    assert [(c.identifier, c.purpose, c.granted, c.source) for c in got] == [
+        ("cookie:c2", "ad_personalization", False, "segment:page"),
+        ("customer_id:u1", "ad_personalization", True, "segment:identify"),
+    ]
+    assert service.stats().consent == 2
+    with pytest.raises(BatchRejected) as info:
+        service.ingest_events([consent("2025-03-03T00:00:00Z", "no", anonymousId="c2")])
+    assert [(e.field, e.reason) for e in info.value.errors] == [
+        ("context.consent.categoryPreferences.Advertising", "must be true or false")
+    ]

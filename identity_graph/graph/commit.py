@@ -24,6 +24,7 @@ from identity_graph.stores.rows import (
     ActivityRow,
     AuditRow,
     ChangeSet,
+    ConsentRow,
     HubRow,
     IdentifierRow,
     LineageRow,
@@ -47,6 +48,7 @@ class Evidence:
     links: list[LinkEvidence] = field(default_factory=list)
     activity: list[ActivityRow] = field(default_factory=list)
     records: list[RecordRow] = field(default_factory=list)
+    consent: list[ConsentRow] = field(default_factory=list)
     reviews: list[ReviewRow] = field(default_factory=list)  # replaced by (a, b)
     audit: list[AuditRow] = field(default_factory=list)
     at: str = ""
@@ -58,6 +60,7 @@ class Evidence:
             or self.links
             or self.activity
             or self.records
+            or self.consent
             or self.reviews
             or self.audit
         )
@@ -164,6 +167,7 @@ def commit_changes(
         links=list(links.values()),
         activity=evidence.activity,
         records=evidence.records,
+        consent=evidence.consent,
         refused_merges=[
             RefusedMergeRow(r.a, r.b, r.person_a, r.person_b, r.rule, r.reason, at)
             for r in plan.refused

@@ -16,7 +16,13 @@ from identity_graph.graph.links import LinkEvidence
 from identity_graph.ids import IdentifierKey
 from identity_graph.ingest.observations import Observation
 from identity_graph.stores.contract import GraphStore, StoreTx
-from identity_graph.stores.rows import ActivityRow, IdentifierRow, RecordRow
+from identity_graph.stores.rows import (
+    ActivityRow,
+    ConsentRow,
+    IdentifierRow,
+    RecordRow,
+    newest_consent,
+)
 
 __all__ = ["BatchSummary", "ingest_batch"]
 
@@ -60,7 +66,8 @@ def _aggregate(observations: Iterable[Observation]) -> Evidence:
     # Most events repeat an identifier set already seen in the batch (one session, many page
     # views): group by set first, so pairs are expanded once per distinct set.
     groups: dict[tuple[str, tuple[tuple[IdentifierKey, str, str], ...]], _Seen] = {}
-    activity: dict[tuple[IdentifierKey, str, str, str], ActivityRow] = {}
+    activity: dict[tuple[IdentifierKey, str, str, str, str], ActivityRow] = {}
+    consent: list[ConsentRow] = []
     records: dict[tuple[str, str], RecordRow] = {}
     message_ids: list[tuple[str, str]] = []
     for obs in observations:
@@ -76,19 +83,21 @@ def _aggregate(observations: Iterable[Observation]) -> Evidence:
                 group.first = at
             elif at > group.last:
                 group.last = at
-        if obs.activity and obs.activity_key is not None:
+        owner = obs.activity_key
+        if obs.activity and owner is not None:
+            day = at[:10]  # `at` is canonical UTC text: its date is the UTC day
             for kind, ttype, tid, amount in obs.activity:
-                ak = (obs.activity_key, kind, ttype, tid)
+                ak = (owner, kind, ttype, tid, day)
                 act = activity.get(ak)
                 if act is None:
-                    activity[ak] = ActivityRow(
-                        obs.activity_key, kind, ttype, tid, 1, at, at, amount
-                    )
+                    activity[ak] = ActivityRow(owner, kind, ttype, tid, day, 1, at, at, amount)
                 else:
                     act.count += 1
                     act.amount += amount
                     act.first_at = min(act.first_at, at)
                     act.last_at = max(act.last_at, at)
+        if obs.consent and owner is not None:
+            consent.extend(ConsentRow(owner, p, g, obs.source, at) for p, g in obs.consent)
         if obs.record is not None:
             source, record_id, key, attributes = obs.record
             prev = records.get((source, record_id))
@@ -131,4 +140,5 @@ def _aggregate(observations: Iterable[Observation]) -> Evidence:
         links=list(links.values()),
         activity=list(activity.values()),
         records=list(records.values()),
+        consent=newest_consent(consent),
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from identity_graph.config import Settings
@@ -22,9 +22,10 @@ from identity_graph.ingest.observations import Observation, ParseResult, parse_t
 
 EVENT_TYPES = frozenset({"identify", "track", "page", "screen", "alias", "group"})
 
-# Activity hangs off one identifier per event so that a person's purchase is counted once;
-# the most durable identifier wins.
+# Activity and consent hang off one identifier per event so that a person's purchase is
+# counted once; the most durable identifier wins.
 _ACTIVITY_OWNER = ("customer_id", "crm_id", "loyalty_id", "email", "phone", "device_id", "cookie")
+_CONSENT_FIELD = "context.consent.categoryPreferences"
 _TARGET_TYPE = {
     "PURCHASED": "Product",
     "VIEWED": "Product",
@@ -117,7 +118,35 @@ class EventParser:
             self._external_ids(external, position, add, errors)
         if etype == "track":
             self._activity(event, obs, position, errors)
+        if ctx.get("consent") is not None:
+            self._consent(ctx["consent"], obs, position, errors)
+        if obs.activity or obs.consent:
+            obs.activity_key = owner_key(obs.identifiers)
         return ParseResult(None if errors else obs, errors)
+
+    def _consent(
+        self, consent: object, obs: Observation, position: int, errors: list[ItemError]
+    ) -> None:
+        """`context.consent.categoryPreferences` (category -> bool): each category mapped to
+        a purpose (`settings.consent_categories`) is a signal at the event's time."""
+        if not isinstance(consent, Mapping):
+            errors.append(ItemError(position, "context.consent", "must be an object"))
+            return
+        prefs = consent.get("categoryPreferences")
+        if prefs is None:
+            return
+        if not isinstance(prefs, Mapping):
+            errors.append(ItemError(position, _CONSENT_FIELD, "must be an object"))
+            return
+        purposes = self._settings.consent_categories
+        for category, granted in prefs.items():
+            if not isinstance(granted, bool):
+                field = f"{_CONSENT_FIELD}.{category}"
+                errors.append(ItemError(position, field, "must be true or false"))
+                continue
+            purpose = purposes.get(str(category))
+            if purpose is not None:
+                obs.consent.append((purpose, granted))
 
     def _external_ids(
         self,
@@ -184,13 +213,16 @@ class EventParser:
                 return
             amount = _amount(props, rule.amount_property, "properties", position, errors)
             obs.activity.append((rule.kind, target_type, str(target), amount))
-        owners = {type_: key for key, type_, _ in reversed(obs.identifiers)}
-        for type_ in _ACTIVITY_OWNER:
-            if type_ in owners:
-                obs.activity_key = owners[type_]
-                break
-        else:
-            obs.activity_key = obs.identifiers[0][0] if obs.identifiers else None
+
+
+def owner_key(identifiers: Sequence[tuple[IdentifierKey, str, str]]) -> IdentifierKey | None:
+    """The one identifier of an event that its activity and consent hang off: the first of
+    the most durable type (`_ACTIVITY_OWNER`), else the first identifier."""
+    owners = {type_: key for key, type_, _ in reversed(identifiers)}
+    for type_ in _ACTIVITY_OWNER:
+        if type_ in owners:
+            return owners[type_]
+    return identifiers[0][0] if identifiers else None
 
 
 def _amount(

@@ -20,6 +20,9 @@ class Observation:
     identifiers: list[tuple[IdentifierKey, str, str]] = field(default_factory=list)
     # (kind, target_type, target_id, amount), attached to `activity_key`
     activity: list[tuple[str, str, str, float]] = field(default_factory=list)
+    # (purpose, granted) consent signals at `at` from `source`, attached to `activity_key`
+    consent: list[tuple[str, bool]] = field(default_factory=list)
+    # The one identifier the item's activity and consent hang off (`owner_key`)
     activity_key: IdentifierKey | None = None
     # (source, record_id, key, attributes JSON) for CRM/loyalty records
     record: tuple[str, str, IdentifierKey, str] | None = None

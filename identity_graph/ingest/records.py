@@ -27,6 +27,18 @@ from identity_graph.matching.standardize import STANDARD_FIELDS, normalize_heade
 ATTRIBUTES = frozenset(STANDARD_FIELDS) - {"email", "phone"}
 # Identifier values also copied into the record's attributes, for matching.
 _MATCHED_IDENTIFIERS = ("email", "phone")
+# A column `consent_<purpose>` (normalized header) is a consent signal for that purpose.
+_CONSENT_PREFIX = "consent_"
+_CONSENT_VALUES = {
+    "true": True,
+    "yes": True,
+    "y": True,
+    "1": True,
+    "false": False,
+    "no": False,
+    "n": False,
+    "0": False,
+}
 
 
 class RecordMapping(BaseModel):
@@ -39,6 +51,11 @@ class RecordMapping(BaseModel):
         default_factory=dict, description="column -> identifier type"
     )
     attributes: dict[str, str] = Field(default_factory=dict, description="column -> attribute name")
+    consent: dict[str, str] = Field(
+        default_factory=dict,
+        description="column -> consent purpose; values true/false, yes/no, y/n, 1/0 (empty: "
+        "no signal), a signal of the record's own identifier at the record's time",
+    )
     timestamp_column: str | None = None
 
     @classmethod
@@ -72,6 +89,11 @@ class RecordMapping(BaseModel):
                 "name it after an identifier type (e.g. crm_id) or pass a mapping file"
             )
         attributes = {c: n for c, n in lowered.items() if n in ATTRIBUTES}
+        consent = {
+            c: n.removeprefix(_CONSENT_PREFIX)
+            for c, n in lowered.items()
+            if n.startswith(_CONSENT_PREFIX) and n != _CONSENT_PREFIX
+        }
         ts = next((c for c, n in lowered.items() if n in ("updated_at", "timestamp")), None)
         return cls(
             source=source,
@@ -79,6 +101,7 @@ class RecordMapping(BaseModel):
             id_type=idents.pop(id_column),
             identifiers=idents,
             attributes=attributes,
+            consent=consent,
             timestamp_column=ts,
         )
 
@@ -145,10 +168,23 @@ class RecordParser:
         for _, type_, value in obs.identifiers:
             if type_ in _MATCHED_IDENTIFIERS:
                 attributes.setdefault(type_, value)
+        for column, purpose in m.consent.items():
+            text = _text(row.get(column)).lower()
+            if not text:
+                continue
+            granted = _CONSENT_VALUES.get(text)
+            if granted is None:
+                errors.append(
+                    ItemError(position, column, "must be true or false (yes/no, y/n, 1/0)")
+                )
+            else:
+                obs.consent.append((purpose, granted))
         if errors:
             return ParseResult(None, errors)
         own_key = obs.identifiers[0][0]
         obs.record = (m.source, record_id, own_key, json.dumps(attributes, sort_keys=True))
+        if obs.consent:
+            obs.activity_key = own_key
         return ParseResult(obs, errors)
 
 

@@ -31,7 +31,13 @@ from identity_graph.stores.rows import (
     ReviewRow,
     StoredIdentifier,
 )
-from identity_graph.views import ActivityItem, RefusedMerge, SourceRecord, StoreStats
+from identity_graph.views import (
+    ActivityItem,
+    ConsentSignal,
+    RefusedMerge,
+    SourceRecord,
+    StoreStats,
+)
 
 T = TypeVar("T")
 
@@ -45,9 +51,10 @@ T = TypeVar("T")
 #:   links           a, b, weight, kind, sources (list), evidence (JSON text), count,
 #:                   first_seen, last_seen, status
 #:   lineage         from_id, to_id, kind (MERGED_INTO | SPLIT_FROM), at, reason
-#:   activity        key, kind, target_type, target_id, count, first_at, last_at, amount
+#:   activity        key, kind, target_type, target_id, day, count, first_at, last_at, amount
 #:   records         source, record_id, key, attributes (JSON text), observed_at
 #:                   (in (source, record_id) order: training is deterministic for it)
+#:   consent         key, purpose, granted (bool), source, at
 #:   refused_merges  seq, a, b, person_a, person_b, rule, reason, at
 #:   reviews         a, b, probability, evidence, fingerprint, status, created_at,
 #:                   decided_at, decided_by, comment
@@ -63,6 +70,7 @@ EXPORT_KINDS: tuple[str, ...] = (
     "lineage",
     "activity",
     "records",
+    "consent",
     "refused_merges",
     "reviews",
     "audit",
@@ -109,7 +117,13 @@ class StoreReader(Protocol):
         ...
 
     def activity(self, keys: Sequence[IdentifierKey]) -> list[ActivityItem]:
-        """Activity of these identifiers, ordered by (key, kind, target_type, target_id)."""
+        """Activity of these identifiers, one item per UTC day, ordered by (key, kind,
+        target_type, target_id, day)."""
+        ...
+
+    def consent(self, keys: Sequence[IdentifierKey]) -> list[ConsentSignal]:
+        """The stored consent signal of these identifiers, one per (key, purpose) (the newest;
+        on a tie, a denial), ordered by (key, purpose)."""
         ...
 
     def records(self, keys: Sequence[IdentifierKey]) -> list[SourceRecord]:

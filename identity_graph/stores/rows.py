@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -18,7 +19,8 @@ from identity_graph.ids import IdentifierKey, Pair, PersonId
 from identity_graph.views import Identifier, Link
 
 
-def _when(text: str | None) -> datetime | None:
+def when(text: str | None) -> datetime | None:
+    """A stored ISO timestamp as a datetime (None stays None)."""
     return datetime.fromisoformat(text) if text else None
 
 
@@ -66,8 +68,8 @@ class StoredIdentifier:
             key=self.key,
             type=self.type,
             value=self.value,
-            first_seen=_when(self.first_seen),
-            last_seen=_when(self.last_seen),
+            first_seen=when(self.first_seen),
+            last_seen=when(self.last_seen),
             hub=self.is_hub,
             hub_reason=self.hub_reason,
         )
@@ -106,18 +108,22 @@ class LinkRow:
                 "sources": list(self.sources),
                 "evidence": json.loads(self.evidence or "{}"),
                 "count": self.count,
-                "first_seen": _when(self.first_seen),
-                "last_seen": _when(self.last_seen),
+                "first_seen": when(self.first_seen),
+                "last_seen": when(self.last_seen),
             }
         )
 
 
 @dataclass(slots=True)
 class ActivityRow:
+    """Activity of one identifier on one target during one UTC day (`day` is YYYY-MM-DD,
+    the events' `at[:10]`): (key, kind, target_type, target_id, day) is its identity."""
+
     key: IdentifierKey
     kind: str
     target_type: str
     target_id: str
+    day: str
     count: int
     first_at: str
     last_at: str
@@ -131,6 +137,35 @@ class RecordRow:
     key: IdentifierKey
     attributes: str  # JSON object text
     observed_at: str
+
+
+@dataclass(slots=True)
+class ConsentRow:
+    """A consent signal: `key` granted (or denied) `purpose` at `at`, said by `source`.
+    One is stored per (key, purpose): the newest, a denial winning a tie (`supersedes`)."""
+
+    key: IdentifierKey
+    purpose: str
+    granted: bool
+    source: str
+    at: str
+
+
+def supersedes(new: ConsentRow, old: ConsentRow) -> bool:
+    """Whether `new` replaces the stored `old` signal of the same (key, purpose): it is newer,
+    or as new and a denial of a grant (on a tie, a denial wins)."""
+    return new.at > old.at or (new.at == old.at and old.granted and not new.granted)
+
+
+def newest_consent(rows: Iterable[ConsentRow]) -> list[ConsentRow]:
+    """One row per (key, purpose), the one `supersedes` keeps, in order of first appearance:
+    what storing `rows` one by one leaves, whatever their order."""
+    out: dict[tuple[IdentifierKey, str], ConsentRow] = {}
+    for row in rows:
+        old = out.get((row.key, row.purpose))
+        if old is None or supersedes(row, old):
+            out[(row.key, row.purpose)] = row
+    return list(out.values())
 
 
 @dataclass(slots=True)
@@ -249,18 +284,24 @@ class ChangeSet:
        row's range; keys not stored are ignored.
     6. `assignments`: identifier key -> person ID, moving stored identifiers (splits).
     7. `links`: final rows, upserted by pair, every field replaced.
-    8. `activity`: added to the stored totals of (key, kind, target_type, target_id):
+    8. `activity`: added to the stored totals of (key, kind, target_type, target_id, day):
        count and amount summed, first/last widened.
     9. `records`: upserted by (source, record_id) when at least as recent as the stored one.
-    10. `refused_merges`, `lineage`, `audit`: appended (newest last).
-    11. `hubs`: flagged (`is_hub`, `hub_reason`); `joined`: replaced per key.
-    12. `touched_persons`: `updated_at = at`.
-    13. `reviews`: replaced whole by pair; `models`: replaced whole by version.
-    14. `delete_links`: these pairs' links removed.
-    15. `delete_identifiers`: removed with their links, activity, records and membership.
-    16. `delete_persons`: removed with their lineage (their identifiers must be gone or
+    10. `consent`: upserted by (key, purpose) only when newer than the stored row:
+       `row.at > stored.at`, or `row.at == stored.at` and the row denies what the stored
+       one grants (on a tie, a denial wins); rows of one ChangeSet are folded by the same
+       rule first (`newest_consent`), so their order does not matter. Keys not stored are
+       ignored.
+    11. `refused_merges`, `lineage`, `audit`: appended (newest last).
+    12. `hubs`: flagged (`is_hub`, `hub_reason`); `joined`: replaced per key.
+    13. `touched_persons`: `updated_at = at`.
+    14. `reviews`: replaced whole by pair; `models`: replaced whole by version.
+    15. `delete_links`: these pairs' links removed.
+    16. `delete_identifiers`: removed with their links, activity, records, consent and
+        membership.
+    17. `delete_persons`: removed with their lineage (their identifiers must be gone or
         moved already).
-    17. `tombstones`: added if absent.
+    18. `tombstones`: added if absent.
     """
 
     at: str = ""
@@ -273,6 +314,7 @@ class ChangeSet:
     links: list[LinkRow] = field(default_factory=list)
     activity: list[ActivityRow] = field(default_factory=list)
     records: list[RecordRow] = field(default_factory=list)
+    consent: list[ConsentRow] = field(default_factory=list)
     refused_merges: list[RefusedMergeRow] = field(default_factory=list)
     lineage: list[LineageRow] = field(default_factory=list)
     audit: list[AuditRow] = field(default_factory=list)

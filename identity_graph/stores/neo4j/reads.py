@@ -16,8 +16,21 @@ from identity_graph.ids import IdentifierKey, Pair, PersonId
 from identity_graph.stores.contract import EXPORT_KINDS
 from identity_graph.stores.cypher_files import Query, query
 from identity_graph.stores.neo4j.errors import translate
-from identity_graph.stores.rows import AuditRow, LinkRow, Person, ReviewRow, StoredIdentifier
-from identity_graph.views import ActivityItem, RefusedMerge, SourceRecord, StoreStats
+from identity_graph.stores.rows import (
+    AuditRow,
+    LinkRow,
+    Person,
+    ReviewRow,
+    StoredIdentifier,
+    when,
+)
+from identity_graph.views import (
+    ActivityItem,
+    ConsentSignal,
+    RefusedMerge,
+    SourceRecord,
+    StoreStats,
+)
 
 
 def stored_identifier(r: neo4j.Record) -> StoredIdentifier:
@@ -122,6 +135,18 @@ class Neo4jReads:
         return [
             ActivityItem.model_validate({**dict(r), "identifier": r["key"]})
             for r in self._batch("activity", keys, "keys")
+        ]
+
+    def consent(self, keys: Sequence[IdentifierKey]) -> list[ConsentSignal]:
+        return [
+            ConsentSignal(
+                identifier=r["key"],
+                purpose=r["purpose"],
+                granted=bool(r["granted"]),
+                source=r["source"],
+                at=when(r["at"]),
+            )
+            for r in self._batch("consent", keys, "keys")
         ]
 
     def records(self, keys: Sequence[IdentifierKey]) -> list[SourceRecord]:

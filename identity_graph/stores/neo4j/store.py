@@ -26,10 +26,11 @@ from identity_graph.stores.neo4j.reads import Neo4jReads
 from identity_graph.stores.neo4j.url import parse_url
 from identity_graph.stores.neo4j.writes import Neo4jTx
 
-SCHEMA_VERSION = "2"
-# Earlier versions this release upgrades in place: version 2 only adds a constraint and an
-# index.
-UPGRADES_FROM = frozenset({"1"})
+SCHEMA_VERSION = "3"
+# Earlier versions this release upgrades in place: version 2 added a constraint and an
+# index; version 3 adds constraints and indexes, keys activity by UTC day and gives records
+# their `attr_*` properties (`_upgrade`).
+UPGRADES_FROM = frozenset({"1", "2"})
 
 
 class Neo4jStore:
@@ -113,8 +114,8 @@ class Neo4jStore:
         if version is not None and version != SCHEMA_VERSION and version not in UPGRADES_FROM:
             raise StoreError(
                 f"Neo4j at {self._where} has identity-graph schema version {version}; this "
-                f"release reads version {SCHEMA_VERSION} (it adds tombstones and an index on "
-                "refused merges by person): use an empty database"
+                f"release reads version {SCHEMA_VERSION} (it adds consent, segments, "
+                "destinations, the export ledger and activity by day): use an empty database"
             )
         for statement in statements("schema"):
             try:
@@ -128,7 +129,12 @@ class Neo4jStore:
         self._execute(query("meta_init"), {"version": SCHEMA_VERSION}, write=True)
         if version in UPGRADES_FROM:
             # After the additive schema: an interrupted upgrade simply runs again.
+            self._upgrade()
             self._execute(query("meta_upgrade"), {"version": SCHEMA_VERSION}, write=True)
+
+    def _upgrade(self) -> None:
+        """Rewrite what schema 3 stores differently; each step is idempotent."""
+        self._execute(query("upgrade_activity_days"), write=True)
 
     def close(self) -> None:
         self._driver.close()

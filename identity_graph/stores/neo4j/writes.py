@@ -14,7 +14,7 @@ from identity_graph.errors import StoreError
 from identity_graph.stores.contract import EXPORT_KINDS
 from identity_graph.stores.cypher_files import ACTIVITY_TARGETS, Query, query, template
 from identity_graph.stores.neo4j.reads import Neo4jReads
-from identity_graph.stores.rows import ChangeSet
+from identity_graph.stores.rows import ChangeSet, newest_consent
 
 # Append-only rows are numbered unit of work * SEQ_PER_TX + position in it.
 SEQ_PER_TX = 1_000_000
@@ -31,6 +31,7 @@ _STORE_LABELS = frozenset(
         "Meta",
         "Person",
         "Product",
+        "Purpose",
         "Record",
         "RefusedMerge",
         "Review",
@@ -124,6 +125,7 @@ class Neo4jTx(Neo4jReads):
         w(query("upsert_links"), known)
         self._grouped("add_activity", [_fields(r) for r in ch.activity])
         w(query("upsert_records"), [_fields(r) for r in ch.records])
+        w(query("add_consent"), [_fields(r) for r in newest_consent(ch.consent)])
         w(
             query("add_refused_merges"),
             [{**_fields(r), "seq": self._next_seq()} for r in ch.refused_merges],

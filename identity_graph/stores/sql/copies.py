@@ -20,12 +20,14 @@ SCANS: Mapping[str, str] = {
     ),
     "lineage": "SELECT from_id, to_id, kind, at, reason FROM lineage ORDER BY rowid",
     "activity": (
-        "SELECT key, kind, target_type, target_id, count, first_at, last_at, amount FROM activity"
+        "SELECT key, kind, target_type, target_id, day, count, first_at, last_at, amount "
+        "FROM activity"
     ),
     "records": (
         "SELECT source, record_id, key, attributes, observed_at FROM records "
         "ORDER BY source, record_id"
     ),
+    "consent": "SELECT key, purpose, granted, source, at FROM consent",
     "refused_merges": (
         "SELECT id AS seq, a, b, person_a, person_b, rule, reason, at FROM refused_merges "
         "ORDER BY id"
@@ -46,6 +48,7 @@ ROW_COUNTS = (
     "(SELECT count(*) FROM lineage) AS lineage, "
     "(SELECT count(*) FROM activity) AS activity, "
     "(SELECT count(*) FROM records) AS records, "
+    "(SELECT count(*) FROM consent) AS consent, "
     "(SELECT count(*) FROM refused_merges) AS refused_merges, "
     "(SELECT count(*) FROM review_queue) AS reviews, "
     "(SELECT count(*) FROM audit) AS audit, "
@@ -75,13 +78,17 @@ IMPORTS: Mapping[str, str] = {
         "AND reason = $reason)"
     ),
     "activity": (
-        "INSERT OR REPLACE INTO activity (key, kind, target_type, target_id, count, "
-        "first_at, last_at, amount) VALUES ($key, $kind, $target_type, $target_id, $count, "
-        "$first_at, $last_at, $amount)"
+        "INSERT OR REPLACE INTO activity (key, kind, target_type, target_id, day, count, "
+        "first_at, last_at, amount) VALUES ($key, $kind, $target_type, $target_id, $day, "
+        "$count, $first_at, $last_at, $amount)"
     ),
     "records": (
         "INSERT OR REPLACE INTO records (source, record_id, key, attributes, observed_at) "
         "VALUES ($source, $record_id, $key, $attributes, $observed_at)"
+    ),
+    "consent": (
+        "INSERT OR REPLACE INTO consent (key, purpose, granted, source, at) "
+        "VALUES ($key, $purpose, $granted, $source, $at)"
     ),
     "refused_merges": (
         "INSERT OR REPLACE INTO refused_merges (id, a, b, person_a, person_b, rule, reason, "

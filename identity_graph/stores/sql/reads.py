@@ -58,8 +58,12 @@ PERSON_LINKS_ACROSS_IN = (
 )
 SEEN_MESSAGES_IN = "SELECT message_id FROM messages WHERE message_id IN (%%ids%%)"
 ACTIVITY_IN = (
-    "SELECT key, kind, target_type, target_id, count, first_at, last_at, amount "
-    "FROM activity WHERE key IN (%%keys%%) ORDER BY key, kind, target_type, target_id"
+    "SELECT key, kind, target_type, target_id, day, count, first_at, last_at, amount "
+    "FROM activity WHERE key IN (%%keys%%) ORDER BY key, kind, target_type, target_id, day"
+)
+CONSENT_IN = (
+    "SELECT key, purpose, granted, source, at FROM consent WHERE key IN (%%keys%%) "
+    "ORDER BY key, purpose"
 )
 RECORDS_IN = (
     "SELECT source, record_id, key, attributes, observed_at FROM records "
@@ -115,7 +119,7 @@ STATS = (
     "(SELECT count(DISTINCT person_id) FROM identifiers), "
     "(SELECT count(*) FROM identifiers WHERE is_hub = 1), "
     "(SELECT count(*) FROM refused_merges), (SELECT count(*) FROM activity), "
-    "(SELECT count(*) FROM records)"
+    "(SELECT count(*) FROM records), (SELECT count(*) FROM consent)"
 )
 LATEST_MODEL = (
     "SELECT version, body FROM match_models ORDER BY created_at DESC, version DESC LIMIT 1"

@@ -50,17 +50,21 @@ CREATE TABLE IF NOT EXISTS lineage (
 );
 CREATE INDEX IF NOT EXISTS lineage_from ON lineage (from_id);
 CREATE INDEX IF NOT EXISTS lineage_to ON lineage (to_id);
+-- One row per identifier, target and UTC day (YYYY-MM-DD) of the events.
 CREATE TABLE IF NOT EXISTS activity (
     key         TEXT NOT NULL,
     kind        TEXT NOT NULL,
     target_type TEXT NOT NULL,
     target_id   TEXT NOT NULL,
+    day         TEXT NOT NULL,
     count       INTEGER NOT NULL,
     first_at    TEXT NOT NULL,
     last_at     TEXT NOT NULL,
     amount      REAL NOT NULL DEFAULT 0,
-    PRIMARY KEY (key, kind, target_type, target_id)
+    PRIMARY KEY (key, kind, target_type, target_id, day)
 ) WITHOUT ROWID;
+-- Segments start from the target (who bought p1 in the last 30 days).
+CREATE INDEX IF NOT EXISTS activity_by_target ON activity (kind, target_id, day);
 CREATE TABLE IF NOT EXISTS records (
     source      TEXT NOT NULL,
     record_id   TEXT NOT NULL,
@@ -70,6 +74,16 @@ CREATE TABLE IF NOT EXISTS records (
     PRIMARY KEY (source, record_id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS records_by_key ON records (key);
+-- The newest consent signal per identifier and purpose (on a tie, a denial).
+CREATE TABLE IF NOT EXISTS consent (
+    key     TEXT NOT NULL,
+    purpose TEXT NOT NULL,
+    granted INTEGER NOT NULL,
+    source  TEXT NOT NULL,
+    at      TEXT NOT NULL,
+    PRIMARY KEY (key, purpose)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS consent_by_purpose ON consent (purpose, key);
 CREATE TABLE IF NOT EXISTS refused_merges (
     id       INTEGER PRIMARY KEY,
     a        TEXT NOT NULL,

@@ -24,9 +24,9 @@ UPSERT_LINK = (
     "last_seen, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 ADD_ACTIVITY = (
-    "INSERT INTO activity (key, kind, target_type, target_id, count, first_at, last_at, amount) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
-    "ON CONFLICT (key, kind, target_type, target_id) DO UPDATE SET "
+    "INSERT INTO activity (key, kind, target_type, target_id, day, count, first_at, last_at, "
+    "amount) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (key, kind, target_type, target_id, day) DO UPDATE SET "
     "count = count + excluded.count, amount = amount + excluded.amount, "
     "first_at = min(first_at, excluded.first_at), last_at = max(last_at, excluded.last_at)"
 )
@@ -36,6 +36,14 @@ UPSERT_RECORD = (
     "ON CONFLICT (source, record_id) DO UPDATE SET key = excluded.key, "
     "attributes = excluded.attributes, observed_at = excluded.observed_at "
     "WHERE excluded.observed_at >= observed_at"
+)
+# Newest wins; on a tie a denial wins. Only for stored identifiers.
+UPSERT_CONSENT = (
+    "INSERT INTO consent (key, purpose, granted, source, at) "
+    "SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS (SELECT 1 FROM identifiers WHERE key = ?1) "
+    "ON CONFLICT (key, purpose) DO UPDATE SET granted = excluded.granted, "
+    "source = excluded.source, at = excluded.at "
+    "WHERE excluded.at > at OR (excluded.at = at AND granted = 1 AND excluded.granted = 0)"
 )
 ADD_REFUSED_MERGE = (
     "INSERT INTO refused_merges (a, b, person_a, person_b, rule, reason, at) "
@@ -56,6 +64,7 @@ DELETE_LINKS_OF_A = "DELETE FROM links WHERE a = ?"  # (key,)
 DELETE_LINKS_OF_B = "DELETE FROM links WHERE b = ?"  # (key,)
 DELETE_ACTIVITY_OF = "DELETE FROM activity WHERE key = ?"  # (key,)
 DELETE_RECORDS_OF = "DELETE FROM records WHERE key = ?"  # (key,)
+DELETE_CONSENT_OF = "DELETE FROM consent WHERE key = ?"  # (key,)
 DELETE_IDENTIFIER = "DELETE FROM identifiers WHERE key = ?"  # (key,)
 DELETE_LINEAGE_OF = "DELETE FROM lineage WHERE from_id = ?1 OR to_id = ?1"  # (person_id,)
 DELETE_PERSON = "DELETE FROM persons WHERE person_id = ?"  # (person_id,)
@@ -70,6 +79,7 @@ RESET = (
     "DELETE FROM lineage",
     "DELETE FROM activity",
     "DELETE FROM records",
+    "DELETE FROM consent",
     "DELETE FROM refused_merges",
     "DELETE FROM messages",
     "DELETE FROM match_models",

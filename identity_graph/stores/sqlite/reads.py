@@ -18,9 +18,16 @@ from identity_graph.stores.rows import (
     Person,
     ReviewRow,
     StoredIdentifier,
+    when,
 )
 from identity_graph.stores.sql import copies, reads
-from identity_graph.views import ActivityItem, RefusedMerge, SourceRecord, StoreStats
+from identity_graph.views import (
+    ActivityItem,
+    ConsentSignal,
+    RefusedMerge,
+    SourceRecord,
+    StoreStats,
+)
 
 # Well under SQLite's bound-parameter limit, and large enough to keep round trips few.
 IN_CHUNK = 900
@@ -152,14 +159,22 @@ class SQLiteReads:
             "kind",
             "target_type",
             "target_id",
+            "day",
             "count",
             "first_at",
             "last_at",
             "amount",
         )
         rows = list(self._in("activity", reads.ACTIVITY_IN, "keys", keys))
-        rows.sort(key=lambda r: tuple(str(v) for v in r[:4]))
+        rows.sort(key=lambda r: tuple(str(v) for v in r[:5]))
         return [ActivityItem.model_validate(dict(zip(names, r, strict=True))) for r in rows]
+
+    def consent(self, keys: Sequence[IdentifierKey]) -> list[ConsentSignal]:
+        rows = sorted(self._in("consent", reads.CONSENT_IN, "keys", keys), key=lambda r: r[:2])
+        return [
+            ConsentSignal(identifier=k, purpose=p, granted=bool(g), source=s, at=when(at))
+            for k, p, g, s, at in rows
+        ]
 
     def records(self, keys: Sequence[IdentifierKey]) -> list[SourceRecord]:
         rows = sorted(
@@ -253,6 +268,7 @@ class SQLiteReads:
             "refused_merges",
             "activities",
             "records",
+            "consent",
         )
         return StoreStats.model_validate(dict(zip(names, self._one(reads.STATS), strict=True)))
 
@@ -285,4 +301,5 @@ def _split(text: object) -> list[str]:
 _SCAN_CONVERT: Mapping[str, Mapping[str, Callable[[object], object]]] = {
     "identifiers": {"is_hub": bool, "joined": _split},
     "links": {"sources": _split},
+    "consent": {"granted": bool},
 }

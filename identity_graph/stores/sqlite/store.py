@@ -20,12 +20,14 @@ from pathlib import Path
 
 from identity_graph.errors import ConfigError, StoreError
 from identity_graph.stores.sql import reads, schema, writes
+from identity_graph.stores.sql import upgrade as upgrade_sql
 from identity_graph.stores.sqlite.reads import SQLiteReads
 from identity_graph.stores.sqlite.writes import SQLiteTx
 
-SCHEMA_VERSION = "3"
-# Earlier versions this release upgrades in place: version 3 only adds a table and indexes.
-UPGRADES_FROM = frozenset({"2"})
+SCHEMA_VERSION = "4"
+# Earlier versions this release upgrades in place: version 3 added a table and indexes,
+# version 4 adds tables and keys activity by UTC day (its rows are copied, see `upgrade`).
+UPGRADES_FROM = frozenset({"2", "3"})
 _SYNCHRONOUS = {
     "FULL": "PRAGMA synchronous = FULL",
     "NORMAL": "PRAGMA synchronous = NORMAL",
@@ -91,9 +93,16 @@ class SQLiteStore:
                 if row is not None and row[0] != SCHEMA_VERSION and not upgrade:
                     raise StoreError(
                         f"{self.path} has schema version {row[0]}; this release reads version "
-                        f"{SCHEMA_VERSION} (it adds tombstones and indexes for person reads): "
+                        f"{SCHEMA_VERSION} (it adds consent, segments, destinations, the "
+                        "export ledger and activity by day): "
                         "copy it with an earlier release's `identity-graph migrate` into a "
                         "Neo4j store or re-ingest into a new file"
+                    )
+                if upgrade and not c.execute(upgrade_sql.ACTIVITY_HAS_DAY).fetchone()[0]:
+                    c.executescript(
+                        upgrade_sql.ACTIVITY_BY_DAY_BEFORE
+                        + schema()
+                        + upgrade_sql.ACTIVITY_BY_DAY_AFTER
                     )
                 c.executescript(schema())
                 if row is None:

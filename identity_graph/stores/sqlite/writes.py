@@ -8,7 +8,7 @@ from operator import attrgetter
 from typing import Any
 
 from identity_graph.errors import StoreError
-from identity_graph.stores.rows import ChangeSet
+from identity_graph.stores.rows import ChangeSet, newest_consent
 from identity_graph.stores.sql import copies, writes
 from identity_graph.stores.sqlite.reads import SQLiteReads
 
@@ -60,6 +60,7 @@ class SQLiteTx(SQLiteReads):
         )
         many(writes.ADD_ACTIVITY, _rows(ch.activity))
         many(writes.UPSERT_RECORD, _rows(ch.records))
+        many(writes.UPSERT_CONSENT, _rows(newest_consent(ch.consent)))
         many(writes.ADD_REFUSED_MERGE, _rows(ch.refused_merges))
         many(writes.ADD_LINEAGE, _rows(ch.lineage))
         many(writes.ADD_AUDIT, _rows(ch.audit))
@@ -75,6 +76,7 @@ class SQLiteTx(SQLiteReads):
             writes.DELETE_LINKS_OF_B,
             writes.DELETE_ACTIVITY_OF,
             writes.DELETE_RECORDS_OF,
+            writes.DELETE_CONSENT_OF,
             writes.DELETE_IDENTIFIER,
         ):
             many(sql, keys)
@@ -98,4 +100,5 @@ class SQLiteTx(SQLiteReads):
 _IMPORT_CONVERT: Mapping[str, Mapping[str, Callable[[Any], object]]] = {
     "identifiers": {"is_hub": lambda v: 1 if v else 0, "joined": _join},
     "links": {"sources": _join},
+    "consent": {"granted": lambda v: 1 if v else 0},
 }

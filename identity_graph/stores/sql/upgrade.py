@@ -1,0 +1,17 @@
+"""In-place upgrades of a store written by an earlier release (`SQLiteStore` runs them before
+the additive schema). `tests/test_schema_upgrade.py` runs each on a store of that release."""
+
+from __future__ import annotations
+
+# Schema 4 keys activity by UTC day as well: does the table already have the column?
+ACTIVITY_HAS_DAY = "SELECT count(*) FROM pragma_table_info('activity') WHERE name = 'day'"
+# Statements around the schema script (which creates the new `activity` table): the old
+# rows become one row each, on the day of their last event. One script: all or nothing.
+ACTIVITY_BY_DAY_BEFORE = "BEGIN IMMEDIATE;\nALTER TABLE activity RENAME TO activity_undated;\n"
+ACTIVITY_BY_DAY_AFTER = (
+    "INSERT INTO activity (key, kind, target_type, target_id, day, count, first_at, last_at, "
+    "amount) SELECT key, kind, target_type, target_id, substr(last_at, 1, 10), count, "
+    "first_at, last_at, amount FROM activity_undated;\n"
+    "DROP TABLE activity_undated;\n"
+    "COMMIT;\n"
+)
