@@ -87,6 +87,31 @@ class ActivitySummary(BaseModel):
     last_activity_at: datetime | None = None
 
 
+class Traits(BaseModel):
+    """Computed across all of a person's identifiers (timestamps as canonical ISO text)."""
+
+    purchase_count: int = Field(default=0, description="sum of purchase counts")
+    purchase_amount: float = Field(default=0.0, description="sum of purchase amounts, rounded to 2")
+    last_purchase_at: str | None = None
+    products_bought: list[str] = Field(default_factory=list, description="product ids, sorted")
+    view_count: int = 0
+    exposure_count: int = 0
+    exposures: dict[str, int] = Field(
+        default_factory=dict, description="campaign id -> number of exposures"
+    )
+    open_case_count: int = Field(default=0, description="cases opened and not closed, anywhere")
+    open_cases: list[str] = Field(default_factory=list)
+    device_count: int = Field(default=0, description="identifiers of a device type (settings)")
+    identifier_count: int = 0
+    first_seen_at: str | None = None
+    last_seen_at: str | None = None
+    last_activity_at: str | None = None
+    consent: dict[str, bool] = Field(
+        default_factory=dict,
+        description="purpose -> consent: the newest signal across identifiers, else the default",
+    )
+
+
 class Person(BaseModel):
     person_id: str
     created_at: datetime
@@ -101,6 +126,7 @@ class Person(BaseModel):
     )
     records: list[SourceRecord] = Field(default_factory=list, description="attributes per source")
     activity: ActivitySummary = Field(default_factory=ActivitySummary)
+    traits: Traits = Field(default_factory=Traits)
 
 
 class RefusedMerge(BaseModel):

@@ -1,4 +1,5 @@
-"""A person's profile: identifiers, attributes per source and by survivorship, activity."""
+"""A person's profile: identifiers, attributes per source and by survivorship, activity
+and traits, all from one read snapshot."""
 
 from __future__ import annotations
 
@@ -9,6 +10,13 @@ from pydantic import TypeAdapter
 from identity_graph.config import Settings
 from identity_graph.errors import NotFoundError
 from identity_graph.ids import PersonId
+from identity_graph.profiles.traits import (
+    IdentifierFact,
+    compute_traits,
+    facts_of,
+    record_fact,
+    surviving,
+)
 from identity_graph.stores.contract import GraphStore, StoreReader
 from identity_graph.stores.rows import Person as PersonRow
 from identity_graph.views import ActivityItem, ActivitySummary, Person, SourceRecord
@@ -45,6 +53,9 @@ def build_profile(store: GraphStore, settings: Settings, person_id: str) -> Pers
         keys = [i.key for i in members]
         records = r.records(keys) if keys else []
         activity = r.activity(keys) if keys else []
+        consent = r.consent(keys) if keys else []
+    idents = [IdentifierFact(i.key, i.type, i.first_seen, i.last_seen) for i in members]
+    facts = facts_of({current: idents}, dict.fromkeys(keys, current), records, activity, consent)
     return Person(
         person_id=current,
         created_at=_TIMESTAMP.validate_python(info.created_at),
@@ -54,22 +65,15 @@ def build_profile(store: GraphStore, settings: Settings, person_id: str) -> Pers
         attributes=survive(records, settings.source_priority),
         records=records,
         activity=summarize(activity),
+        traits=compute_traits(facts[current], settings),
     )
 
 
 def survive(records: list[SourceRecord], priority: list[str]) -> dict[str, str]:
-    """Each attribute from the most trusted source that has it, then the most recent record."""
-    rank = {source: i for i, source in enumerate(priority)}
-
-    def order(r: SourceRecord) -> tuple[int, float]:
-        ts = r.observed_at.timestamp() if r.observed_at is not None else 0.0
-        return rank.get(r.source, len(rank)), -ts
-
-    out: dict[str, str] = {}
-    for record in sorted(records, key=order):
-        for name, value in record.attributes.items():
-            out.setdefault(name, value)
-    return out
+    """Each attribute from the most trusted source that has it (unlisted sources after the
+    listed ones), then the most recent record, then by source and record_id."""
+    facts = [record_fact(r) for r in records]
+    return {name: value for name, (value, _) in surviving(facts, priority).items()}
 
 
 def summarize(items: list[ActivityItem]) -> ActivitySummary:
