@@ -14,6 +14,7 @@ from identity_graph.errors import (
     IdentityGraphError,
     InvalidValue,
     NotFoundError,
+    SegmentError,
     StoreError,
 )
 
@@ -53,6 +54,12 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(ConflictError)
     async def conflict(_: Request, exc: ConflictError) -> JSONResponse:
         return _reply(409, ErrorOut(detail=str(exc)))
+
+    @app.exception_handler(SegmentError)
+    async def invalid_segment(_: Request, exc: SegmentError) -> JSONResponse:
+        field = f"definition.{exc.path}" if exc.path else "definition"
+        problems = [ItemProblem(position=None, field=field, reason=str(exc))]
+        return _reply(422, ErrorOut(detail=str(exc), errors=problems))
 
     @app.exception_handler(InvalidValue)
     async def invalid_value(_: Request, exc: InvalidValue) -> JSONResponse:

@@ -10,8 +10,7 @@ from fastapi.responses import StreamingResponse
 from identity_graph.api.deps import ServiceDep
 from identity_graph.api.schemas import ErrorOut
 from identity_graph.exports.files import csv_chunks
-from identity_graph.service.audiences import MembersPage, SegmentCount, SegmentInfo
-from identity_graph.segments.why import Why
+from identity_graph.service.audiences import MembersPage, SegmentCount, SegmentInfo, SegmentWhy
 
 router = APIRouter(prefix="/v1/segments", tags=["segments"])
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -39,7 +38,7 @@ EXAMPLE = {
 def list_segments(service: ServiceDep) -> list[SegmentInfo]:
     """Stored segments, by name. The ready-made lists `existing_customers`,
     `open_complaint`, `bought:PRODUCT` and `exposed:CAMPAIGN:N` are always available too."""
-    return service.audiences.list()
+    return service.audiences.list_segments()
 
 
 @router.put("/{name}", response_model=SegmentInfo, responses=ERRORS)
@@ -84,8 +83,8 @@ def segment_members(
     return service.audiences.members(name, limit=limit, cursor=cursor, as_of=as_of)
 
 
-@router.get("/{name}/why/{person_id}", response_model=Why, responses=ERRORS)
-def why(name: str, person_id: str, service: ServiceDep, as_of: AsOf = None) -> Why:
+@router.get("/{name}/why/{person_id}", response_model=SegmentWhy, responses=ERRORS)
+def why(name: str, person_id: str, service: ServiceDep, as_of: AsOf = None) -> SegmentWhy:
     """Is the person in the segment, and which criteria held through which identifiers and
     activity."""
     return service.audiences.why(name, person_id, as_of)

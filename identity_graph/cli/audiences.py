@@ -63,7 +63,7 @@ def segment_create(
 def segment_list(store: StoreOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
     """Every stored segment (the ready-made lists are always there too)."""
     with service_session(store, config) as service:
-        rows = service.audiences.list()
+        rows = service.audiences.list_segments()
     if as_json:
         out.print_json(json.dumps([r.model_dump(mode="json") for r in rows]))
         return

@@ -3,7 +3,8 @@
 Platforms cannot list an audience's members back, so a delta is exact only if the service
 remembers what it sent. One export to a destination is one generation `gen`:
 
-1. `acquire` takes the destination's lease (one export at a time per destination);
+1. `acquire` takes the destination's lease (one export at a time per destination) and a
+   generation never staged before;
 2. `stage` marks every row of the audience as seen in `gen` (new rows are inserted unsent),
    in chunks, each its own unit of work: a crash here changes nothing that was sent;
 3. the caller writes the delta (`pending(side="add")`: seen now, never sent;
@@ -25,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from identity_graph.errors import ConflictError, NotFoundError
+from identity_graph.ids import PersonId
 from identity_graph.ingest.observations import format_ts, utc_now
 from identity_graph.stores.contract import GraphStore
 from identity_graph.stores.rows import ChangeSet, DestinationRow, LedgerRow
@@ -48,35 +50,52 @@ def destination(store: GraphStore, name: str) -> DestinationRow:
     return found[0]
 
 
-def acquire(store: GraphStore, name: str) -> tuple[DestinationRow, str]:
-    """The destination with a fresh lease token; ConflictError while another export holds it."""
-    token = uuid.uuid4().hex
+def _lease_parts(dest: DestinationRow) -> tuple[int, str]:
+    """(generation last staged, holder token or "") of a destination's lease text."""
+    if not dest.lease:
+        return 0, ""
+    gen, _, token = dest.lease.partition(":")
+    return int(gen), token
+
+
+def acquire(store: GraphStore, name: str) -> tuple[DestinationRow, int, str]:
+    """(destination, generation to stage, lease) with the lease taken; ConflictError while
+    another export holds it.
+
+    The lease text is `GEN:TOKEN`, and stays `GEN:` once released: a generation that was
+    staged and then abandoned is never used again, since its rows are marked seen in it."""
     now = datetime.now(UTC)
     with store.unit_of_work() as tx:
         found = tx.destinations([name])
         if not found:
             raise NotFoundError(f"no destination named {name!r}")
         dest = found[0]
-        if dest.lease is not None and dest.lease_at is not None:
-            held_since = datetime.fromisoformat(dest.lease_at)
-            if now - held_since < LEASE:
+        staged, holder = _lease_parts(dest)
+        if holder and dest.lease_at is not None:
+            if now - datetime.fromisoformat(dest.lease_at) < LEASE:
                 raise ConflictError(
                     f"destination {name!r} is being exported since {dest.lease_at}; "
                     "try again when that export ends"
                 )
-        dest.lease, dest.lease_at = token, format_ts(now)
+        gen = max(dest.gen, staged) + 1
+        lease = f"{gen}:{uuid.uuid4().hex}"
+        dest.lease, dest.lease_at = lease, format_ts(now)
         tx.apply(ChangeSet(at=dest.lease_at, destinations=[dest]))
-    return dest, token
+    return dest, gen, lease
 
 
-def release(store: GraphStore, name: str, token: str) -> None:
+def release(store: GraphStore, name: str, lease: str) -> None:
     """End a lease without committing (the export failed or was abandoned)."""
     with store.unit_of_work() as tx:
         found = tx.destinations([name])
-        if found and found[0].lease == token:
+        if found and found[0].lease == lease:
             dest = found[0]
-            dest.lease = dest.lease_at = None
+            dest.lease, dest.lease_at = lease.partition(":")[0] + ":", None
             tx.apply(ChangeSet(at=utc_now(), destinations=[dest]))
+
+
+def holds(dest: DestinationRow, gen: int, lease: str) -> bool:
+    return dest.lease == lease and lease.startswith(f"{gen}:") and _lease_parts(dest)[1] != ""
 
 
 def stage(
@@ -96,7 +115,7 @@ def stage(
 
     for person_id, cells in rows:
         digest = row_digest(cells)
-        chunk[digest] = LedgerRow(name, digest, json.dumps(list(cells)), person_id, gen)
+        chunk[digest] = LedgerRow(name, digest, json.dumps(list(cells)), PersonId(person_id), gen)
         if len(chunk) >= STAGE_CHUNK:
             flush()
     flush()
@@ -119,17 +138,17 @@ def pending(
         after = page[-1].digest
 
 
-def commit(store: GraphStore, name: str, gen: int, token: str) -> DestinationRow:
+def commit(store: GraphStore, name: str, gen: int, lease: str) -> DestinationRow:
     """Record `gen` as sent; ConflictError if the lease was lost meanwhile."""
     at = utc_now()
     with store.unit_of_work() as tx:
         found = tx.destinations([name])
-        if not found or found[0].lease != token:
+        if not found or not holds(found[0], gen, lease):
             raise ConflictError(
                 f"destination {name!r}: another export took over; this one was not recorded"
             )
         dest = found[0]
         dest.gen, dest.last_export_at = gen, at
-        dest.lease = dest.lease_at = None
+        dest.lease, dest.lease_at = f"{gen}:", None
         tx.apply(ChangeSet(at=at, ledger_commits=[(name, gen)], destinations=[dest]))
     return dest

@@ -32,11 +32,11 @@ class ExportOutcome(BaseModel):
     delta: bool = False
     persons: int = Field(description="persons in the audience (consenting, after exclusions)")
     rows: int = Field(description="rows written: with a delta, the rows to add")
-    removed: int = Field(0, description="delta only: rows to remove")
+    removed: int = Field(default=0, description="delta only: rows to remove")
     files: list[str] = Field(default_factory=list)
     batch_size: int = Field(description="the platform's members per upload request")
     uploads: int = Field(description="upload requests the rows make at that batch size")
-    generation: int | None = Field(None, description="the destination's export generation")
+    generation: int | None = Field(default=None, description="the destination's export generation")
     warnings: list[str] = Field(default_factory=list)
 
 
@@ -103,14 +103,13 @@ def export_files(
         with parts(output) as out:
             out.write_all(cells for _, cells in rows)
         return _finish(outcome, [out])
-    dest, token = ledger.acquire(store, destination)
+    dest, gen, lease = ledger.acquire(store, destination)
     try:
         if (dest.platform, dest.segment) != (platform.name, segment):
             raise ConflictError(
                 f"destination {destination!r} receives segment {dest.segment!r} on "
                 f"{dest.platform}, not {segment!r} on {platform.name}"
             )
-        gen = dest.gen + 1
         if delta:
             ledger.stage(store, destination, gen, rows)
             with parts(output) as added:
@@ -123,9 +122,9 @@ def export_files(
             with parts(output) as full:
                 ledger.stage(store, destination, gen, _tee(rows, full))
             written = [full]
-        ledger.commit(store, destination, gen, token)
+        ledger.commit(store, destination, gen, lease)
     except BaseException:
-        ledger.release(store, destination, token)
+        ledger.release(store, destination, lease)
         raise
     outcome.generation = gen
     return _finish(outcome, written)

@@ -38,7 +38,8 @@ from identity_graph.segments.ast import Expr, parse_segment
 from identity_graph.segments.context import EvalContext
 from identity_graph.segments.library import is_ready_made
 from identity_graph.segments.resolve import resolve
-from identity_graph.segments.why import Why, explain_membership
+from identity_graph.profiles.traits import load_facts
+from identity_graph.segments.why import TraceNode, why
 from identity_graph.stores.contract import GraphStore, StoreReader
 from identity_graph.stores.rows import ChangeSet, DestinationRow, SegmentRow
 
@@ -67,6 +68,17 @@ class MembersPage(BaseModel):
     members: list[str] = Field(description="person IDs, in person ID order")
     next_cursor: str | None = Field(
         None, description="pass as `cursor` for the next page; absent on the last one"
+    )
+
+
+class SegmentWhy(BaseModel):
+    segment: str
+    person_id: str = Field(description="the current person (an old ID resolves to it)")
+    member: bool
+    as_of: datetime = Field(description="the time windows were evaluated at")
+    nodes: list[TraceNode] = Field(
+        description="every node of the resolved expression, in order: its result and, for "
+        "criteria, the identifiers, activity, consent and records behind it"
     )
 
 
@@ -141,7 +153,7 @@ class Audiences:
             tx.apply(ChangeSet(at=at, segments=[row]))
         return _info(row), created
 
-    def list(self) -> list[SegmentInfo]:
+    def list_segments(self) -> list[SegmentInfo]:
         with self.store.reader() as r:
             return [_info(row) for row in r.segments(None)]
 
@@ -197,11 +209,20 @@ class Audiences:
             expr = self._named(r, name)
             yield from r.iter_segment(expr, self._ctx(as_of))
 
-    def why(self, name: str, person_id: str, as_of: datetime | None = None) -> Why:
+    def why(self, name: str, person_id: str, as_of: datetime | None = None) -> SegmentWhy:
+        ctx = self._ctx(as_of)
         with self.store.reader() as r:
             expr = self._named(r, name)
             current = current_person(r, person_id).person_id
-            return explain_membership(r, expr, self._ctx(as_of), current, segment=name)
+            facts = load_facts(r, [current]).get(current)
+        trace = why(expr, facts, ctx) if facts is not None else None
+        return SegmentWhy(
+            segment=name,
+            person_id=current,
+            member=trace.result if trace is not None else False,
+            as_of=ctx.as_of,
+            nodes=trace.nodes if trace is not None else [],
+        )
 
     # -- destinations ----------------------------------------------------------------
 
@@ -322,11 +343,10 @@ class Audiences:
     def stage_delta(self, name: str, exclude: Sequence[str] = ()) -> DeltaStaged:
         """Stage the next delta of a destination and hold its lease until `commit_delta`
         (or `abort_delta`, or the lease's expiry)."""
-        dest, token = ledger.acquire(self.store, name)
+        dest, gen, token = ledger.acquire(self.store, name)
         try:
             target = self._platform(dest.platform)
             persons = self.export_count(dest.segment, exclude)
-            gen = dest.gen + 1
             people = self.export_people(dest.segment, exclude)
             ledger.stage(self.store, name, gen, platform_rows(target, people))
             counts = {
@@ -364,7 +384,7 @@ class Audiences:
 
     def _leased(self, name: str, gen: int, lease: str) -> DestinationRow:
         dest = ledger.destination(self.store, name)
-        if dest.lease != lease or dest.gen + 1 != gen:
+        if not ledger.holds(dest, gen, lease):
             raise ConflictError(
                 f"destination {name!r} has no staged delta {gen} under that lease "
                 "(committed, aborted, expired or taken over)"
