@@ -28,6 +28,7 @@ from identity_graph.stores.cypher_files import (
     template,
 )
 from identity_graph.stores.neo4j import Neo4jStore
+from identity_graph.stores.neo4j.writes import record_row
 from tests.neo4j_server import auth_from_env
 
 pytestmark = pytest.mark.neo4j
@@ -56,6 +57,13 @@ ACTIVITY = {
 }
 LINEAGE = {"from_id": "p1", "to_id": "p2", "at": AT, "reason": "linked identifiers"}
 
+RECORD = {
+    "source": "crm",
+    "record_id": "C1",
+    "key": "crm_id:C1",
+    "attributes": '{"given_name": "Anna"}',
+    "observed_at": AT,
+}
 CONSENT = {"key": "cookie:c1", "purpose": "ads", "granted": False, "source": "crm", "at": AT}
 
 SEGMENT = {"name": "vip", "body": "{}", "created_at": AT, "updated_at": AT}
@@ -181,17 +189,7 @@ PARAMS: dict[str, dict[str, Any]] = {
         ]
     },
     "widen_identifiers": {"rows": [{"key": "cookie:c1", "first_seen": AT, "last_seen": AT}]},
-    "upsert_records": {
-        "rows": [
-            {
-                "source": "crm",
-                "record_id": "C1",
-                "key": "crm_id:C1",
-                "attributes": '{"given_name": "Anna"}',
-                "observed_at": AT,
-            }
-        ]
-    },
+    "upsert_records": {"rows": [record_row(RECORD)]},
     "write_lock": {},
     **{f"export_{kind}": {} for kind in EXPORT_KINDS},
     "export_counts": {},
@@ -216,17 +214,7 @@ PARAMS: dict[str, dict[str, Any]] = {
             }
         ]
     },
-    "import_records": {
-        "rows": [
-            {
-                "source": "crm",
-                "record_id": "C1",
-                "key": "crm_id:C1",
-                "attributes": "{}",
-                "observed_at": AT,
-            }
-        ]
-    },
+    "import_records": {"rows": [record_row(RECORD)]},
     "import_refused_merges": {
         "rows": [
             {
