@@ -33,7 +33,7 @@ from _common import DATA, machine, write_result
 
 AS_OF = datetime(2026, 11, 1, tzinfo=UTC)
 PRODUCT = "SKU-10000"
-CAMPAIGN = "CMP-2026Q4-LOYALTY-2X"
+CAMPAIGN = "CMP-202610-HALLOWEEN"
 SEGMENT = {
     "and": [
         {"viewed": {"product": PRODUCT, "within_days": 30}},
@@ -47,7 +47,7 @@ SEGMENT = {
 
 def build_store(persons: int, seed: int) -> Path:
     from identity_graph.devtools import synthetic
-    from identity_graph.devtools.synthetic.catalog import PRODUCTS
+    from identity_graph.devtools.synthetic.catalog import CAMPAIGNS, DAYS, PRODUCTS
     from identity_graph.ids import IdentifierKey, PersonId
     from identity_graph.stores.rows import (
         ActivityRow,
@@ -60,7 +60,7 @@ def build_store(persons: int, seed: int) -> Path:
     from identity_graph.stores.sqlite import SQLiteStore
 
     DATA.mkdir(parents=True, exist_ok=True)
-    path = DATA / f"audiences-p{persons}-s{seed}.db"
+    path = DATA / f"audiences-v2-p{persons}-s{seed}.db"
     if path.exists():
         return path
     tmp = path.with_suffix(".building")
@@ -70,7 +70,11 @@ def build_store(persons: int, seed: int) -> Path:
     pop = synthetic.make_population(people=persons, seed=seed)
     print(f"  population: {time.perf_counter() - started:.0f} s", file=sys.stderr)
     rng = random.Random(seed)
-    products = [p for p, _ in PRODUCTS[:200]]
+    day_index = {d: i for i, d in enumerate(DAYS)}
+
+    def product() -> str:  # the event generator's popularity: index ~ r^2
+        return PRODUCTS[int(rng.random() ** 2 * len(PRODUCTS))][0]
+
     store = SQLiteStore(f"sqlite:///{tmp}")
     at = "2026-11-01T00:00:00.000Z"
     batch = ChangeSet(at=at)
@@ -98,52 +102,105 @@ def build_store(persons: int, seed: int) -> Path:
         owners = [k for k in keys if k.startswith(("cookie:", "device_id:", "customer_id:"))]
         owners = owners or keys[:1]
         for _ in range(rng.randint(0, 4)):
-            day = (AS_OF - timedelta(days=rng.randint(0, 90))).strftime("%Y-%m-%d")
-            product = PRODUCT if rng.random() < 0.25 else rng.choice(products)
+            day = (AS_OF - timedelta(days=rng.randint(1, 90))).strftime("%Y-%m-%d")
             batch.activity.append(
-                ActivityRow(rng.choice(owners), "VIEWED", "Product", product, day,
-                            rng.randint(1, 3), f"{day}T10:00:00.000Z", f"{day}T11:00:00.000Z", 0.0)
+                ActivityRow(
+                    rng.choice(owners),
+                    "VIEWED",
+                    "Product",
+                    product(),
+                    day,
+                    rng.randint(1, 3),
+                    f"{day}T10:00:00.000Z",
+                    f"{day}T11:00:00.000Z",
+                    0.0,
+                )
             )
-        for _ in range(rng.randint(0, 3)):
-            day = (AS_OF - timedelta(days=rng.randint(0, 60))).strftime("%Y-%m-%d")
+        # Exposures to the campaigns running on the day, as the event generator picks them.
+        for _ in range(rng.randint(0, 3) if rng.random() < 0.5 else 0):
+            day = (AS_OF - timedelta(days=rng.randint(1, 60))).strftime("%Y-%m-%d")
+            campaign = CAMPAIGNS[day_index[day]][rng.random() < 0.3]
             batch.activity.append(
-                ActivityRow(rng.choice(owners), "EXPOSED_TO", "Campaign", CAMPAIGN, day, 1,
-                            f"{day}T09:00:00.000Z", f"{day}T09:00:00.000Z", 0.0)
+                ActivityRow(
+                    rng.choice(owners),
+                    "EXPOSED_TO",
+                    "Campaign",
+                    campaign,
+                    day,
+                    1,
+                    f"{day}T09:00:00.000Z",
+                    f"{day}T09:00:00.000Z",
+                    0.0,
+                )
             )
         if rng.random() < 0.1:
-            day = (AS_OF - timedelta(days=rng.randint(0, 200))).strftime("%Y-%m-%d")
-            product = PRODUCT if rng.random() < 0.3 else rng.choice(products)
+            day = (AS_OF - timedelta(days=rng.randint(1, 200))).strftime("%Y-%m-%d")
             batch.activity.append(
-                ActivityRow(rng.choice(owners), "PURCHASED", "Product", product, day, 1,
-                            f"{day}T12:00:00.000Z", f"{day}T12:00:00.000Z", 99.0)
+                ActivityRow(
+                    rng.choice(owners),
+                    "PURCHASED",
+                    "Product",
+                    product(),
+                    day,
+                    1,
+                    f"{day}T12:00:00.000Z",
+                    f"{day}T12:00:00.000Z",
+                    99.0,
+                )
             )
         if rng.random() < 0.03:
-            day = (AS_OF - timedelta(days=rng.randint(0, 100))).strftime("%Y-%m-%d")
+            day = (AS_OF - timedelta(days=rng.randint(1, 100))).strftime("%Y-%m-%d")
             case = f"K{p.index}"
             batch.activity.append(
-                ActivityRow(rng.choice(owners), "OPENED_CASE", "Case", case, day, 1,
-                            f"{day}T08:00:00.000Z", f"{day}T08:00:00.000Z", 0.0)
+                ActivityRow(
+                    rng.choice(owners),
+                    "OPENED_CASE",
+                    "Case",
+                    case,
+                    day,
+                    1,
+                    f"{day}T08:00:00.000Z",
+                    f"{day}T08:00:00.000Z",
+                    0.0,
+                )
             )
         if rng.random() < 0.8:
             day = (AS_OF - timedelta(days=rng.randint(0, 300))).strftime("%Y-%m-%d")
             batch.consent.append(
-                ConsentRow(rng.choice(keys), "ad_personalization", rng.random() < 0.75,
-                           "segment:identify", f"{day}T07:00:00.000Z")
+                ConsentRow(
+                    rng.choice(keys),
+                    "ad_personalization",
+                    rng.random() < 0.75,
+                    "segment:identify",
+                    f"{day}T07:00:00.000Z",
+                )
             )
         if p.crm_ids:
-            attrs = {"given_name": p.given_name, "surname": p.surname,
-                     "birth_date": p.birth_date.isoformat(), "postcode": p.address.postcode,
-                     "country": "US"}
+            attrs = {
+                "given_name": p.given_name,
+                "surname": p.surname,
+                "birth_date": p.birth_date.isoformat(),
+                "postcode": p.address.postcode,
+                "country": "US",
+            }
             batch.records.append(
-                RecordRow("crm", p.crm_ids[0], IdentifierKey(f"crm_id:{p.crm_ids[0]}"),
-                          json.dumps(attrs, sort_keys=True), at)
+                RecordRow(
+                    "crm",
+                    p.crm_ids[0],
+                    IdentifierKey(f"crm_id:{p.crm_ids[0]}"),
+                    json.dumps(attrs, sort_keys=True),
+                    at,
+                )
             )
         if n % 20_000 == 0 or n == len(pop.people):
             with store.unit_of_work() as tx:
                 tx.apply(batch)
             batch = ChangeSet(at=at)
-            print(f"\r  built {n:,} persons ({time.perf_counter() - started:.0f} s)", end="",
-                  file=sys.stderr)
+            print(
+                f"\r  built {n:,} persons ({time.perf_counter() - started:.0f} s)",
+                end="",
+                file=sys.stderr,
+            )
     print(file=sys.stderr)
     store.close()
     for suffix in ("-wal", "-shm"):
@@ -169,13 +226,11 @@ def measure(store_url: str, persons: int, workdir: Path) -> dict[str, object]:
     service = IdentityService.open(store_url, Settings())
     aud = service.audiences
     aud.save("bench-retarget", SEGMENT)
-    count_s, count = timed(
-        lambda: aud.count("bench-retarget", AS_OF).count
-    )
+    count_s, count = timed(lambda: aud.count("bench-retarget", AS_OF).count)
     audience = aud.audience("bench-retarget", ["existing_customers"])
     aud.save("bench-audience", audience)
     excl_count_s, excl_count = timed(lambda: aud.count("bench-audience", AS_OF).count)
-    page_s, page = timed(lambda: aud.members("bench-audience", limit=1000, as_of=AS_OF))
+    page_s, _ = timed(lambda: aud.members("bench-audience", limit=1000, as_of=AS_OF))
     members = aud.members("bench-retarget", limit=1000, as_of=AS_OF).members
     sample = random.Random(1).sample(members, min(100, len(members)))
     why_ms = []
@@ -203,7 +258,9 @@ def cli(store_url: str, *args: str) -> tuple[float, int, str]:
     t = time.perf_counter()
     proc = subprocess.run(
         [sys.executable, "-m", "identity_graph", *args, "--store", store_url],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     )
     seconds = time.perf_counter() - t
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
@@ -223,14 +280,41 @@ def export_run(store_url: str, workdir: Path) -> dict[str, object]:
     )
     full = json.loads(stdout)
     # Delta: a baseline to a destination, then 1% of persons change, then the delta.
-    cli(store_url, "destination", "create", "bench-meta", "--platform", "meta",
-        "--segment", "bench-everyone")
-    base_s, _, _ = cli(store_url, "export", "bench-everyone", "--platform", "meta", "-o",
-                       str(workdir / "base.csv"), "--destination", "bench-meta", "--json")
+    cli(
+        store_url,
+        "destination",
+        "create",
+        "bench-meta",
+        "--platform",
+        "meta",
+        "--segment",
+        "bench-everyone",
+    )
+    base_s, _, _ = cli(
+        store_url,
+        "export",
+        "bench-everyone",
+        "--platform",
+        "meta",
+        "-o",
+        str(workdir / "base.csv"),
+        "--destination",
+        "bench-meta",
+        "--json",
+    )
     changed = change_one_percent(store_url)
     delta_s, delta_peak, stdout = cli(
-        store_url, "export", "bench-everyone", "--platform", "meta", "-o",
-        str(workdir / "delta.csv"), "--destination", "bench-meta", "--delta", "--json",
+        store_url,
+        "export",
+        "bench-everyone",
+        "--platform",
+        "meta",
+        "-o",
+        str(workdir / "delta.csv"),
+        "--destination",
+        "bench-meta",
+        "--delta",
+        "--json",
     )
     delta = json.loads(stdout)
     return {
@@ -262,9 +346,13 @@ def change_one_percent(store_url: str) -> int:
         members = r.members(picked)
     for n, pid in enumerate(picked):
         email = next(i.value for i in members[pid] if i.type == "email")
-        ev: dict[str, object] = {"type": "identify", "messageId": f"bench-change-{n}",
-                                 "timestamp": "2026-11-02T10:00:00Z",
-                                 "anonymousId": f"bench-cookie-{n}", "traits": {"email": email}}
+        ev: dict[str, object] = {
+            "type": "identify",
+            "messageId": f"bench-change-{n}",
+            "timestamp": "2026-11-02T10:00:00Z",
+            "anonymousId": f"bench-cookie-{n}",
+            "traits": {"email": email},
+        }
         if n % 2:
             ev["context"] = {"consent": {"categoryPreferences": {"Advertising": False}}}
         else:
@@ -290,9 +378,20 @@ def main() -> None:
         results["sqlite"] = measure(f"sqlite:///{work}", args.persons, Path(tmp))
         if args.neo4j:
             t = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "identity_graph", "migrate", "--from",
-                            f"sqlite:///{path}", "--to", args.neo4j], check=True,
-                           capture_output=True)
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "identity_graph",
+                    "migrate",
+                    "--from",
+                    f"sqlite:///{path}",
+                    "--to",
+                    args.neo4j,
+                ],
+                check=True,
+                capture_output=True,
+            )
             results["neo4j_copy_s"] = round(time.perf_counter() - t, 1)
             results["neo4j"] = measure(args.neo4j, args.persons, Path(tmp))
     print(json.dumps(results, indent=2))

@@ -127,6 +127,11 @@ class Person(BaseModel):
     records: list[SourceRecord] = Field(default_factory=list, description="attributes per source")
     activity: ActivitySummary = Field(default_factory=ActivitySummary)
     traits: Traits = Field(default_factory=Traits)
+    consent: list[ConsentSignal] = Field(
+        default_factory=list,
+        description="the consent signals behind traits.consent: the newest of each identifier "
+        "for each purpose, with its source and time",
+    )
 
 
 class RefusedMerge(BaseModel):

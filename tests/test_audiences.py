@@ -77,8 +77,11 @@ def story() -> list[dict[str, Any]]:
         login("carl", "carl-web", email="carl@example.com"),
         consent(True, userId="carl"),
         viewed(userId="carl"),
-        track("Order Completed", {"products": [{"product_id": "MATTRESS", "price": 499}]},
-              userId="carl"),
+        track(
+            "Order Completed",
+            {"products": [{"product_id": "MATTRESS", "price": 499}]},
+            userId="carl",
+        ),
         # dora has an open complaint (opened on the web, never closed).
         login("dora", "dora-web", email="dora@example.com"),
         consent(True, userId="dora"),
@@ -230,10 +233,15 @@ def test_delta_over_http_removes_the_hashes_of_a_withdrawn_consent(client: TestC
     assert sha("carl@example.com") in added.text
     # A second delta cannot start while this one holds the lease.
     assert client.post("/v1/destinations/meta-main/deltas").status_code == 409
-    assert client.post(
-        f"/v1/destinations/meta-main/deltas/{gen}/commit", json={"lease": lease}
-    ).json()["generation"] == 1
-    client.post("/v1/batch", json={"batch": [consent(False, "2025-03-25T10:00:00Z", userId="carl")]})
+    assert (
+        client.post(
+            f"/v1/destinations/meta-main/deltas/{gen}/commit", json={"lease": lease}
+        ).json()["generation"]
+        == 1
+    )
+    client.post(
+        "/v1/batch", json={"batch": [consent(False, "2025-03-25T10:00:00Z", userId="carl")]}
+    )
     staged = client.post("/v1/destinations/meta-main/deltas").json()
     assert staged["add"] == 0 and staged["remove"] >= 1
     removed = client.get(
@@ -278,8 +286,17 @@ def test_cli_segment_commands(tmp_path: Path, store_url: str) -> None:
     assert "retarget" in cli("segment", "list", "--store", store_url).output
     assert "MATTRESS" in cli("segment", "show", "retarget", "--store", store_url).output
     out = tmp_path / "members.csv"
-    r = cli("segment", "members", "retarget", "-o", str(out), "--as-of", "2025-03-31",
-            "--store", store_url)
+    r = cli(
+        "segment",
+        "members",
+        "retarget",
+        "-o",
+        str(out),
+        "--as-of",
+        "2025-03-31",
+        "--store",
+        store_url,
+    )
     assert r.exit_code == 0, r.output
     rows = read_csv(out)
     assert rows[0] == ["person_id"] and len(rows) == 2
@@ -297,7 +314,10 @@ def test_cli_segment_commands(tmp_path: Path, store_url: str) -> None:
 def test_cli_export_full_then_delta(tmp_path: Path, store_url: str) -> None:
     spec = tmp_path / "viewers.json"
     spec.write_text(json.dumps(VIEWERS), encoding="utf-8")
-    assert cli("segment", "create", "viewers", "--file", str(spec), "--store", store_url).exit_code == 0
+    assert (
+        cli("segment", "create", "viewers", "--file", str(spec), "--store", store_url).exit_code
+        == 0
+    )
     out = tmp_path / "google.csv"
     r = cli("export", "viewers", "--platform", "google", "-o", str(out), "--store", store_url)
     assert r.exit_code == 0, r.output
@@ -306,33 +326,94 @@ def test_cli_export_full_then_delta(tmp_path: Path, store_url: str) -> None:
     assert sha("bobsmith@gmail.com") in text and sha("eve@example.com") not in text
     r = cli("export", "viewers", "--platform", "myspace", "-o", str(out), "--store", store_url)
     assert r.exit_code == 1 and "google" in r.output
-    r = cli("export", "viewers", "--platform", "meta", "-o", str(out), "--destination", "nope",
-            "--delta", "--store", store_url)
+    r = cli(
+        "export",
+        "viewers",
+        "--platform",
+        "meta",
+        "-o",
+        str(out),
+        "--destination",
+        "nope",
+        "--delta",
+        "--store",
+        store_url,
+    )
     assert r.exit_code == 1 and "nope" in r.output
-    assert cli("destination", "create", "meta-main", "--platform", "meta", "--segment", "viewers",
-               "--store", store_url).exit_code == 0
+    assert (
+        cli(
+            "destination",
+            "create",
+            "meta-main",
+            "--platform",
+            "meta",
+            "--segment",
+            "viewers",
+            "--store",
+            store_url,
+        ).exit_code
+        == 0
+    )
     first = tmp_path / "meta.csv"
-    r = cli("export", "viewers", "--platform", "meta", "-o", str(first), "--destination",
-            "meta-main", "--delta", "--json", "--store", store_url)
+    r = cli(
+        "export",
+        "viewers",
+        "--platform",
+        "meta",
+        "-o",
+        str(first),
+        "--destination",
+        "meta-main",
+        "--delta",
+        "--json",
+        "--store",
+        store_url,
+    )
     assert r.exit_code == 0, r.output
     outcome = json.loads(r.stdout)
     assert outcome["generation"] == 1 and outcome["removed"] == 0 and outcome["rows"] > 0
     # Nothing changed: an empty delta.
     again = tmp_path / "again.csv"
-    r = cli("export", "viewers", "--platform", "meta", "-o", str(again), "--destination",
-            "meta-main", "--delta", "--json", "--store", store_url)
+    r = cli(
+        "export",
+        "viewers",
+        "--platform",
+        "meta",
+        "-o",
+        str(again),
+        "--destination",
+        "meta-main",
+        "--delta",
+        "--json",
+        "--store",
+        store_url,
+    )
     assert json.loads(r.stdout)["rows"] == 0 and json.loads(r.stdout)["removed"] == 0
     # carl withdraws consent; bob gets a new email: carl's rows and nothing of bob's go.
     change = tmp_path / "change.jsonl"
     change.write_text(
-        json.dumps(consent(False, "2025-03-25T10:00:00Z", userId="carl")) + "\n"
-        + json.dumps(login("bob", "bob-web", email="bob@example.org")) + "\n",
+        json.dumps(consent(False, "2025-03-25T10:00:00Z", userId="carl"))
+        + "\n"
+        + json.dumps(login("bob", "bob-web", email="bob@example.org"))
+        + "\n",
         encoding="utf-8",
     )
     assert cli("ingest", str(change), "--store", store_url).exit_code == 0
     delta = tmp_path / "delta.csv"
-    r = cli("export", "viewers", "--platform", "meta", "-o", str(delta), "--destination",
-            "meta-main", "--delta", "--json", "--store", store_url)
+    r = cli(
+        "export",
+        "viewers",
+        "--platform",
+        "meta",
+        "-o",
+        str(delta),
+        "--destination",
+        "meta-main",
+        "--delta",
+        "--json",
+        "--store",
+        store_url,
+    )
     assert r.exit_code == 0, r.output
     outcome = json.loads(r.stdout)
     assert outcome["generation"] == 3

@@ -109,7 +109,8 @@ def export_segment(
         "X-Audience-Persons": str(persons),
         "X-Upload-Batch-Size": str(platform_.batch_size),
         # Ready-made list names carry product and campaign IDs: keep the header plain.
-        "Content-Disposition": f'attachment; filename="{_UNSAFE.sub("_", name)}-{platform_.name}.csv"',
+        "Content-Disposition": f'attachment; filename="{_UNSAFE.sub("_", name)}-{platform_.name}'
+        '.csv"',
     }
     if persons < platform_.min_audience:
         headers["X-Audience-Warning"] = (

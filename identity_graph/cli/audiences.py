@@ -15,7 +15,9 @@ from identity_graph.cli.common import ConfigOpt, StoreOpt, console, fail, out, s
 from identity_graph.exports.files import CsvParts
 from identity_graph.exports.platforms import PLATFORMS
 
-segment_app = typer.Typer(help="Named segments: persons matching a JSON expression.", no_args_is_help=True)
+segment_app = typer.Typer(
+    help="Named segments: persons matching a JSON expression.", no_args_is_help=True
+)
 destination_app = typer.Typer(
     help="Destinations: an audience on one platform, with the ledger of what was sent to it.",
     no_args_is_help=True,
@@ -60,7 +62,9 @@ def segment_create(
 
 
 @segment_app.command("list")
-def segment_list(store: StoreOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
+def segment_list(
+    store: StoreOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False
+) -> None:
     """Every stored segment (the ready-made lists are always there too)."""
     with service_session(store, config) as service:
         rows = service.audiences.list_segments()
@@ -71,9 +75,7 @@ def segment_list(store: StoreOpt = None, config: ConfigOpt = None, as_json: Json
     for r in rows:
         table.add_row(r.name, r.updated_at.isoformat(), json.dumps(r.definition)[:80])
     out.print(table)
-    out.print(
-        "ready-made: existing_customers, open_complaint, bought:PRODUCT, exposed:CAMPAIGN:N"
-    )
+    out.print("ready-made: existing_customers, open_complaint, bought:PRODUCT, exposed:CAMPAIGN:N")
 
 
 @segment_app.command("show")
@@ -118,10 +120,12 @@ def segment_members(
     as_of: AsOfOpt = None,
 ) -> None:
     """Write the person IDs of a segment to a CSV file (column person_id)."""
-    with service_session(store, config) as service:
-        with CsvParts(output, ["person_id"], batch_size=1) as w:
-            for person_id in service.audiences.iter_members(name, _utc(as_of)):
-                w.write((person_id,))
+    with (
+        service_session(store, config) as service,
+        CsvParts(output, ["person_id"], batch_size=1) as w,
+    ):
+        for person_id in service.audiences.iter_members(name, _utc(as_of)):
+            w.write((person_id,))
     out.print(f"{w.rows:,} persons written to {output}")
 
 
@@ -154,7 +158,9 @@ def destination_create(
 
 
 @destination_app.command("list")
-def destination_list(store: StoreOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
+def destination_list(
+    store: StoreOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False
+) -> None:
     """Destinations with their last export and what they hold."""
     with service_session(store, config) as service:
         rows = service.audiences.destinations()
@@ -239,7 +245,8 @@ def export(
     if delta:
         out.print(f"{outcome.removed:,} rows to remove", highlight=False)
     out.print(
-        f"{outcome.uploads:,} upload request(s) of up to {outcome.batch_size:,} rows", highlight=False
+        f"{outcome.uploads:,} upload request(s) of up to {outcome.batch_size:,} rows",
+        highlight=False,
     )
     for f in outcome.files:
         out.print(f"  {f}", highlight=False)

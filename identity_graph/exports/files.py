@@ -98,15 +98,15 @@ class CsvParts:
             os.replace(tmp, final)
 
 
-def csv_chunks(columns: Sequence[str], rows: Iterable[Sequence[str]], every: int = 2000) -> Iterator[str]:
+def csv_chunks(
+    columns: Sequence[str], rows: Iterable[Sequence[str]], every: int = 2000
+) -> Iterator[str]:
     """CSV text in chunks of `every` rows, for a streamed HTTP response."""
     buf = io.StringIO()
     writer = csv.writer(buf)
     writer.writerow(columns)
-    n = 0
-    for cells in rows:
+    for n, cells in enumerate(rows, start=1):
         writer.writerow(cells)
-        n += 1
         if n % every == 0:
             yield buf.getvalue()
             buf.seek(0)

@@ -71,12 +71,12 @@ def acquire(store: GraphStore, name: str) -> tuple[DestinationRow, int, str]:
             raise NotFoundError(f"no destination named {name!r}")
         dest = found[0]
         staged, holder = _lease_parts(dest)
-        if holder and dest.lease_at is not None:
-            if now - datetime.fromisoformat(dest.lease_at) < LEASE:
-                raise ConflictError(
-                    f"destination {name!r} is being exported since {dest.lease_at}; "
-                    "try again when that export ends"
-                )
+        held_since = datetime.fromisoformat(dest.lease_at) if dest.lease_at else None
+        if holder and held_since is not None and now - held_since < LEASE:
+            raise ConflictError(
+                f"destination {name!r} is being exported since {dest.lease_at}; "
+                "try again when that export ends"
+            )
         gen = max(dest.gen, staged) + 1
         lease = f"{gen}:{uuid.uuid4().hex}"
         dest.lease, dest.lease_at = lease, format_ts(now)
@@ -98,9 +98,7 @@ def holds(dest: DestinationRow, gen: int, lease: str) -> bool:
     return dest.lease == lease and lease.startswith(f"{gen}:") and _lease_parts(dest)[1] != ""
 
 
-def stage(
-    store: GraphStore, name: str, gen: int, rows: Iterable[tuple[str, Sequence[str]]]
-) -> int:
+def stage(store: GraphStore, name: str, gen: int, rows: Iterable[tuple[str, Sequence[str]]]) -> int:
     """Mark (person ID, cells) rows as seen in `gen`; returns how many distinct rows."""
     chunk: dict[str, LedgerRow] = {}
     total = 0

@@ -66,6 +66,7 @@ def build_profile(store: GraphStore, settings: Settings, person_id: str) -> Pers
         records=records,
         activity=summarize(activity),
         traits=compute_traits(facts[current], settings),
+        consent=consent,
     )
 
 

@@ -22,8 +22,8 @@ from pydantic import BaseModel, Field
 
 from identity_graph.config import Settings
 from identity_graph.errors import ConflictError, InvalidValue, NotFoundError
-from identity_graph.exports.platforms import ExportPerson, Platform, get_platform
 from identity_graph.exports import ledger
+from identity_graph.exports.platforms import ExportPerson, Platform, get_platform
 from identity_graph.exports.run import (
     ExportOutcome,
     Progress,
@@ -34,11 +34,11 @@ from identity_graph.exports.run import (
 from identity_graph.ids import PersonId
 from identity_graph.ingest.observations import utc_now
 from identity_graph.profiles.build import current_person, survive
+from identity_graph.profiles.traits import load_facts
 from identity_graph.segments.ast import Expr, parse_segment
 from identity_graph.segments.context import EvalContext
 from identity_graph.segments.library import is_ready_made
 from identity_graph.segments.resolve import resolve
-from identity_graph.profiles.traits import load_facts
 from identity_graph.segments.why import TraceNode, why
 from identity_graph.stores.contract import GraphStore, StoreReader
 from identity_graph.stores.rows import ChangeSet, DestinationRow, SegmentRow
