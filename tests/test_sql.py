@@ -185,3 +185,38 @@ def test_names_are_checked_against_a_closed_set() -> None:
         "x", "MATCH (i)-[r:%%kind%%]->(t)", names={"kind": cypher_name("VIEWED", {"VIEWED"})}
     )
     assert st.text == "MATCH (i)-[r:`VIEWED`]->(t)" and st.params == {}
+
+
+def test_activity_and_consent_follow_their_identifier_to_its_person(tmp_path: Path) -> None:
+    """The denormalized person_id of activity and consent (what segments count by) stays
+    equal to the identifier's person through merges and hub splits."""
+    from identity_graph.config import Settings
+    from identity_graph.service.identity import IdentityService
+    from tests.helpers import event, login
+
+    store = SQLiteStore(f"sqlite:///{tmp_path / 'g.db'}")
+    service = IdentityService(store, Settings())
+    view = {"event": "Product Viewed", "properties": {"product_id": "p1"}}
+    consent = {"consent": {"categoryPreferences": {"Advertising": True}}}
+    service.ingest_events(
+        [event("track", anonymousId=f"c{i}", context=consent, **view) for i in range(4)]
+    )
+    # Each cookie logs in (a merge of the cookie's person into the login's), then one shared
+    # cookie joins them all until it is flagged a hub (a split).
+    service.ingest_events([login(f"u{i}", f"c{i}", email=f"u{i}@x.org") for i in range(4)])
+    service.ingest_events([login(f"u{i}", "shared") for i in range(4)])
+    conn = sqlite3.connect(tmp_path / "g.db")
+    for table in ("activity", "consent"):
+        stale = conn.execute(
+            f"SELECT count(*) FROM {table} t JOIN identifiers i ON i.key = t.key "  # noqa: S608
+            "WHERE t.person_id IS NOT i.person_id"
+        ).fetchone()
+        total = conn.execute(f"SELECT count(*) FROM {table}").fetchone()  # noqa: S608
+        assert stale == (0,) and total[0] >= 4, table
+    assert reads_hubs(store)
+    store.close()
+
+
+def reads_hubs(store: SQLiteStore) -> bool:
+    with store.reader() as r:
+        return bool(r.hubs())

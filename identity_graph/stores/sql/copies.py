@@ -88,16 +88,18 @@ IMPORTS: Mapping[str, str] = {
     ),
     "activity": (
         "INSERT OR REPLACE INTO activity (key, kind, target_type, target_id, day, count, "
-        "first_at, last_at, amount) VALUES ($key, $kind, $target_type, $target_id, $day, "
-        "$count, $first_at, $last_at, $amount)"
+        "first_at, last_at, amount, person_id) VALUES ($key, $kind, $target_type, $target_id, "
+        "$day, $count, $first_at, $last_at, $amount, "
+        "(SELECT person_id FROM identifiers WHERE key = $key))"
     ),
     "records": (
         "INSERT OR REPLACE INTO records (source, record_id, key, attributes, observed_at) "
         "VALUES ($source, $record_id, $key, $attributes, $observed_at)"
     ),
     "consent": (
-        "INSERT OR REPLACE INTO consent (key, purpose, granted, source, at) "
-        "VALUES ($key, $purpose, $granted, $source, $at)"
+        "INSERT OR REPLACE INTO consent (key, purpose, granted, source, at, person_id) "
+        "VALUES ($key, $purpose, $granted, $source, $at, "
+        "(SELECT person_id FROM identifiers WHERE key = $key))"
     ),
     "refused_merges": (
         "INSERT OR REPLACE INTO refused_merges (id, a, b, person_a, person_b, rule, reason, "

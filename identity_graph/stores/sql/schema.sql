@@ -61,10 +61,14 @@ CREATE TABLE IF NOT EXISTS activity (
     first_at    TEXT NOT NULL,
     last_at     TEXT NOT NULL,
     amount      REAL NOT NULL DEFAULT 0,
+    -- The identifier's person, kept equal to identifiers.person_id (trigger below): a
+    -- segment counts per person from this index alone, without a lookup per row.
+    person_id   TEXT,
     PRIMARY KEY (key, kind, target_type, target_id, day)
 ) WITHOUT ROWID;
--- Segments start from the target (who bought p1 in the last 30 days).
-CREATE INDEX IF NOT EXISTS activity_by_target ON activity (kind, target_id, day);
+-- Segments start from the target (who bought p1 in the last 30 days), covering.
+CREATE INDEX IF NOT EXISTS activity_by_target
+    ON activity (kind, target_id, day, person_id, count);
 CREATE TABLE IF NOT EXISTS records (
     source      TEXT NOT NULL,
     record_id   TEXT NOT NULL,
@@ -81,9 +85,18 @@ CREATE TABLE IF NOT EXISTS consent (
     granted INTEGER NOT NULL,
     source  TEXT NOT NULL,
     at      TEXT NOT NULL,
+    person_id TEXT,  -- the identifier's person, as in activity
     PRIMARY KEY (key, purpose)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS consent_by_purpose ON consent (purpose, key);
+CREATE INDEX IF NOT EXISTS consent_by_purpose ON consent (purpose, person_id, at, granted);
+-- Activity and consent follow their identifier to its new person (merges, splits, moves),
+-- whichever statement moves it.
+CREATE TRIGGER IF NOT EXISTS identifier_moves AFTER UPDATE OF person_id ON identifiers
+WHEN NEW.person_id IS NOT OLD.person_id
+BEGIN
+    UPDATE activity SET person_id = NEW.person_id WHERE key = NEW.key;
+    UPDATE consent SET person_id = NEW.person_id WHERE key = NEW.key;
+END;
 CREATE TABLE IF NOT EXISTS refused_merges (
     id       INTEGER PRIMARY KEY,
     a        TEXT NOT NULL,

@@ -10,8 +10,9 @@ ACTIVITY_HAS_DAY = "SELECT count(*) FROM pragma_table_info('activity') WHERE nam
 ACTIVITY_BY_DAY_BEFORE = "BEGIN IMMEDIATE;\nALTER TABLE activity RENAME TO activity_undated;\n"
 ACTIVITY_BY_DAY_AFTER = (
     "INSERT INTO activity (key, kind, target_type, target_id, day, count, first_at, last_at, "
-    "amount) SELECT key, kind, target_type, target_id, substr(last_at, 1, 10), count, "
-    "first_at, last_at, amount FROM activity_undated;\n"
+    "amount, person_id) SELECT a.key, a.kind, a.target_type, a.target_id, "
+    "substr(a.last_at, 1, 10), a.count, a.first_at, a.last_at, a.amount, "
+    "(SELECT i.person_id FROM identifiers i WHERE i.key = a.key) FROM activity_undated a;\n"
     "DROP TABLE activity_undated;\n"
     "COMMIT;\n"
 )

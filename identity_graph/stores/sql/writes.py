@@ -25,7 +25,8 @@ UPSERT_LINK = (
 )
 ADD_ACTIVITY = (
     "INSERT INTO activity (key, kind, target_type, target_id, day, count, first_at, last_at, "
-    "amount) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "amount, person_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+    "(SELECT person_id FROM identifiers WHERE key = ?1)) "
     "ON CONFLICT (key, kind, target_type, target_id, day) DO UPDATE SET "
     "count = count + excluded.count, amount = amount + excluded.amount, "
     "first_at = min(first_at, excluded.first_at), last_at = max(last_at, excluded.last_at)"
@@ -39,8 +40,8 @@ UPSERT_RECORD = (
 )
 # Newest wins; on a tie a denial wins. Only for stored identifiers.
 UPSERT_CONSENT = (
-    "INSERT INTO consent (key, purpose, granted, source, at) "
-    "SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS (SELECT 1 FROM identifiers WHERE key = ?1) "
+    "INSERT INTO consent (key, purpose, granted, source, at, person_id) "
+    "SELECT ?1, ?2, ?3, ?4, ?5, person_id FROM identifiers WHERE key = ?1 "
     "ON CONFLICT (key, purpose) DO UPDATE SET granted = excluded.granted, "
     "source = excluded.source, at = excluded.at "
     "WHERE excluded.at > at OR (excluded.at = at AND granted = 1 AND excluded.granted = 0)"
