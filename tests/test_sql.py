@@ -208,10 +208,10 @@ def test_activity_and_consent_follow_their_identifier_to_its_person(tmp_path: Pa
     conn = sqlite3.connect(tmp_path / "g.db")
     for table in ("activity", "consent"):
         stale = conn.execute(
-            f"SELECT count(*) FROM {table} t JOIN identifiers i ON i.key = t.key "  # noqa: S608
+            f"SELECT count(*) FROM {table} t JOIN identifiers i ON i.key = t.key "
             "WHERE t.person_id IS NOT i.person_id"
         ).fetchone()
-        total = conn.execute(f"SELECT count(*) FROM {table}").fetchone()  # noqa: S608
+        total = conn.execute(f"SELECT count(*) FROM {table}").fetchone()
         assert stale == (0,) and total[0] >= 4, table
     assert reads_hubs(store)
     store.close()
