@@ -14,4 +14,7 @@ RETURN COUNT { MATCH (:Message) } AS messages,
        COUNT { MATCH (:Review) } AS reviews,
        COUNT { MATCH (:Audit) } AS audit,
        COUNT { MATCH (:MatchModel) } AS models,
-       COUNT { MATCH (:Tombstone) } AS tombstones
+       COUNT { MATCH (:Tombstone) } AS tombstones,
+       COUNT { MATCH (:Segment) } AS segments,
+       COUNT { MATCH (:Destination) } AS destinations,
+       COUNT { MATCH (:LedgerRow) } AS ledger

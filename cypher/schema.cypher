@@ -25,6 +25,16 @@ FOR (m:MatchModel) REQUIRE m.version IS UNIQUE;
 // Consent hangs off identifiers: (i)-[:CONSENT {granted, source, at}]->(:Purpose {name}).
 CREATE CONSTRAINT purpose_name IF NOT EXISTS
 FOR (u:Purpose) REQUIRE u.name IS UNIQUE;
+// Segments, their destinations and each destination's export ledger.
+CREATE CONSTRAINT segment_name IF NOT EXISTS
+FOR (s:Segment) REQUIRE s.name IS UNIQUE;
+CREATE CONSTRAINT destination_name IF NOT EXISTS
+FOR (d:Destination) REQUIRE d.name IS UNIQUE;
+CREATE CONSTRAINT ledger_row IF NOT EXISTS
+FOR (l:LedgerRow) REQUIRE (l.destination, l.digest) IS UNIQUE;
+// A generation's rows of a destination in digest order (adds, and the commit).
+CREATE INDEX ledger_seen IF NOT EXISTS
+FOR (l:LedgerRow) ON (l.destination, l.seen_gen, l.digest);
 // Erased identifiers: a salted hash of the key, so that a replay cannot stitch one back.
 CREATE CONSTRAINT tombstone_digest IF NOT EXISTS
 FOR (t:Tombstone) REQUIRE t.digest IS UNIQUE;

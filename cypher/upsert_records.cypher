@@ -1,5 +1,7 @@
 // A source's record, kept when it is at least as recent as the stored one; it hangs off
-// the identifier that carries it (moved if that changed).
+// the identifier that carries it (moved if that changed). `row.props` is every property
+// of the node: source, record_id, attributes (JSON text), observed_at and one `attr_<name>`
+// per attribute, so that `SET r = ...` replaces the attr_* of the previous version.
 // Index seeks are hinted: the planner, sizing a batch by its list, has chosen a
 // whole index scan per row for large ones (quadratic).
 UNWIND $rows AS row
@@ -8,7 +10,7 @@ USING INDEX SEEK i:Identifier(key)
 MERGE (r:Record {source: row.source, record_id: row.record_id})
 WITH i, r, row
 WHERE r.observed_at IS NULL OR row.observed_at >= r.observed_at
-SET r.attributes = row.attributes, r.observed_at = row.observed_at
+SET r = row.props
 WITH i, r
 OPTIONAL MATCH (r)<-[old:HAS_RECORD]-(other:Identifier)
 WHERE other <> i

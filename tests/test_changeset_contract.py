@@ -14,8 +14,10 @@ from identity_graph.stores.rows import (
     AuditRow,
     ChangeSet,
     ConsentRow,
+    DestinationRow,
     HubRow,
     IdentifierRow,
+    LedgerRow,
     LineageRow,
     LinkRow,
     ModelRow,
@@ -24,6 +26,7 @@ from identity_graph.stores.rows import (
     RecordRow,
     RefusedMergeRow,
     ReviewRow,
+    SegmentRow,
     TombstoneRow,
     tombstone_digest,
 )
@@ -361,3 +364,97 @@ def test_store_errors_never_carry_values(graph: GraphStore) -> None:
     with pytest.raises(StoreError) as info:
         _apply(graph, new_identifiers=[_new("email:a@x.io", "p2")])
     assert "a@x.io" not in str(info.value)
+
+
+def test_segments_are_upserted_by_name_and_keep_their_created_at(graph: GraphStore) -> None:
+    _apply(graph, segments=[SegmentRow("vip", '{"v": 1}', T0, T0), SegmentRow("a", "{}", T0, T0)])
+    _apply(graph, segments=[SegmentRow("vip", '{"v": 2}', T2, T2)])
+    r = reads(graph)
+    assert r.segments() == [SegmentRow("a", "{}", T0, T0), SegmentRow("vip", '{"v": 2}', T0, T2)]
+    assert r.segments(["vip", "nope"]) == [SegmentRow("vip", '{"v": 2}', T0, T2)]
+    assert r.segments([]) == []
+    assert r.row_counts()["segments"] == 2
+    _apply(graph, delete_segments=["vip", "nope"])
+    assert [s.name for s in reads(graph).segments()] == ["a"]
+
+
+def _ledger(destination: str, gen: int, *digests: str) -> list[LedgerRow]:
+    return [LedgerRow(destination, d, f'["{d}", {gen}]', f"p-{d}", gen) for d in digests]
+
+
+def _delta(graph: GraphStore, gen: int, side: str, limit: int = 100) -> list[str]:
+    out: list[str] = []
+    after = None
+    while page := reads(graph).ledger_delta("ads", gen, side, after, limit):
+        out.extend(r.digest for r in page)
+        after = page[-1].digest
+    return out
+
+
+def test_the_export_ledger_sends_only_the_difference(graph: GraphStore) -> None:
+    ads = DestinationRow("ads", "meta", "vip", T0)
+    _apply(graph, destinations=[ads], ledger_seen=_ledger("ads", 1, "d3", "d1", "d2"))
+    assert _delta(graph, 1, "add", limit=2) == ["d1", "d2", "d3"]  # pages of 2, by digest
+    assert _delta(graph, 1, "remove") == []
+    (first, *_) = reads(graph).ledger_delta("ads", 1, "add", None, 1)
+    assert first == LedgerRow("ads", "d1", '["d1", 1]', "p-d1", 1)
+    assert reads(graph).ledger_size("ads") == 0
+    committed = DestinationRow("ads", "meta", "vip", T0, 1, T1)
+    _apply(graph, ledger_commits=[("ads", 1)], destinations=[committed])
+    assert (reads(graph).ledger_size("ads"), _delta(graph, 1, "add")) == (3, [])
+    assert reads(graph).destinations() == [committed]
+
+    # Generation 2 sees d2 (its row changed), d3 and a new d4; d1 has left the segment.
+    _apply(graph, ledger_seen=_ledger("ads", 2, "d2", "d3", "d4"))
+    assert _delta(graph, 2, "add") == ["d4"]
+    assert _delta(graph, 2, "remove", limit=1) == ["d1"]
+    # Another destination's ledger is its own.
+    _apply(graph, ledger_seen=_ledger("crm", 1, "d1"), ledger_commits=[("crm", 1)])
+    assert reads(graph).ledger_size("crm") == 1
+    _apply(graph, ledger_commits=[("ads", 2)])
+    assert reads(graph).ledger_size("ads") == 3
+    assert (_delta(graph, 2, "add"), _delta(graph, 2, "remove")) == ([], [])
+    rows = sorted(reads(graph).scan("ledger"), key=lambda r: (r["destination"], r["digest"]))
+    assert [(r["destination"], r["digest"], r["sent_gen"], r["seen_gen"]) for r in rows] == [
+        ("ads", "d2", 1, 2),
+        ("ads", "d3", 1, 2),
+        ("ads", "d4", 2, 2),
+        ("crm", "d1", 1, 1),
+    ]
+    assert rows[0]["row"] == '["d2", 2]' and rows[0]["person_id"] == "p-d2"
+
+    # An abandoned generation 3 (seen, never committed) is forgotten by the commit of 4.
+    _apply(graph, ledger_seen=_ledger("ads", 3, "d2", "d5"))
+    _apply(graph, ledger_seen=_ledger("ads", 4, "d2", "d3"))
+    assert (_delta(graph, 4, "add"), _delta(graph, 4, "remove")) == ([], ["d4"])
+    _apply(graph, ledger_commits=[("ads", 4)])
+    assert reads(graph).ledger_size("ads") == 2
+    assert reads(graph).row_counts()["ledger"] == 3
+
+
+def test_destinations_are_replaced_whole_and_deleted_with_their_ledger(graph: GraphStore) -> None:
+    leased = DestinationRow("ads", "meta", "vip", T0, 0, None, "worker-1", T1)
+    other = DestinationRow("crm", "csv", "all", T0)
+    _apply(graph, destinations=[other, leased], ledger_seen=_ledger("ads", 1, "d1"))
+    _apply(graph, ledger_seen=_ledger("crm", 1, "d1"))
+    assert reads(graph).destinations(["ads"]) == [leased]
+    released = DestinationRow("ads", "google", "vip", T0, 1, T2)
+    _apply(graph, destinations=[released])
+    assert reads(graph).destinations() == [released, other]
+    _apply(graph, delete_destinations=["ads"])
+    r = reads(graph)
+    assert r.destinations() == [other] and r.destinations(["ads"]) == []
+    assert _delta(graph, 1, "add") == [] and r.row_counts()["ledger"] == 1
+    assert r.row_counts()["destinations"] == 1
+
+
+def test_reset_clears_consent_segments_destinations_and_the_ledger(graph: GraphStore) -> None:
+    _apply(
+        graph,
+        consent=[ConsentRow("cookie:a", "ads", True, "crm", T1)],
+        segments=[SegmentRow("vip", "{}", T1, T1)],
+        destinations=[DestinationRow("ads", "meta", "vip", T1)],
+        ledger_seen=_ledger("ads", 1, "d1"),
+    )
+    graph.reset()
+    assert {n for n in reads(graph).row_counts().values()} == {0}

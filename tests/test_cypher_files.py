@@ -28,6 +28,7 @@ from identity_graph.stores.cypher_files import (
     template,
 )
 from identity_graph.stores.neo4j import Neo4jStore
+from identity_graph.stores.neo4j.writes import record_row
 from tests.neo4j_server import auth_from_env
 
 pytestmark = pytest.mark.neo4j
@@ -56,9 +57,46 @@ ACTIVITY = {
 }
 LINEAGE = {"from_id": "p1", "to_id": "p2", "at": AT, "reason": "linked identifiers"}
 
+RECORD = {
+    "source": "crm",
+    "record_id": "C1",
+    "key": "crm_id:C1",
+    "attributes": '{"given_name": "Anna"}',
+    "observed_at": AT,
+}
 CONSENT = {"key": "cookie:c1", "purpose": "ads", "granted": False, "source": "crm", "at": AT}
 
+SEGMENT = {"name": "vip", "body": "{}", "created_at": AT, "updated_at": AT}
+DESTINATION = {
+    "name": "ads",
+    "platform": "meta",
+    "segment": "vip",
+    "created_at": AT,
+    "gen": 1,
+    "last_export_at": AT,
+    "lease": None,
+    "lease_at": None,
+}
+LEDGER = {"destination": "ads", "digest": "0f" * 32, "row": '["a"]', "person_id": "p1"}
+DELTA = {"destination": "ads", "gen": 2, "after": "", "limit": 500}
+
 PARAMS: dict[str, dict[str, Any]] = {
+    "segments": {},
+    "segments_named": {"names": ["vip"]},
+    "upsert_segments": {"rows": [SEGMENT]},
+    "delete_segments": {"names": ["vip"]},
+    "destinations": {},
+    "destinations_named": {"names": ["ads"]},
+    "upsert_destinations": {"rows": [DESTINATION]},
+    "delete_destinations": {"names": ["ads"]},
+    "delete_ledgers": {"names": ["ads"]},
+    "ledger_seen": {"rows": [{**LEDGER, "gen": 2}]},
+    "ledger_send": {"rows": [{"destination": "ads", "gen": 2}]},
+    "ledger_drop": {"rows": [{"destination": "ads", "gen": 2}]},
+    "ledger_adds": DELTA,
+    "ledger_removes": DELTA,
+    "ledger_size": {"destination": "ads"},
+    "import_ledger": {"rows": [{**LEDGER, "sent_gen": 1, "seen_gen": 2}]},
     "activity": {"keys": ["cookie:c1"]},
     "consent": {"keys": ["cookie:c1"]},
     "add_consent": {"rows": [CONSENT]},
@@ -151,17 +189,7 @@ PARAMS: dict[str, dict[str, Any]] = {
         ]
     },
     "widen_identifiers": {"rows": [{"key": "cookie:c1", "first_seen": AT, "last_seen": AT}]},
-    "upsert_records": {
-        "rows": [
-            {
-                "source": "crm",
-                "record_id": "C1",
-                "key": "crm_id:C1",
-                "attributes": '{"given_name": "Anna"}',
-                "observed_at": AT,
-            }
-        ]
-    },
+    "upsert_records": {"rows": [record_row(RECORD)]},
     "write_lock": {},
     **{f"export_{kind}": {} for kind in EXPORT_KINDS},
     "export_counts": {},
@@ -186,17 +214,7 @@ PARAMS: dict[str, dict[str, Any]] = {
             }
         ]
     },
-    "import_records": {
-        "rows": [
-            {
-                "source": "crm",
-                "record_id": "C1",
-                "key": "crm_id:C1",
-                "attributes": "{}",
-                "observed_at": AT,
-            }
-        ]
-    },
+    "import_records": {"rows": [record_row(RECORD)]},
     "import_refused_merges": {
         "rows": [
             {
@@ -250,6 +268,8 @@ WHOLE_GRAPH |= {"upgrade_activity_days"}
 WHOLE_GRAPH |= {f"export_{kind}" for kind in EXPORT_KINDS} | {"export_counts"}
 # These read one index in its order on purpose (newest first, highest probability first).
 INDEX_ORDER = {"audit", "latest_model", "refused_merges", "reviews", "reviews_with_status"}
+# Every segment or destination, in name order (few rows, read from their index).
+INDEX_ORDER |= {"segments", "destinations"}
 SCANS = (
     "AllNodesScan",
     "NodeByLabelScan",
@@ -360,6 +380,9 @@ def test_schema_statements_apply_idempotently(driver: neo4j.Driver) -> None:
         ("Review", ("a", "b")),
         ("MatchModel", ("version",)),
         ("Purpose", ("name",)),
+        ("Segment", ("name",)),
+        ("Destination", ("name",)),
+        ("LedgerRow", ("destination", "digest")),
     } <= constraints
     indexes = {
         (r["labelsOrTypes"][0], tuple(r["properties"]))
@@ -373,6 +396,7 @@ def test_schema_statements_apply_idempotently(driver: neo4j.Driver) -> None:
         ("Audit", ("seq",)),
         ("Review", ("status", "probability")),
         ("LINKED", ("status",)),
+        ("LedgerRow", ("destination", "seen_gen", "digest")),
     } <= indexes
 
 

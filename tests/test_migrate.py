@@ -21,7 +21,15 @@ from identity_graph.review.decisions import pair_id
 from identity_graph.service.identity import IdentityService
 from identity_graph.stores.contract import EXPORT_KINDS, GraphStore
 from identity_graph.stores.migrate import MigrationError, migrate
-from identity_graph.stores.rows import ChangeSet, ConsentRow, TombstoneRow, tombstone_digest
+from identity_graph.stores.rows import (
+    ChangeSet,
+    ConsentRow,
+    DestinationRow,
+    LedgerRow,
+    SegmentRow,
+    TombstoneRow,
+    tombstone_digest,
+)
 from identity_graph.stores.sqlite import SQLiteStore
 from identity_graph.views import Person
 from tests.helpers import all_assignments, reads
@@ -57,7 +65,22 @@ def source_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     service.decide(pair_id(pending[0].a, pending[0].b), "approve", "steward:test", "same")
     # No use case erases yet; a tombstone written directly must survive a copy all the same.
     # Nor do the synthetic events carry consent: signals written directly, a grant and a denial.
+    # Segments, destinations and the export ledger (one row sent, one seen only) likewise.
     keys = sorted(all_assignments(store))[:2]
+    ledger = [
+        LedgerRow("ads", "d1", '["a@x.io"]', "p1", 1),
+        LedgerRow("ads", "d2", '["b@x.io"]', "p2", 1),
+    ]
+    with store.unit_of_work() as tx:
+        tx.apply(
+            ChangeSet(
+                segments=[SegmentRow("vip", '{"bought": {}}', AT, AT)],
+                destinations=[DestinationRow("ads", "meta", "vip", AT, 1, AT, "worker", AT)],
+                ledger_seen=ledger,
+                ledger_commits=[("ads", 1)],
+            )
+        )
+        tx.apply(ChangeSet(ledger_seen=[LedgerRow("ads", "d3", '["c@x.io"]', "p3", 2)]))
     with store.unit_of_work() as tx:
         digest = tombstone_digest(b"test salt", IdentifierKey("email:erased@example.com"))
         tx.apply(
@@ -116,6 +139,8 @@ def _assert_same_graph(a: GraphStore, b: GraphStore) -> None:
     assert ra.audit() == rb.audit()
     assert ra.refused_merges() == rb.refused_merges()
     assert ra.latest_model() == rb.latest_model()
+    assert ra.segments() == rb.segments() and ra.destinations() == rb.destinations()
+    assert ra.ledger_size("ads") == rb.ledger_size("ads")
     assert ra.reviews(None, 1000) == rb.reviews(None, 1000)
 
 

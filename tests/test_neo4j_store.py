@@ -13,7 +13,7 @@ from identity_graph.graph.commit import resolve_merges
 from identity_graph.stores import open_store
 from identity_graph.stores.contract import GraphStore
 from identity_graph.stores.neo4j import Neo4jStore, parse_url
-from identity_graph.stores.rows import ChangeSet, LinkRow, NewIdentifierRow, Person
+from identity_graph.stores.rows import ChangeSet, LinkRow, NewIdentifierRow, Person, RecordRow
 from tests.helpers import all_assignments, reads
 from tests.neo4j_server import Neo4jTestServer, auth_from_env
 
@@ -228,6 +228,45 @@ def test_reset_deletes_in_batches_and_keeps_the_schema(neo4j_store: Neo4jStore) 
     # the schema and the marker survive: reopening finds a valid identity graph
     again = Neo4jStore(neo4j_store._where, auth=auth_from_env())
     again.close()
+
+
+@pytest.mark.neo4j
+def test_records_carry_each_attribute_as_a_property(
+    neo4j_store: Neo4jStore, neo4j_uri: str
+) -> None:
+    def write(attributes: str, at: str) -> None:
+        with neo4j_store.unit_of_work() as tx:
+            tx.apply(ChangeSet(records=[RecordRow("crm", "C1", "crm_id:C1", attributes, at)]))
+
+    def attr_properties() -> dict[str, object]:
+        (row,) = driver.execute_query("MATCH (r:Record) RETURN properties(r) AS p").records
+        return {k: v for k, v in row["p"].items() if k.startswith("attr_")}
+
+    with neo4j_store.unit_of_work() as tx:
+        tx.apply(
+            ChangeSet(persons=[Person("p", AT, AT)], new_identifiers=[_ident("crm_id:C1", "p")])
+        )
+    auth = auth_from_env()
+    with neo4j.GraphDatabase.driver(
+        neo4j_uri, auth=neo4j.basic_auth(*auth) if auth is not None else None
+    ) as driver:
+        write('{"given_name": "Anna", "surname": "Smith"}', LATER)
+        write('{"given_name": "Old"}', AT)  # older: ignored
+        assert attr_properties() == {"attr_given_name": "Anna", "attr_surname": "Smith"}
+        write('{"given_name": "Anne", "suburb": "Ely"}', LATER)  # every attr_* replaced
+        assert attr_properties() == {"attr_given_name": "Anne", "attr_suburb": "Ely"}
+        # Cypher reads an attribute by name, without parsing the JSON text.
+        found = driver.execute_query(
+            "MATCH (r:Record) WHERE r['attr_' + $name] = $value RETURN r.record_id AS id",
+            name="suburb",
+            value="Ely",
+        )
+        assert [row["id"] for row in found.records] == ["C1"]
+    (rec,) = reads(neo4j_store).records(["crm_id:C1"])
+    assert rec.attributes == {"given_name": "Anne", "suburb": "Ely"}
+
+
+LATER = "2025-02-01T00:00:00.000000Z"
 
 
 @pytest.fixture(scope="module")

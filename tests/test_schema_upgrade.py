@@ -15,7 +15,7 @@ from identity_graph.config import Settings
 from identity_graph.errors import StoreError
 from identity_graph.service.identity import IdentityService
 from identity_graph.stores.neo4j import Neo4jStore
-from identity_graph.stores.rows import ChangeSet, ConsentRow, TombstoneRow
+from identity_graph.stores.rows import ChangeSet, ConsentRow, RecordRow, TombstoneRow
 from identity_graph.stores.sqlite import SQLiteStore
 from tests.helpers import reads
 from tests.neo4j_server import auth_from_env
@@ -26,6 +26,7 @@ EVENT = {
     "anonymousId": "cookie-1",
     "traits": {"email": "anna@example.com"},
 }
+AT = "2025-03-01T00:00:00.000000Z"
 VIEW = {
     "type": "track",
     "messageId": "m2",
@@ -119,6 +120,9 @@ def test_neo4j_store_of_the_previous_release_is_upgraded_in_place(neo4j_uri: str
     try:
         store.reset()
         IdentityService(store, Settings()).ingest_events([EVENT, VIEW])
+        with store.unit_of_work() as tx:
+            record = RecordRow("crm", "C1", "cookie:cookie-1", '{"given_name": "Anna"}', AT)
+            tx.apply(ChangeSet(records=[record]))
         before = reads(store).row_counts()
     finally:
         store.close()
@@ -126,8 +130,9 @@ def test_neo4j_store_of_the_previous_release_is_upgraded_in_place(neo4j_uri: str
     with neo4j.GraphDatabase.driver(
         neo4j_uri, auth=neo4j.basic_auth(*auth) if auth is not None else None
     ) as driver:
-        # What release 2 held: activity without a day.
+        # What release 2 held: activity without a day, records without attr_* properties.
         driver.execute_query("MATCH (:Identifier)-[r:VIEWED]->() REMOVE r.day")
+        driver.execute_query("MATCH (r:Record) REMOVE r.attr_given_name")
         driver.execute_query("MATCH (s:Meta {name: 'schema'}) SET s.value = '2'")
         store = Neo4jStore(neo4j_uri, auth=auth)
         try:
@@ -135,6 +140,8 @@ def test_neo4j_store_of_the_previous_release_is_upgraded_in_place(neo4j_uri: str
             assert _activity_days(store) == [("p1", "2025-03-01", 1)]
             assert _tombstone_written(store)
             assert _consent_written(store)
+            names = driver.execute_query("MATCH (r:Record) RETURN r.attr_given_name AS n")
+            assert [r["n"] for r in names.records] == ["Anna"]
             version = driver.execute_query("MATCH (s:Meta {name: 'schema'}) RETURN s.value AS v")
             assert version.records[0]["v"] == "3"
             driver.execute_query("MATCH (s:Meta {name: 'schema'}) SET s.value = '0'")

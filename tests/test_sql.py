@@ -24,6 +24,7 @@ _SAMPLES: dict[str, list[object]] = {
     "ids": ["p1", "p2"],
     "digests": ["d1"],
     "pairs": [("cookie:c1", "email:a@x.io")],
+    "names": ["vip", "churned"],
 }
 
 
@@ -52,6 +53,8 @@ WHOLE_TABLE = {name for name in STATEMENTS if name.startswith(("copies.", "write
     "reads.AUDIT",
     "reads.REVIEWS",
     "reads.COUNT_REVIEWS",
+    "reads.SEGMENTS",
+    "reads.DESTINATIONS",
 }
 
 

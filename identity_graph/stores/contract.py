@@ -20,15 +20,18 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
-from typing import Protocol, TypeVar, runtime_checkable
+from typing import Literal, Protocol, TypeVar, runtime_checkable
 
 from identity_graph.ids import IdentifierKey, Pair, PersonId
 from identity_graph.stores.rows import (
     AuditRow,
     ChangeSet,
+    DestinationRow,
+    LedgerRow,
     LinkRow,
     Person,
     ReviewRow,
+    SegmentRow,
     StoredIdentifier,
 )
 from identity_graph.views import (
@@ -61,6 +64,9 @@ T = TypeVar("T")
 #:   audit           seq, at, actor, action, subject, detail
 #:   models          version, created_at, body
 #:   tombstones      digest, at
+#:   segments        name, body (JSON text), created_at, updated_at
+#:   destinations    name, platform, segment, created_at, gen, last_export_at, lease, lease_at
+#:   ledger          destination, digest, row (JSON text), person_id, sent_gen, seen_gen
 #: `seq` orders the append-only rows (newest = largest) and is their identity in a copy.
 EXPORT_KINDS: tuple[str, ...] = (
     "messages",
@@ -76,6 +82,9 @@ EXPORT_KINDS: tuple[str, ...] = (
     "audit",
     "models",
     "tombstones",
+    "segments",
+    "destinations",
+    "ledger",
 )
 
 
@@ -174,6 +183,33 @@ class StoreReader(Protocol):
         """The tombstone digests among these (erased identifiers)."""
         ...
 
+    def segments(self, names: Sequence[str] | None = None) -> list[SegmentRow]:
+        """Stored segments (all, or those among `names`), ordered by name."""
+        ...
+
+    def destinations(self, names: Sequence[str] | None = None) -> list[DestinationRow]:
+        """Destinations (all, or those among `names`), ordered by name."""
+        ...
+
+    def ledger_delta(
+        self,
+        destination: str,
+        gen: int,
+        side: Literal["add", "remove"],
+        after: str | None,
+        limit: int,
+    ) -> list[LedgerRow]:
+        """A page of what export generation `gen` changes on `destination` (see `LedgerRow`):
+        `add`, rows with seen_gen = gen never sent (sent_gen NULL); `remove`, rows sent
+        (sent_gen set) that gen did not see (seen_gen < gen). At most `limit` rows ordered
+        by digest, after the digest `after` (keyset pages); each row's `gen` is its
+        seen_gen."""
+        ...
+
+    def ledger_size(self, destination: str) -> int:
+        """How many ledger rows of `destination` were sent (sent_gen set)."""
+        ...
+
     def stats(self) -> StoreStats: ...
 
     def latest_model(self) -> tuple[str, str] | None:
@@ -211,7 +247,8 @@ class GraphStore(Protocol):
     def close(self) -> None: ...
 
     def reset(self) -> None:
-        """Delete every node, edge and row (tests, demo re-runs); keeps the schema."""
+        """Delete every node, edge and row (tests, demo re-runs), segments, destinations and
+        the export ledger included; keeps the schema."""
         ...
 
     def reader(self) -> AbstractContextManager[StoreReader]:

@@ -252,6 +252,52 @@ class ModelRow:
 
 
 @dataclass(slots=True)
+class SegmentRow:
+    """A stored segment: `body` is its definition as JSON text."""
+
+    name: str
+    body: str
+    created_at: str
+    updated_at: str
+
+
+@dataclass(slots=True)
+class DestinationRow:
+    """Where a segment is exported to. `gen` is its last committed export generation (0:
+    never exported); `lease`, `lease_at`: who holds the export now, since when (or None)."""
+
+    name: str
+    platform: str
+    segment: str
+    created_at: str
+    gen: int = 0
+    last_export_at: str | None = None
+    lease: str | None = None
+    lease_at: str | None = None
+
+
+@dataclass(slots=True)
+class LedgerRow:
+    """One row of a destination's export ledger: what the destination's platform holds, so
+    that an export sends only the difference. Identified by (destination, digest); `row` is
+    the JSON text of the row's cells, `gen` the generation that saw it last (`seen_gen`).
+
+    The store also keeps `sent_gen`, the generation that sent it (unset: not sent yet). An
+    export of generation g (greater than any generation used before for the destination,
+    usually its `gen` + 1) writes every current row as `ChangeSet.ledger_seen` with gen = g,
+    sends `StoreReader.ledger_delta(destination, g, "add", ...)` (seen by g, never sent)
+    and `"remove"` (sent before, not seen by g), then commits with
+    `ChangeSet.ledger_commits = [(destination, g)]` and the destination's `gen = g`. A
+    generation abandoned before its commit leaves rows the next commit forgets."""
+
+    destination: str
+    digest: str
+    row: str
+    person_id: PersonId
+    gen: int
+
+
+@dataclass(slots=True)
 class TombstoneRow:
     """What is left of an erased identifier: a salted hash of its key (`tombstone_digest`),
     so that a replay of old evidence cannot stitch it back, without keeping the key."""
@@ -296,12 +342,22 @@ class ChangeSet:
     12. `hubs`: flagged (`is_hub`, `hub_reason`); `joined`: replaced per key.
     13. `touched_persons`: `updated_at = at`.
     14. `reviews`: replaced whole by pair; `models`: replaced whole by version.
-    15. `delete_links`: these pairs' links removed.
-    16. `delete_identifiers`: removed with their links, activity, records, consent and
+    15. `segments`: upserted by name, body and updated_at replaced (a stored one keeps its
+        created_at); `destinations`: replaced whole by name.
+    16. `ledger_seen`: upserted by (destination, digest): a new row is stored unsent
+        (sent_gen NULL) with seen_gen = gen; a stored one gets seen_gen = gen, its row and
+        person_id replaced, its sent_gen kept.
+    17. `ledger_commits`: (destination, gen): that destination's rows with seen_gen = gen
+        and sent_gen NULL get sent_gen = gen; its rows with seen_gen < gen are deleted (the
+        destination's own `gen` is set through `destinations`).
+    18. `delete_links`: these pairs' links removed.
+    19. `delete_identifiers`: removed with their links, activity, records, consent and
         membership.
-    17. `delete_persons`: removed with their lineage (their identifiers must be gone or
+    20. `delete_persons`: removed with their lineage (their identifiers must be gone or
         moved already).
-    18. `tombstones`: added if absent.
+    21. `delete_segments`: removed by name; `delete_destinations`: removed by name with
+        their ledger rows.
+    22. `tombstones`: added if absent.
     """
 
     at: str = ""
@@ -323,7 +379,13 @@ class ChangeSet:
     touched_persons: set[PersonId] = field(default_factory=set)
     reviews: list[ReviewRow] = field(default_factory=list)
     models: list[ModelRow] = field(default_factory=list)
+    segments: list[SegmentRow] = field(default_factory=list)
+    destinations: list[DestinationRow] = field(default_factory=list)
+    ledger_seen: list[LedgerRow] = field(default_factory=list)
+    ledger_commits: list[tuple[str, int]] = field(default_factory=list)
     delete_links: list[Pair] = field(default_factory=list)
     delete_identifiers: list[IdentifierKey] = field(default_factory=list)
     delete_persons: list[PersonId] = field(default_factory=list)
+    delete_segments: list[str] = field(default_factory=list)
+    delete_destinations: list[str] = field(default_factory=list)
     tombstones: list[TombstoneRow] = field(default_factory=list)

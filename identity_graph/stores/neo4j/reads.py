@@ -5,8 +5,8 @@ the batch as a list parameter (`UNWIND $keys ...`)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
-from typing import Any
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, Literal
 
 import neo4j
 from neo4j import exceptions as nx
@@ -18,9 +18,12 @@ from identity_graph.stores.cypher_files import Query, query
 from identity_graph.stores.neo4j.errors import translate
 from identity_graph.stores.rows import (
     AuditRow,
+    DestinationRow,
+    LedgerRow,
     LinkRow,
     Person,
     ReviewRow,
+    SegmentRow,
     StoredIdentifier,
     when,
 )
@@ -62,8 +65,13 @@ def link_row(r: neo4j.Record) -> LinkRow:
     )
 
 
+def _values(r: neo4j.Record, names: Iterable[str]) -> dict[str, Any]:
+    """A record's columns named like the fields of a slotted row dataclass (its slots)."""
+    return {name: r[name] for name in names}
+
+
 def _review(r: neo4j.Record) -> ReviewRow:
-    return ReviewRow(**{name: r[name] for name in ReviewRow.__slots__})
+    return ReviewRow(**_values(r, ReviewRow.__slots__))
 
 
 class Neo4jReads:
@@ -218,7 +226,7 @@ class Neo4jReads:
             rows = self._run(query("audit"), limit=int(limit))
         else:
             rows = self._run(query("audit_subject"), limit=int(limit), subject=subject)
-        return [AuditRow(**{name: r[name] for name in AuditRow.__slots__}) for r in rows]
+        return [AuditRow(**_values(r, AuditRow.__slots__)) for r in rows]
 
     def tombstones(self, digests: Sequence[str]) -> set[str]:
         return {r["digest"] for r in self._batch("tombstones", digests, "digests")}
@@ -226,6 +234,43 @@ class Neo4jReads:
     def stats(self) -> StoreStats:
         (r,) = self._run(query("stats"))
         return StoreStats(**{name: int(r[name]) for name in StoreStats.model_fields})
+
+    def _named(self, name: str, names: Sequence[str] | None) -> list[neo4j.Record]:
+        if names is None:
+            return self._run(query(name))
+        return self._batch(f"{name}_named", names, "names")
+
+    def segments(self, names: Sequence[str] | None = None) -> list[SegmentRow]:
+        return [
+            SegmentRow(**_values(r, SegmentRow.__slots__)) for r in self._named("segments", names)
+        ]
+
+    def destinations(self, names: Sequence[str] | None = None) -> list[DestinationRow]:
+        return [
+            DestinationRow(**_values(r, DestinationRow.__slots__))
+            for r in self._named("destinations", names)
+        ]
+
+    def ledger_delta(
+        self,
+        destination: str,
+        gen: int,
+        side: Literal["add", "remove"],
+        after: str | None,
+        limit: int,
+    ) -> list[LedgerRow]:
+        rows = self._run(
+            query("ledger_adds" if side == "add" else "ledger_removes"),
+            destination=destination,
+            gen=int(gen),
+            after=after or "",
+            limit=int(limit),
+        )
+        return [LedgerRow(**_values(r, LedgerRow.__slots__)) for r in rows]
+
+    def ledger_size(self, destination: str) -> int:
+        (r,) = self._run(query("ledger_size"), destination=destination)
+        return int(r["n"])
 
     def latest_model(self) -> tuple[str, str] | None:
         rows = self._run(query("latest_model"))

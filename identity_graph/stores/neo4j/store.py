@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
+from itertools import islice
 from typing import Any, NoReturn
 
 import neo4j
@@ -31,6 +32,8 @@ SCHEMA_VERSION = "3"
 # index; version 3 adds constraints and indexes, keys activity by UTC day and gives records
 # their `attr_*` properties (`_upgrade`).
 UPGRADES_FROM = frozenset({"1", "2"})
+# Rows rewritten per transaction by an upgrade.
+_UPGRADE_BATCH = 5_000
 
 
 class Neo4jStore:
@@ -135,6 +138,12 @@ class Neo4jStore:
     def _upgrade(self) -> None:
         """Rewrite what schema 3 stores differently; each step is idempotent."""
         self._execute(query("upgrade_activity_days"), write=True)
+        # Records gain their attr_* properties: each rewritten as a copy would import it.
+        with self.reader() as r:
+            records = r.scan("records")
+            while batch := list(islice(records, _UPGRADE_BATCH)):
+                with self.unit_of_work() as tx:
+                    tx.import_rows("records", batch)
 
     def close(self) -> None:
         self._driver.close()

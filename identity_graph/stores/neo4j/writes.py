@@ -4,6 +4,7 @@ without rows cost no round trip."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
@@ -25,7 +26,9 @@ _STORE_LABELS = frozenset(
         "Audit",
         "Campaign",
         "Case",
+        "Destination",
         "Identifier",
+        "LedgerRow",
         "MatchModel",
         "Message",
         "Meta",
@@ -35,6 +38,7 @@ _STORE_LABELS = frozenset(
         "Record",
         "RefusedMerge",
         "Review",
+        "Segment",
         "Tombstone",
     }
 )
@@ -59,6 +63,35 @@ def type_label(type_: str) -> str:
 def _fields(row: Any) -> dict[str, Any]:
     """A ChangeSet row (slotted dataclass) as query parameters, field by field."""
     return {name: getattr(row, name) for name in row.__slots__}
+
+
+#: The property prefix of a record's attributes on its node: `r['attr_' + $name]` in Cypher.
+ATTRIBUTE_PREFIX = "attr_"
+
+
+def record_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A record row (ChangeSet field or export shape) as upsert/import_records parameters:
+    `props` is every property of its node, each scalar attribute also as `attr_<name>`
+    (readable by Cypher without parsing JSON)."""
+    attributes = str(row["attributes"])
+    try:
+        parsed = json.loads(attributes)
+    except ValueError:
+        raise StoreError("a record's attributes must be a JSON object") from None
+    if not isinstance(parsed, dict):
+        raise StoreError("a record's attributes must be a JSON object")
+    props: dict[str, Any] = {
+        f"{ATTRIBUTE_PREFIX}{name}": value
+        for name, value in parsed.items()
+        if isinstance(value, str | int | float | bool)
+    }
+    props.update(
+        source=row["source"],
+        record_id=row["record_id"],
+        attributes=attributes,
+        observed_at=row["observed_at"],
+    )
+    return {**row, "props": props}
 
 
 def _activity_query(name: str, kind: str, target: str) -> Query:
@@ -124,7 +157,7 @@ class Neo4jTx(Neo4jReads):
         w(query("create_links"), fresh)
         w(query("upsert_links"), known)
         self._grouped("add_activity", [_fields(r) for r in ch.activity])
-        w(query("upsert_records"), [_fields(r) for r in ch.records])
+        w(query("upsert_records"), [record_row(_fields(r)) for r in ch.records])
         w(query("add_consent"), [_fields(r) for r in newest_consent(ch.consent)])
         w(
             query("add_refused_merges"),
@@ -138,11 +171,22 @@ class Neo4jTx(Neo4jReads):
             self._run(query("touch_persons"), ids=sorted(ch.touched_persons), at=at)
         w(query("upsert_reviews"), [_fields(r) for r in ch.reviews])
         w(query("upsert_models"), [_fields(m) for m in ch.models])
+        w(query("upsert_segments"), [_fields(s) for s in ch.segments])
+        w(query("upsert_destinations"), [_fields(d) for d in ch.destinations])
+        w(query("ledger_seen"), [_fields(r) for r in ch.ledger_seen])
+        commits = [{"destination": d, "gen": g} for d, g in ch.ledger_commits]
+        w(query("ledger_send"), commits)
+        w(query("ledger_drop"), commits)
         w(query("delete_links"), [{"a": a, "b": b} for a, b in ch.delete_links])
         if ch.delete_identifiers:
             self._run(query("delete_identifiers"), keys=list(ch.delete_identifiers))
         if ch.delete_persons:
             self._run(query("delete_persons"), ids=list(ch.delete_persons))
+        if ch.delete_segments:
+            self._run(query("delete_segments"), names=list(ch.delete_segments))
+        if ch.delete_destinations:
+            for name in ("delete_destinations", "delete_ledgers"):
+                self._run(query(name), names=list(ch.delete_destinations))
         w(query("add_tombstones"), [_fields(t) for t in ch.tombstones])
 
     def _next_seq(self) -> int:
@@ -159,6 +203,8 @@ class Neo4jTx(Neo4jReads):
         if kind in ("activity", "lineage"):
             self._grouped(f"import_{kind}", rows)
             return
+        if kind == "records":
+            rows = [record_row(r) for r in rows]
         if kind == "identifiers":
             # The type label (Neo4j Browser colours), as create_identifiers sets it.
             rows = [
@@ -175,6 +221,8 @@ class Neo4jTx(Neo4jReads):
             "reviews": "upsert_reviews",
             "models": "upsert_models",
             "tombstones": "add_tombstones",
+            "segments": "upsert_segments",
+            "destinations": "upsert_destinations",
         }
         self._write(query(name.get(kind, f"import_{kind}")), list(rows))
         if kind in ("refused_merges", "audit"):

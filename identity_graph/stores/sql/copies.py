@@ -39,6 +39,12 @@ SCANS: Mapping[str, str] = {
     "audit": "SELECT id AS seq, at, actor, action, subject, detail FROM audit ORDER BY id",
     "models": "SELECT version, created_at, body FROM match_models",
     "tombstones": "SELECT digest, at FROM tombstones",
+    "segments": "SELECT name, body, created_at, updated_at FROM segments",
+    "destinations": (
+        "SELECT name, platform, segment, created_at, gen, last_export_at, lease, lease_at "
+        "FROM destinations"
+    ),
+    "ledger": ("SELECT destination, digest, row, person_id, sent_gen, seen_gen FROM export_ledger"),
 }
 ROW_COUNTS = (
     "SELECT (SELECT count(*) FROM messages) AS messages, "
@@ -53,7 +59,10 @@ ROW_COUNTS = (
     "(SELECT count(*) FROM review_queue) AS reviews, "
     "(SELECT count(*) FROM audit) AS audit, "
     "(SELECT count(*) FROM match_models) AS models, "
-    "(SELECT count(*) FROM tombstones) AS tombstones"
+    "(SELECT count(*) FROM tombstones) AS tombstones, "
+    "(SELECT count(*) FROM segments) AS segments, "
+    "(SELECT count(*) FROM destinations) AS destinations, "
+    "(SELECT count(*) FROM export_ledger) AS ledger"
 )
 IMPORTS: Mapping[str, str] = {
     "messages": "INSERT OR REPLACE INTO messages (message_id, at) VALUES ($message_id, $at)",
@@ -109,4 +118,17 @@ IMPORTS: Mapping[str, str] = {
     ),
     # A tombstone is never changed once written: the first one's time stays.
     "tombstones": "INSERT OR IGNORE INTO tombstones (digest, at) VALUES ($digest, $at)",
+    "segments": (
+        "INSERT OR REPLACE INTO segments (name, body, created_at, updated_at) "
+        "VALUES ($name, $body, $created_at, $updated_at)"
+    ),
+    "destinations": (
+        "INSERT OR REPLACE INTO destinations (name, platform, segment, created_at, gen, "
+        "last_export_at, lease, lease_at) VALUES ($name, $platform, $segment, $created_at, "
+        "$gen, $last_export_at, $lease, $lease_at)"
+    ),
+    "ledger": (
+        "INSERT OR REPLACE INTO export_ledger (destination, digest, row, person_id, sent_gen, "
+        "seen_gen) VALUES ($destination, $digest, $row, $person_id, $sent_gen, $seen_gen)"
+    ),
 }

@@ -121,6 +121,33 @@ STATS = (
     "(SELECT count(*) FROM refused_merges), (SELECT count(*) FROM activity), "
     "(SELECT count(*) FROM records), (SELECT count(*) FROM consent)"
 )
+SEGMENTS = "SELECT name, body, created_at, updated_at FROM segments ORDER BY name"
+SEGMENTS_IN = (
+    "SELECT name, body, created_at, updated_at FROM segments WHERE name IN (%%names%%) "
+    "ORDER BY name"
+)
+DESTINATIONS = (
+    "SELECT name, platform, segment, created_at, gen, last_export_at, lease, lease_at "
+    "FROM destinations ORDER BY name"
+)
+DESTINATIONS_IN = (
+    "SELECT name, platform, segment, created_at, gen, last_export_at, lease, lease_at "
+    "FROM destinations WHERE name IN (%%names%%) ORDER BY name"
+)
+# Keyset pages by digest: `after` is '' for the first page.
+LEDGER_ADDS = (
+    "SELECT destination, digest, row, person_id, seen_gen FROM export_ledger "
+    "WHERE destination = $destination AND seen_gen = $gen AND sent_gen IS NULL "
+    "AND digest > $after ORDER BY digest LIMIT $limit"
+)
+LEDGER_REMOVES = (
+    "SELECT destination, digest, row, person_id, seen_gen FROM export_ledger "
+    "WHERE destination = $destination AND digest > $after AND sent_gen IS NOT NULL "
+    "AND seen_gen < $gen ORDER BY digest LIMIT $limit"
+)
+LEDGER_SIZE = (
+    "SELECT count(*) FROM export_ledger WHERE destination = $destination AND sent_gen IS NOT NULL"
+)
 LATEST_MODEL = (
     "SELECT version, body FROM match_models ORDER BY created_at DESC, version DESC LIMIT 1"
 )

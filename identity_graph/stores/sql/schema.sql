@@ -134,3 +134,32 @@ CREATE TABLE IF NOT EXISTS tombstones (
     digest TEXT PRIMARY KEY,
     at     TEXT NOT NULL
 ) WITHOUT ROWID;
+-- Segments (definitions as JSON), where they are exported to, and each destination's export
+-- ledger: the rows its platform holds (sent_gen set), and those the running generation saw.
+CREATE TABLE IF NOT EXISTS segments (
+    name       TEXT PRIMARY KEY,
+    body       TEXT NOT NULL,      -- JSON
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS destinations (
+    name           TEXT PRIMARY KEY,
+    platform       TEXT NOT NULL,
+    segment        TEXT NOT NULL,
+    created_at     TEXT NOT NULL,
+    gen            INTEGER NOT NULL DEFAULT 0,  -- last committed export generation
+    last_export_at TEXT,
+    lease          TEXT,                        -- who is exporting it now
+    lease_at       TEXT
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS export_ledger (
+    destination TEXT NOT NULL,
+    digest      TEXT NOT NULL,     -- of the row's cells
+    row         TEXT NOT NULL,     -- JSON list of the row's cells
+    person_id   TEXT NOT NULL,
+    sent_gen    INTEGER,           -- the generation that sent it; NULL: not sent yet
+    seen_gen    INTEGER NOT NULL,  -- the last generation that saw it
+    PRIMARY KEY (destination, digest)
+) WITHOUT ROWID;
+-- A generation's rows in digest order (the index ends with the primary key).
+CREATE INDEX IF NOT EXISTS export_ledger_by_seen ON export_ledger (destination, seen_gen);

@@ -59,6 +59,25 @@ UPSERT_REVIEW = (
     "created_at, decided_at, decided_by, comment) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 UPSERT_MODEL = "INSERT OR REPLACE INTO match_models (version, created_at, body) VALUES (?, ?, ?)"
+UPSERT_SEGMENT = (
+    "INSERT INTO segments (name, body, created_at, updated_at) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT (name) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at"
+)
+UPSERT_DESTINATION = (
+    "INSERT OR REPLACE INTO destinations (name, platform, segment, created_at, gen, "
+    "last_export_at, lease, lease_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+LEDGER_SEEN = (
+    "INSERT INTO export_ledger (destination, digest, row, person_id, seen_gen) "
+    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (destination, digest) DO UPDATE SET "
+    "row = excluded.row, person_id = excluded.person_id, seen_gen = excluded.seen_gen"
+)
+# A commit of (destination, gen): what gen saw is sent, what it did not see is forgotten.
+LEDGER_SEND = (
+    "UPDATE export_ledger SET sent_gen = ?2 "
+    "WHERE destination = ?1 AND seen_gen = ?2 AND sent_gen IS NULL"
+)
+LEDGER_DROP = "DELETE FROM export_ledger WHERE destination = ?1 AND seen_gen < ?2"
 DELETE_LINK = "DELETE FROM links WHERE a = ? AND b = ?"
 DELETE_LINKS_OF_A = "DELETE FROM links WHERE a = ?"  # (key,)
 DELETE_LINKS_OF_B = "DELETE FROM links WHERE b = ?"  # (key,)
@@ -68,6 +87,9 @@ DELETE_CONSENT_OF = "DELETE FROM consent WHERE key = ?"  # (key,)
 DELETE_IDENTIFIER = "DELETE FROM identifiers WHERE key = ?"  # (key,)
 DELETE_LINEAGE_OF = "DELETE FROM lineage WHERE from_id = ?1 OR to_id = ?1"  # (person_id,)
 DELETE_PERSON = "DELETE FROM persons WHERE person_id = ?"  # (person_id,)
+DELETE_SEGMENT = "DELETE FROM segments WHERE name = ?"  # (name,)
+DELETE_DESTINATION = "DELETE FROM destinations WHERE name = ?"  # (name,)
+DELETE_LEDGER_OF = "DELETE FROM export_ledger WHERE destination = ?"  # (destination,)
 ADD_TOMBSTONE = "INSERT OR IGNORE INTO tombstones (digest, at) VALUES (?, ?)"
 INIT_SCHEMA_VERSION = "INSERT INTO meta (name, value) VALUES ('schema', $version)"
 SET_SCHEMA_VERSION = "UPDATE meta SET value = $version WHERE name = 'schema'"
@@ -86,4 +108,7 @@ RESET = (
     "DELETE FROM review_queue",
     "DELETE FROM audit",
     "DELETE FROM tombstones",
+    "DELETE FROM segments",
+    "DELETE FROM destinations",
+    "DELETE FROM export_ledger",
 )

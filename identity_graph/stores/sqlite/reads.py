@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 from identity_graph.errors import StoreError
 from identity_graph.ids import IdentifierKey, Pair, PersonId
@@ -14,9 +14,12 @@ from identity_graph.stores.contract import EXPORT_KINDS, chunks
 from identity_graph.stores.query import expand
 from identity_graph.stores.rows import (
     AuditRow,
+    DestinationRow,
+    LedgerRow,
     LinkRow,
     Person,
     ReviewRow,
+    SegmentRow,
     StoredIdentifier,
     when,
 )
@@ -271,6 +274,36 @@ class SQLiteReads:
             "consent",
         )
         return StoreStats.model_validate(dict(zip(names, self._one(reads.STATS), strict=True)))
+
+    def _named(
+        self, name: str, every: str, template: str, names: Sequence[str] | None
+    ) -> list[Row]:
+        if names is None:
+            return list(self._c.execute(every))
+        return sorted(self._in(name, template, "names", names), key=lambda r: str(r[0]))
+
+    def segments(self, names: Sequence[str] | None = None) -> list[SegmentRow]:
+        rows = self._named("segments", reads.SEGMENTS, reads.SEGMENTS_IN, names)
+        return [SegmentRow(*r) for r in rows]
+
+    def destinations(self, names: Sequence[str] | None = None) -> list[DestinationRow]:
+        rows = self._named("destinations", reads.DESTINATIONS, reads.DESTINATIONS_IN, names)
+        return [DestinationRow(*r) for r in rows]
+
+    def ledger_delta(
+        self,
+        destination: str,
+        gen: int,
+        side: Literal["add", "remove"],
+        after: str | None,
+        limit: int,
+    ) -> list[LedgerRow]:
+        sql = reads.LEDGER_ADDS if side == "add" else reads.LEDGER_REMOVES
+        params = {"destination": destination, "gen": int(gen), "after": after or ""}
+        return [LedgerRow(*r) for r in self._c.execute(sql, {**params, "limit": int(limit)})]
+
+    def ledger_size(self, destination: str) -> int:
+        return int(str(self._one(reads.LEDGER_SIZE, destination=destination)[0]))
 
     def latest_model(self) -> tuple[str, str] | None:
         row = self._c.execute(reads.LATEST_MODEL).fetchone()

@@ -69,6 +69,11 @@ class SQLiteTx(SQLiteReads):
         many(writes.TOUCH_PERSON, [(p, at) for p in sorted(ch.touched_persons)])
         many(writes.UPSERT_REVIEW, _rows(ch.reviews))
         many(writes.UPSERT_MODEL, _rows(ch.models))
+        many(writes.UPSERT_SEGMENT, _rows(ch.segments))
+        many(writes.UPSERT_DESTINATION, _rows(ch.destinations))
+        many(writes.LEDGER_SEEN, _rows(ch.ledger_seen))
+        many(writes.LEDGER_SEND, ch.ledger_commits)
+        many(writes.LEDGER_DROP, ch.ledger_commits)
         many(writes.DELETE_LINK, ch.delete_links)
         keys = [(k,) for k in ch.delete_identifiers]
         for sql in (
@@ -83,6 +88,10 @@ class SQLiteTx(SQLiteReads):
         persons = [(p,) for p in ch.delete_persons]
         many(writes.DELETE_LINEAGE_OF, persons)
         many(writes.DELETE_PERSON, persons)
+        many(writes.DELETE_SEGMENT, [(n,) for n in ch.delete_segments])
+        destinations = [(n,) for n in ch.delete_destinations]
+        many(writes.DELETE_DESTINATION, destinations)
+        many(writes.DELETE_LEDGER_OF, destinations)
         many(writes.ADD_TOMBSTONE, _rows(ch.tombstones))
 
     def import_rows(self, kind: str, rows: Sequence[Mapping[str, object]]) -> None:

@@ -1,0 +1,7 @@
+// Every destination, in name order (read from the uniqueness constraint's index).
+MATCH (d:Destination)
+WHERE d.name IS NOT NULL
+RETURN d.name AS name, d.platform AS platform, d.segment AS segment,
+       d.created_at AS created_at, d.gen AS gen, d.last_export_at AS last_export_at,
+       d.lease AS lease, d.lease_at AS lease_at
+ORDER BY name
