@@ -44,6 +44,7 @@ __all__ = [
     "Or",
     "Trait",
     "Viewed",
+    "activity_of",
     "check_limits",
     "dump_segment",
     "parse_segment",
@@ -489,6 +490,21 @@ def dump_segment(expr: Expr) -> dict[str, object]:
     """The JSON of an expression, as `parse_segment` reads it back."""
     out: dict[str, object] = expr.model_dump(mode="json", by_alias=True, exclude_none=True)
     return out
+
+
+def activity_of(expr: Expr) -> tuple[str, str | None, int | None, int] | None:
+    """(activity kind, target or None, within_days, at_least) of a bought, viewed or exposed
+    criterion; None for any other node."""
+    if isinstance(expr, Bought):
+        b = expr.bought
+        return "PURCHASED", b.product, b.within_days, b.at_least
+    if isinstance(expr, Viewed):
+        v = expr.viewed
+        return "VIEWED", v.product, v.within_days, v.at_least
+    if isinstance(expr, Exposed):
+        e = expr.exposed
+        return "EXPOSED_TO", e.campaign, e.within_days, e.at_least
+    return None
 
 
 _KINDS: dict[type[_Node], str] = {

@@ -27,11 +27,9 @@ from identity_graph.profiles.traits import (
 from identity_graph.segments.ast import (
     And,
     Attribute,
-    Bought,
     Consent,
     Devices,
     Except,
-    Exposed,
     Expr,
     HasIdentifier,
     InSegment,
@@ -39,7 +37,7 @@ from identity_graph.segments.ast import (
     OpenCase,
     Or,
     Trait,
-    Viewed,
+    activity_of,
 )
 from identity_graph.segments.context import EvalContext
 from identity_graph.stores.rows import ActivityRow, ConsentRow
@@ -92,13 +90,9 @@ def check(expr: Expr, person: PersonFacts, ctx: EvalContext) -> Finding:
         return _attribute(expr, person, ctx)
     if isinstance(expr, Trait):
         return _trait(expr, person, ctx)
-    if isinstance(expr, Bought | Viewed):
-        body = expr.bought if isinstance(expr, Bought) else expr.viewed
-        kind = "PURCHASED" if isinstance(expr, Bought) else "VIEWED"
-        return _activity(person, ctx, kind, body.product, body.within_days, body.at_least)
-    if isinstance(expr, Exposed):
-        b = expr.exposed
-        return _activity(person, ctx, "EXPOSED_TO", b.campaign, b.within_days, b.at_least)
+    activity = activity_of(expr)
+    if activity is not None:
+        return _activity(person, ctx, *activity)
     if isinstance(expr, OpenCase):
         return _open_case(person)
     if isinstance(expr, Consent):

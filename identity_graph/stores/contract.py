@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
-from typing import Literal, Protocol, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, Literal, Protocol, TypeVar, runtime_checkable
 
 from identity_graph.ids import IdentifierKey, Pair, PersonId
 from identity_graph.stores.rows import (
@@ -41,6 +41,10 @@ from identity_graph.views import (
     SourceRecord,
     StoreStats,
 )
+
+if TYPE_CHECKING:  # the compilers import this module: only their types are needed here
+    from identity_graph.segments.ast import Expr
+    from identity_graph.segments.context import EvalContext
 
 T = TypeVar("T")
 
@@ -223,6 +227,18 @@ class StoreReader(Protocol):
 
     def row_counts(self) -> dict[str, int]:
         """Number of rows of each `EXPORT_KINDS` kind, as `scan` would yield them."""
+        ...
+
+    def segment_members(
+        self, expr: Expr, ctx: EvalContext, after: str | None, limit: int
+    ) -> list[PersonId]:
+        """Up to `limit` members of a resolved segment expression (`segments.resolve`) with a
+        person_id greater than `after`, ordered by person_id (keyset paging). Members are
+        current persons with at least one identifier, as `segments.reference` defines them."""
+        ...
+
+    def segment_count(self, expr: Expr, ctx: EvalContext) -> int:
+        """The number of members of a resolved segment expression."""
         ...
 
 

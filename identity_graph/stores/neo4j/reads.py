@@ -13,9 +13,13 @@ from neo4j import exceptions as nx
 
 from identity_graph.errors import StoreError
 from identity_graph.ids import IdentifierKey, Pair, PersonId
+from identity_graph.segments import cypher
+from identity_graph.segments.ast import Expr
+from identity_graph.segments.context import EvalContext
 from identity_graph.stores.contract import EXPORT_KINDS
 from identity_graph.stores.cypher_files import Query, query
 from identity_graph.stores.neo4j.errors import translate
+from identity_graph.stores.query import Statement
 from identity_graph.stores.rows import (
     AuditRow,
     DestinationRow,
@@ -87,6 +91,10 @@ class Neo4jReads:
             yield from self._tx.run(q.text, params)
         except (nx.Neo4jError, nx.DriverError) as exc:
             raise translate(exc, self._where, q) from None
+
+    def _statement(self, st: Statement) -> list[neo4j.Record]:
+        """A generated query (text and parameters from the query layer)."""
+        return self._run(Query(st.name, st.text), **st.params)
 
     def _batch(self, name: str, values: Sequence[object], param: str) -> list[neo4j.Record]:
         """A batch read; an empty batch costs no round trip."""
@@ -291,3 +299,12 @@ class Neo4jReads:
     def row_counts(self) -> dict[str, int]:
         (r,) = self._run(query("export_counts"))
         return {kind: int(r[kind]) for kind in EXPORT_KINDS}
+
+    def segment_members(
+        self, expr: Expr, ctx: EvalContext, after: str | None, limit: int
+    ) -> list[PersonId]:
+        return [r["person_id"] for r in self._statement(cypher.members(expr, ctx, after, limit))]
+
+    def segment_count(self, expr: Expr, ctx: EvalContext) -> int:
+        (r,) = self._statement(cypher.count(expr, ctx))
+        return int(r["n"])

@@ -10,6 +10,9 @@ from typing import Any, Literal
 
 from identity_graph.errors import StoreError
 from identity_graph.ids import IdentifierKey, Pair, PersonId
+from identity_graph.segments import sql as segment_sql
+from identity_graph.segments.ast import Expr
+from identity_graph.segments.context import EvalContext
 from identity_graph.stores.contract import EXPORT_KINDS, chunks
 from identity_graph.stores.query import expand
 from identity_graph.stores.rows import (
@@ -325,6 +328,16 @@ class SQLiteReads:
     def row_counts(self) -> dict[str, int]:
         row = self._one(copies.ROW_COUNTS)
         return {kind: int(str(n)) for kind, n in zip(EXPORT_KINDS, row, strict=True)}
+
+    def segment_members(
+        self, expr: Expr, ctx: EvalContext, after: str | None, limit: int
+    ) -> list[PersonId]:
+        st = segment_sql.members(expr, ctx, after, limit)
+        return [PersonId(str(r[0])) for r in self._c.execute(st.text, dict(st.params))]
+
+    def segment_count(self, expr: Expr, ctx: EvalContext) -> int:
+        st = segment_sql.count(expr, ctx)
+        return int(str(self._c.execute(st.text, dict(st.params)).fetchone()[0]))
 
 
 def _split(text: object) -> list[str]:
