@@ -5,8 +5,10 @@ children; `or` is a `UNION`; only a negation with nothing positive beside it sta
 the universe (current persons with an identifier). Every set holds the persons for whom its
 node is true, so a `not` is a set difference and no NULL can leak through it (two-valued
 logic). Activity criteria start from their target (`activity_by_target`: kind, target_id,
-day), consent from its purpose (`consent_by_purpose`), identifier criteria from their type
-(`identifiers_by_type`), each joined to its person by the identifier's key.
+day, person_id, count), consent from its purpose (`consent_by_purpose`): both covering
+indexes, since activity and consent rows carry their identifier's person (the store keeps
+it so), a count needs no lookup per row. Identifier criteria start from their type
+(`identifiers_by_type`), attributes from records joined to their identifier's person.
 
 Values (products, campaigns, purposes, the JSON path of an attribute, source ranks) are
 always parameters; the text only holds names and operators chosen from closed sets.
@@ -43,7 +45,6 @@ UNIVERSE = (
 )
 _EMPTY = "SELECT p.person_id AS person_id FROM persons p WHERE 0"
 _SQL_OP = {"eq": "=", "ne": "<>", "lt": "<", "lte": "<=", "gt": ">", "gte": ">="}
-_BY_KEY = "CROSS JOIN identifiers i ON i.key = a.key"  # CROSS JOIN: the target drives
 
 
 def members(expr: Expr, ctx: EvalContext, after: str | None, limit: int) -> Statement:
@@ -153,9 +154,9 @@ class _Compiler:
         if within_days is not None:
             where.append(f"a.day >= {self.p.add(self.ctx.since(within_days))}")
         return (
-            f"SELECT i.person_id AS person_id FROM activity a {_BY_KEY}\n"
+            "SELECT a.person_id AS person_id FROM activity a\n"
             f"WHERE {' AND '.join(where)}\n"
-            f"GROUP BY i.person_id HAVING sum(a.count) >= {self.p.add(at_least)}"
+            f"GROUP BY a.person_id HAVING sum(a.count) >= {self.p.add(at_least)}"
         )
 
     def _open_rows(self, case: str | None) -> str:
@@ -163,14 +164,13 @@ class _Compiler:
         opened, closed = self.p.add("OPENED_CASE"), self.p.add("CLOSED_CASE")
         only = f" AND a.target_id = {self.p.add(case)}" if case is not None else ""
         return (
-            f"FROM activity a {_BY_KEY}\nWHERE a.kind = {opened}{only} AND NOT EXISTS ("
-            "SELECT 1 FROM activity c CROSS JOIN identifiers j ON j.key = c.key "
-            f"WHERE c.kind = {closed} AND c.target_id = a.target_id "
-            "AND j.person_id = i.person_id)"
+            f"FROM activity a\nWHERE a.kind = {opened}{only} AND NOT EXISTS ("
+            f"SELECT 1 FROM activity c WHERE c.kind = {closed} AND c.target_id = a.target_id "
+            "AND c.person_id = a.person_id)"
         )
 
     def _open_cases(self, case: str | None) -> str:
-        return f"SELECT DISTINCT i.person_id AS person_id {self._open_rows(case)}"
+        return f"SELECT DISTINCT a.person_id AS person_id {self._open_rows(case)}"
 
     def _consent(self, purpose: str) -> str:
         granted = self.ctx.settings.consent_defaults.get(purpose, False)
@@ -184,10 +184,9 @@ class _Compiler:
             else f"{newest_grant} > coalesce({newest_denial}, '')"
         )
         rows = (
-            "SELECT i.person_id AS person_id FROM consent c "
-            "CROSS JOIN identifiers i ON i.key = c.key\n"
+            "SELECT c.person_id AS person_id FROM consent c\n"
             f"WHERE c.purpose = {self.p.add(purpose)}\n"
-            f"GROUP BY i.person_id HAVING {having}"
+            f"GROUP BY c.person_id HAVING {having}"
         )
         # With no signal the default holds: a default grant is everyone but the deniers.
         return self._universe_except(rows) if granted else rows
@@ -227,21 +226,22 @@ class _Compiler:
     def _trait_values(self, name: str) -> tuple[str, object]:
         """(`SELECT person_id, v` for the persons that have rows, the value of the others)."""
         group = "GROUP BY i.person_id"
+        by_person = "GROUP BY a.person_id"
         if name in ("purchase_count", "purchase_amount", "view_count", "exposure_count"):
             kind = {"view_count": "VIEWED", "exposure_count": "EXPOSED_TO"}.get(name, "PURCHASED")
             agg = "round(sum(a.amount), 2)" if name == "purchase_amount" else "sum(a.count)"
             zero: object = 0.0 if name == "purchase_amount" else 0
-            rows = f"FROM activity a {_BY_KEY} WHERE a.kind = {self.p.add(kind)} {group}"
-            return f"SELECT i.person_id AS person_id, {agg} AS v {rows}", zero
+            rows = f"FROM activity a WHERE a.kind = {self.p.add(kind)} {by_person}"
+            return f"SELECT a.person_id AS person_id, {agg} AS v {rows}", zero
         if name == "last_purchase_at":
-            rows = f"FROM activity a {_BY_KEY} WHERE a.kind = {self.p.add('PURCHASED')} {group}"
-            return f"SELECT i.person_id AS person_id, max(a.last_at) AS v {rows}", None
+            rows = f"FROM activity a WHERE a.kind = {self.p.add('PURCHASED')} {by_person}"
+            return f"SELECT a.person_id AS person_id, max(a.last_at) AS v {rows}", None
         if name == "last_activity_at":
-            rows = f"FROM activity a {_BY_KEY} {group}"
-            return f"SELECT i.person_id AS person_id, max(a.last_at) AS v {rows}", None
+            rows = f"FROM activity a {by_person}"
+            return f"SELECT a.person_id AS person_id, max(a.last_at) AS v {rows}", None
         if name == "open_case_count":
-            rows = f"{self._open_rows(None)} {group}"
-            return f"SELECT i.person_id AS person_id, count(DISTINCT a.target_id) AS v {rows}", 0
+            rows = f"{self._open_rows(None)} {by_person}"
+            return f"SELECT a.person_id AS person_id, count(DISTINCT a.target_id) AS v {rows}", 0
         if name == "device_count":
             types = self.p.add_list(list(self.ctx.settings.device_types))
             rows = f"FROM identifiers i WHERE i.type IN ({types}) {group}"

@@ -241,6 +241,12 @@ class StoreReader(Protocol):
         """The number of members of a resolved segment expression."""
         ...
 
+    def iter_segment(self, expr: Expr, ctx: EvalContext) -> Iterator[PersonId]:
+        """Every member, ordered by person_id, streamed from one evaluation (exports: never
+        the whole segment in memory). Consume it inside the reader that gave it; other
+        reads may run meanwhile."""
+        ...
+
 
 @runtime_checkable
 class StoreTx(StoreReader, Protocol):

@@ -305,6 +305,15 @@ class Neo4jReads:
     ) -> list[PersonId]:
         return [r["person_id"] for r in self._statement(cypher.members(expr, ctx, after, limit))]
 
+    def iter_segment(self, expr: Expr, ctx: EvalContext) -> Iterator[PersonId]:
+        st = cypher.members(expr, ctx, None, _NO_LIMIT)
+        for r in self._stream(Query(st.name, st.text), **st.params):
+            yield PersonId(r["person_id"])
+
     def segment_count(self, expr: Expr, ctx: EvalContext) -> int:
         (r,) = self._statement(cypher.count(expr, ctx))
         return int(r["n"])
+
+
+# Cypher LIMIT takes a 64-bit integer; no segment gets near it.
+_NO_LIMIT = 2**62

@@ -335,9 +335,18 @@ class SQLiteReads:
         st = segment_sql.members(expr, ctx, after, limit)
         return [PersonId(str(r[0])) for r in self._c.execute(st.text, dict(st.params))]
 
+    def iter_segment(self, expr: Expr, ctx: EvalContext) -> Iterator[PersonId]:
+        st = segment_sql.members(expr, ctx, None, _NO_LIMIT)
+        for r in self._c.execute(st.text, dict(st.params)):
+            yield PersonId(str(r[0]))
+
     def segment_count(self, expr: Expr, ctx: EvalContext) -> int:
         st = segment_sql.count(expr, ctx)
         return int(str(self._c.execute(st.text, dict(st.params)).fetchone()[0]))
+
+
+# SQLite's LIMIT takes a 64-bit integer; no segment gets near it.
+_NO_LIMIT = 2**62
 
 
 def _split(text: object) -> list[str]:
