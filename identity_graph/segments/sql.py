@@ -1,14 +1,18 @@
 """A resolved segment compiled to SQLite: set-based, one `SELECT person_id` per node.
 
 `and` intersects its positive children and subtracts (`EXCEPT`) the insides of its `not`
-children; `or` is a `UNION`; only a negation with nothing positive beside it starts from
-the universe (current persons with an identifier). Every set holds the persons for whom its
-node is true, so a `not` is a set difference and no NULL can leak through it (two-valued
-logic). Activity criteria start from their target (`activity_by_target`: kind, target_id,
-day, person_id, count), consent from its purpose (`consent_by_purpose`): both covering
-indexes, since activity and consent rows carry their identifier's person (the store keeps
-it so), a count needs no lookup per row. Identifier criteria start from their type
-(`identifiers_by_type`), attributes from records joined to their identifier's person.
+children (nested `and`s and `except`s are flattened into it); `or` is a `UNION`; only a
+negation with nothing positive beside it starts from the universe (current persons with an
+identifier). Every set holds the persons for whom its node is true, so a `not` is a set
+difference and no NULL can leak through it (two-valued logic).
+
+Activity and consent rows carry their identifier's person (the store keeps it so), so they
+are counted per person from covering indexes without a lookup per row: from their target
+(`activity_by_target`: kind, target_id, day, person_id, count) or purpose
+(`consent_by_purpose`). An `and` with an activity on one product or campaign computes that
+set once (a materialized CTE) and seeds its other children with it: they start from those
+persons (`activity_by_person`, `consent_by_person`, `identifiers_by_person`; records through
+their identifiers) instead of reading every row of their own target or purpose.
 
 Values (products, campaigns, purposes, the JSON path of an attribute, source ranks) are
 always parameters; the text only holds names and operators chosen from closed sets.
@@ -53,7 +57,7 @@ def members(expr: Expr, ctx: EvalContext, after: str | None, limit: int) -> Stat
     body = c.set(expr)
     after_p, limit_p = c.p.add(after or ""), c.p.add(int(limit))
     text = (
-        f"SELECT s.person_id FROM ({body}) AS s\n"
+        f"{c.with_clause()}SELECT s.person_id FROM ({body}) AS s\n"
         "JOIN persons m ON m.person_id = s.person_id AND m.merged_into IS NULL\n"
         f"WHERE s.person_id > {after_p}\nORDER BY s.person_id\nLIMIT {limit_p}"
     )
@@ -65,7 +69,7 @@ def count(expr: Expr, ctx: EvalContext) -> Statement:
     c = _Compiler(ctx)
     body = c.set(expr)
     text = (
-        f"SELECT count(*) FROM ({body}) AS s\n"
+        f"{c.with_clause()}SELECT count(*) FROM ({body}) AS s\n"
         "JOIN persons m ON m.person_id = s.person_id AND m.merged_into IS NULL"
     )
     return Statement("segment_count", text, c.p.values)
@@ -74,7 +78,14 @@ def count(expr: Expr, ctx: EvalContext) -> Statement:
 def person_set(expr: Expr, ctx: EvalContext) -> Statement:
     """The members as one `SELECT person_id` (unordered): to combine with other SQL."""
     c = _Compiler(ctx)
-    return Statement("segment_set", c.set(expr), c.p.values)
+    body = c.set(expr)
+    return Statement("segment_set", c.with_clause() + body, c.p.values)
+
+
+def _selective(expr: Expr) -> bool:
+    """An activity criterion on one product or campaign: few rows, from its index."""
+    activity = activity_of(expr)
+    return activity is not None and activity[1] is not None
 
 
 def _operand(sql: str) -> str:
@@ -86,6 +97,41 @@ class _Compiler:
     def __init__(self, ctx: EvalContext) -> None:
         self.ctx = ctx
         self.p = Params()
+        self.ctes: list[str] = []
+        # The candidates (a CTE) every set is restricted to, inside an `and` seeded by a
+        # selective child: its other children then start from those persons' identifiers.
+        self.within: str | None = None
+
+    def with_clause(self) -> str:
+        return f"WITH {', '.join(self.ctes)}\n" if self.ctes else ""
+
+    def _universe(self) -> str:
+        if self.within is not None:
+            return f"SELECT person_id FROM {self.within}"
+        return UNIVERSE
+
+    def _idents(self) -> str:
+        """FROM the identifiers `i` (of the candidates, when seeded)."""
+        if self.within is None:
+            return "FROM identifiers i"
+        return f"FROM {self.within} w CROSS JOIN identifiers i ON i.person_id = w.person_id"
+
+    def _owned(self, table: str, alias: str) -> str:
+        """FROM activity or consent rows, which carry their identifier's person: from the
+        table (its target/purpose index drives), or by person for the candidates."""
+        if self.within is None:
+            return f"FROM {table} {alias}"
+        return (
+            f"FROM {self.within} w CROSS JOIN {table} {alias} "
+            f"ON {alias}.person_id = w.person_id"
+        )
+
+    def _joined(self, table: str, alias: str) -> str:
+        """FROM `table` joined to the identifiers `i` it hangs off: from the table (its
+        target/purpose index drives), or from the candidates' identifiers when seeded."""
+        if self.within is None:
+            return f"FROM {table} {alias} CROSS JOIN identifiers i ON i.key = {alias}.key"
+        return f"{self._idents()} CROSS JOIN {table} {alias} ON {alias}.key = i.key"
 
     def set(self, expr: Expr) -> str:
         if isinstance(expr, And):
@@ -103,26 +149,50 @@ class _Compiler:
     def _and(self, items: list[Expr]) -> str:
         positive: list[Expr] = []
         negative: list[Expr] = []
-        for e in items:
+        todo = list(items)
+        while todo:
+            e = todo.pop(0)
             while isinstance(e, Not) and isinstance(e.not_, Not):
                 e = e.not_.not_  # not not X is X
-            (negative if isinstance(e, Not) else positive).append(e)
-        head = [_operand(self.set(e)) for e in positive] or [_operand(UNIVERSE)]
-        text = "\nINTERSECT\n".join(head)
+            if isinstance(e, And):  # and(and(a, b), c) is and(a, b, c)
+                todo[:0] = e.and_
+            elif isinstance(e, Except):  # a except [b] is and(a, not b)
+                body = e.except_
+                todo[:0] = [body.from_, *(Not.model_validate({"not": r}) for r in body.remove)]
+            else:
+                (negative if isinstance(e, Not) else positive).append(e)
+        driver = next((e for e in positive if _selective(e)), None)
+        if driver is None or self.within is not None or len(items) == 1:
+            return self._combine(positive, negative)
+        # A selective child (an activity on one target) is computed once; the others
+        # start from its persons rather than from their own targets.
+        name = f"seg_{len(self.ctes)}"
+        self.ctes.append(f"{name} AS MATERIALIZED ({self.set(driver)})")
+        self.within = name
+        try:
+            rest = [e for e in positive if e is not driver]
+            text = self._combine(rest, negative, head=f"SELECT person_id FROM {name}")
+        finally:
+            self.within = None
+        return text
+
+    def _combine(self, positive: list[Expr], negative: list[Expr], head: str = "") -> str:
+        parts = ([head] if head else []) + [_operand(self.set(e)) for e in positive]
+        text = "\nINTERSECT\n".join(parts or [_operand(self._universe())])
         for e in negative:
             assert isinstance(e, Not)
             text += "\nEXCEPT\n" + _operand(self.set(e.not_))
         return text
 
     def _universe_except(self, sql: str) -> str:
-        return f"{_operand(UNIVERSE)}\nEXCEPT\n{_operand(sql)}"
+        return f"{_operand(self._universe())}\nEXCEPT\n{_operand(sql)}"
 
     # -- criteria -------------------------------------------------------------------------
 
     def _criterion(self, expr: Expr) -> str:
         if isinstance(expr, HasIdentifier):
             t = self.p.add(expr.has_identifier.type)
-            return f"SELECT DISTINCT i.person_id AS person_id FROM identifiers i WHERE i.type = {t}"
+            return f"SELECT DISTINCT i.person_id AS person_id {self._idents()} WHERE i.type = {t}"
         activity = activity_of(expr)
         if activity is not None:
             return self._activity(*activity)
@@ -134,7 +204,7 @@ class _Compiler:
             types = self.p.add_list(list(self.ctx.settings.device_types))
             n = self.p.add(expr.devices.at_least)
             return (
-                "SELECT i.person_id AS person_id FROM identifiers i "
+                f"SELECT i.person_id AS person_id {self._idents()} "
                 f"WHERE i.type IN ({types}) GROUP BY i.person_id HAVING count(*) >= {n}"
             )
         if isinstance(expr, Attribute):
@@ -150,11 +220,12 @@ class _Compiler:
     ) -> str:
         where = [f"a.kind = {self.p.add(kind)}"]
         if target is not None:
+            # (target_type follows from the kind: the indexes leave it out.)
             where.append(f"a.target_id = {self.p.add(target)}")
         if within_days is not None:
             where.append(f"a.day >= {self.p.add(self.ctx.since(within_days))}")
         return (
-            "SELECT a.person_id AS person_id FROM activity a\n"
+            f"SELECT a.person_id AS person_id {self._owned('activity', 'a')}\n"
             f"WHERE {' AND '.join(where)}\n"
             f"GROUP BY a.person_id HAVING sum(a.count) >= {self.p.add(at_least)}"
         )
@@ -164,9 +235,9 @@ class _Compiler:
         opened, closed = self.p.add("OPENED_CASE"), self.p.add("CLOSED_CASE")
         only = f" AND a.target_id = {self.p.add(case)}" if case is not None else ""
         return (
-            f"FROM activity a\nWHERE a.kind = {opened}{only} AND NOT EXISTS ("
-            f"SELECT 1 FROM activity c WHERE c.kind = {closed} AND c.target_id = a.target_id "
-            "AND c.person_id = a.person_id)"
+            f"{self._owned('activity', 'a')}\nWHERE a.kind = {opened}{only} AND NOT EXISTS ("
+            "SELECT 1 FROM activity c WHERE c.person_id = a.person_id "
+            f"AND c.kind = {closed} AND c.target_id = a.target_id)"
         )
 
     def _open_cases(self, case: str | None) -> str:
@@ -184,7 +255,7 @@ class _Compiler:
             else f"{newest_grant} > coalesce({newest_denial}, '')"
         )
         rows = (
-            "SELECT c.person_id AS person_id FROM consent c\n"
+            f"SELECT c.person_id AS person_id {self._owned('consent', 'c')}\n"
             f"WHERE c.purpose = {self.p.add(purpose)}\n"
             f"GROUP BY c.person_id HAVING {having}"
         )
@@ -207,7 +278,7 @@ class _Compiler:
             "SELECT person_id, v FROM (SELECT i.person_id AS person_id, "
             f"json_extract(r.attributes, {path}) AS v, row_number() OVER ("
             f"PARTITION BY i.person_id ORDER BY {self._rank()}) AS n\n"
-            "FROM records r CROSS JOIN identifiers i ON i.key = r.key\n"
+            f"{self._joined('records', 'r')}\n"
             f"WHERE json_extract(r.attributes, {path}) IS NOT NULL) WHERE n = 1"
         )
         if body.op == "exists":
@@ -227,31 +298,33 @@ class _Compiler:
         """(`SELECT person_id, v` for the persons that have rows, the value of the others)."""
         group = "GROUP BY i.person_id"
         by_person = "GROUP BY a.person_id"
+        acts = self._owned("activity", "a")
         if name in ("purchase_count", "purchase_amount", "view_count", "exposure_count"):
             kind = {"view_count": "VIEWED", "exposure_count": "EXPOSED_TO"}.get(name, "PURCHASED")
             agg = "round(sum(a.amount), 2)" if name == "purchase_amount" else "sum(a.count)"
             zero: object = 0.0 if name == "purchase_amount" else 0
-            rows = f"FROM activity a WHERE a.kind = {self.p.add(kind)} {by_person}"
+            rows = f"{acts} WHERE a.kind = {self.p.add(kind)} {by_person}"
             return f"SELECT a.person_id AS person_id, {agg} AS v {rows}", zero
         if name == "last_purchase_at":
-            rows = f"FROM activity a WHERE a.kind = {self.p.add('PURCHASED')} {by_person}"
+            kind = self.p.add("PURCHASED")
+            rows = f"{acts} WHERE a.kind = {kind} {by_person}"
             return f"SELECT a.person_id AS person_id, max(a.last_at) AS v {rows}", None
         if name == "last_activity_at":
-            rows = f"FROM activity a {by_person}"
+            rows = f"{acts} {by_person}"
             return f"SELECT a.person_id AS person_id, max(a.last_at) AS v {rows}", None
         if name == "open_case_count":
             rows = f"{self._open_rows(None)} {by_person}"
             return f"SELECT a.person_id AS person_id, count(DISTINCT a.target_id) AS v {rows}", 0
         if name == "device_count":
             types = self.p.add_list(list(self.ctx.settings.device_types))
-            rows = f"FROM identifiers i WHERE i.type IN ({types}) {group}"
+            rows = f"{self._idents()} WHERE i.type IN ({types}) {group}"
             return f"SELECT i.person_id AS person_id, count(*) AS v {rows}", 0
         agg, none = {
             "identifier_count": ("count(*)", 0),
             "first_seen_at": ("min(i.first_seen)", None),
             "last_seen_at": ("max(i.last_seen)", None),
         }[name]
-        return f"SELECT i.person_id AS person_id, {agg} AS v FROM identifiers i {group}", none
+        return f"SELECT i.person_id AS person_id, {agg} AS v {self._idents()} {group}", none
 
     def _trait(self, expr: Trait) -> str:
         body = expr.trait
@@ -266,7 +339,7 @@ class _Compiler:
         values, default = self._trait_values(name)
         if op == "exists":
             if default is not None:  # a count is never missing
-                return UNIVERSE if value is True else _EMPTY
+                return self._universe() if value is True else _EMPTY
             present = f"SELECT person_id FROM ({values})"
             return present if value is True else self._universe_except(present)
         if default is not None and compare(op, default, value):

@@ -69,6 +69,9 @@ CREATE TABLE IF NOT EXISTS activity (
 -- Segments start from the target (who bought p1 in the last 30 days), covering.
 CREATE INDEX IF NOT EXISTS activity_by_target
     ON activity (kind, target_id, day, person_id, count);
+-- ... and, within a segment's candidates, from the person.
+CREATE INDEX IF NOT EXISTS activity_by_person
+    ON activity (person_id, kind, target_id, day, count);
 CREATE TABLE IF NOT EXISTS records (
     source      TEXT NOT NULL,
     record_id   TEXT NOT NULL,
@@ -89,6 +92,7 @@ CREATE TABLE IF NOT EXISTS consent (
     PRIMARY KEY (key, purpose)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS consent_by_purpose ON consent (purpose, person_id, at, granted);
+CREATE INDEX IF NOT EXISTS consent_by_person ON consent (person_id, purpose, at, granted);
 -- Activity and consent follow their identifier to its new person (merges, splits, moves),
 -- whichever statement moves it.
 CREATE TRIGGER IF NOT EXISTS identifier_moves AFTER UPDATE OF person_id ON identifiers
