@@ -44,50 +44,47 @@ def test_values_are_parameters_never_text(compiler: Any) -> None:
 
 
 EXAMPLE_SQL = """\
-WITH seg_0 AS MATERIALIZED (SELECT i.person_id AS person_id FROM activity a CROSS JOIN identifiers i ON i.key = a.key
-WHERE a.kind = $param_0 AND a.target_type = $param_1 AND a.target_id = $param_2 AND a.day >= $param_3
-GROUP BY i.person_id HAVING sum(a.count) >= $param_4)
+WITH seg_0 AS MATERIALIZED (SELECT a.person_id AS person_id FROM activity a
+WHERE a.kind = $param_0 AND a.target_id = $param_1 AND a.day >= $param_2
+GROUP BY a.person_id HAVING sum(a.count) >= $param_3)
 SELECT count(*) FROM (SELECT person_id FROM seg_0
 INTERSECT
-SELECT person_id FROM (SELECT i.person_id AS person_id FROM seg_0 w CROSS JOIN identifiers i ON i.person_id = w.person_id CROSS JOIN consent c ON c.key = i.key
-WHERE c.purpose = $param_5
-GROUP BY i.person_id HAVING max(CASE WHEN c.granted THEN c.at END) > coalesce(max(CASE WHEN NOT c.granted THEN c.at END), ''))
+SELECT person_id FROM (SELECT c.person_id AS person_id FROM seg_0 w CROSS JOIN consent c ON c.person_id = w.person_id
+WHERE c.purpose = $param_4
+GROUP BY c.person_id HAVING max(CASE WHEN c.granted THEN c.at END) > coalesce(max(CASE WHEN NOT c.granted THEN c.at END), ''))
 EXCEPT
-SELECT person_id FROM (SELECT i.person_id AS person_id FROM seg_0 w CROSS JOIN identifiers i ON i.person_id = w.person_id CROSS JOIN activity a ON a.key = i.key
-WHERE a.kind = $param_6 AND a.target_type = $param_7 AND a.target_id = $param_8
-GROUP BY i.person_id HAVING sum(a.count) >= $param_9)
+SELECT person_id FROM (SELECT a.person_id AS person_id FROM seg_0 w CROSS JOIN activity a ON a.person_id = w.person_id
+WHERE a.kind = $param_5 AND a.target_id = $param_6
+GROUP BY a.person_id HAVING sum(a.count) >= $param_7)
 EXCEPT
-SELECT person_id FROM (SELECT DISTINCT i.person_id AS person_id FROM seg_0 w CROSS JOIN identifiers i ON i.person_id = w.person_id CROSS JOIN activity a ON a.key = i.key
-WHERE a.kind = $param_10 AND NOT EXISTS (SELECT 1 FROM activity c CROSS JOIN identifiers j ON j.key = c.key WHERE c.kind = $param_11 AND c.target_id = a.target_id AND j.person_id = i.person_id))
+SELECT person_id FROM (SELECT DISTINCT a.person_id AS person_id FROM seg_0 w CROSS JOIN activity a ON a.person_id = w.person_id
+WHERE a.kind = $param_8 AND NOT EXISTS (SELECT 1 FROM activity c WHERE c.person_id = a.person_id AND c.kind = $param_9 AND c.target_id = a.target_id))
 EXCEPT
-SELECT person_id FROM (SELECT i.person_id AS person_id FROM seg_0 w CROSS JOIN identifiers i ON i.person_id = w.person_id CROSS JOIN activity a ON a.key = i.key
-WHERE a.kind = $param_12 AND a.target_type = $param_13 AND a.target_id = $param_14
-GROUP BY i.person_id HAVING sum(a.count) >= $param_15)) AS s
+SELECT person_id FROM (SELECT a.person_id AS person_id FROM seg_0 w CROSS JOIN activity a ON a.person_id = w.person_id
+WHERE a.kind = $param_10 AND a.target_id = $param_11
+GROUP BY a.person_id HAVING sum(a.count) >= $param_12)) AS s
 JOIN persons m ON m.person_id = s.person_id AND m.merged_into IS NULL"""  # noqa: E501
 
 
 def test_the_example_compiles_set_based_from_its_selective_target() -> None:
     """The viewed product (activity_by_target) is computed once; consent and the three
-    exclusions start from its persons' identifiers; no universe scan."""
+    exclusions start from its persons (by person_id); no universe scan."""
     st = sql.count(parse_segment(EXAMPLE), CTX)
     assert st.text == EXAMPLE_SQL
     assert st.params == {
         "param_0": "VIEWED",
-        "param_1": "Product",
-        "param_2": "MATTRESS",
-        "param_3": "2025-03-01",
-        "param_4": 1,
-        "param_5": "ad_personalization",
-        "param_6": "PURCHASED",
-        "param_7": "Product",
-        "param_8": "MATTRESS",
-        "param_9": 1,
-        "param_10": "OPENED_CASE",
-        "param_11": "CLOSED_CASE",
-        "param_12": "EXPOSED_TO",
-        "param_13": "Campaign",
-        "param_14": "WINTER",
-        "param_15": 2,
+        "param_1": "MATTRESS",
+        "param_2": "2025-03-01",
+        "param_3": 1,
+        "param_4": "ad_personalization",
+        "param_5": "PURCHASED",
+        "param_6": "MATTRESS",
+        "param_7": 1,
+        "param_8": "OPENED_CASE",
+        "param_9": "CLOSED_CASE",
+        "param_10": "EXPOSED_TO",
+        "param_11": "WINTER",
+        "param_12": 2,
     }
 
 

@@ -121,10 +121,7 @@ class _Compiler:
         table (its target/purpose index drives), or by person for the candidates."""
         if self.within is None:
             return f"FROM {table} {alias}"
-        return (
-            f"FROM {self.within} w CROSS JOIN {table} {alias} "
-            f"ON {alias}.person_id = w.person_id"
-        )
+        return f"FROM {self.within} w CROSS JOIN {table} {alias} ON {alias}.person_id = w.person_id"
 
     def _joined(self, table: str, alias: str) -> str:
         """FROM `table` joined to the identifiers `i` it hangs off: from the table (its
