@@ -20,6 +20,7 @@ import argparse
 import json
 import random
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -254,17 +255,22 @@ def measure(store_url: str, persons: int, workdir: Path) -> dict[str, object]:
 
 
 def cli(store_url: str, *args: str) -> tuple[float, int, str]:
+    """(seconds, peak RSS in KiB, stdout) of one command in a child process. The peak comes
+    from GNU time where installed: the children's ru_maxrss can count pages of this
+    (large) parent process."""
+    command = [sys.executable, "-m", "identity_graph", *args, "--store", store_url]
+    timer = shutil.which("time") or ("/usr/bin/time" if Path("/usr/bin/time").exists() else None)
+    if timer is not None:
+        command = [timer, "-f", "%M", *command]
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     t = time.perf_counter()
-    proc = subprocess.run(
-        [sys.executable, "-m", "identity_graph", *args, "--store", store_url],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
+    proc = subprocess.run(command, check=True, capture_output=True, text=True)
     seconds = time.perf_counter() - t
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return seconds, max(peak, before), proc.stdout
+    if timer is not None:
+        peak = int(proc.stderr.strip().splitlines()[-1])
+    else:
+        peak = max(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, before)
+    return seconds, peak, proc.stdout
 
 
 def export_run(store_url: str, workdir: Path) -> dict[str, object]:
