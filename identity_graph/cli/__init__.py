@@ -10,7 +10,16 @@ import sys
 import typer
 
 # The modules, not their functions: `identity_graph.cli.serve` stays the module.
-from identity_graph.cli import audiences, demo, ingest, matching, migrate, serve, stats
+from identity_graph.cli import (
+    audiences,
+    demo,
+    idmap,
+    ingest,
+    matching,
+    migrate,
+    serve,
+    stats,
+)
 
 app = typer.Typer(
     name="identity-graph",
@@ -25,6 +34,7 @@ app.command()(matching.resolve)
 app.add_typer(audiences.segment_app, name="segment")
 app.command()(audiences.export)
 app.add_typer(audiences.destination_app, name="destination")
+app.command()(idmap.idmap)
 app.command()(stats.stats)
 app.command()(serve.serve)
 app.command()(demo.demo)

@@ -256,6 +256,13 @@ class IdentityService:
         with self.store.reader() as r:
             yield from assignments(r)
 
+    def identity_map(self) -> Iterator[tuple[str, str, str]]:
+        """(type, value, person_id) of every identifier, streamed from one read snapshot:
+        the table a warehouse joins on to count per person."""
+        with self.store.reader() as r:
+            for row in r.scan("identifiers"):
+                yield str(row["type"]), str(row["value"]), str(row["person_id"])
+
     def hub_keys(self, limit: int = 100_000) -> set[IdentifierKey]:
         with self.store.reader() as r:
             return {h.key for h in r.hubs(limit=limit)}
