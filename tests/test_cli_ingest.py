@@ -8,6 +8,7 @@ from typer.testing import CliRunner
 
 from identity_graph.cli import app
 from identity_graph.devtools import synthetic
+from identity_graph.stores.sqlite import SQLiteStore
 
 runner = CliRunner()
 
@@ -46,3 +47,29 @@ def test_a_bad_second_file_names_itself_and_keeps_the_first(tmp_path: Path) -> N
     assert "identifiers" in stats and "│ 1 " in stats
     r = runner.invoke(app, ["ingest", str(good), str(tmp_path / "nope.jsonl"), "--store", url])
     assert r.exit_code == 1 and "nope.jsonl: no such file" in r.output
+
+
+def test_invalid_fields_drop_keeps_the_record_and_reports_the_field(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'g.db'}"
+    crm = tmp_path / "crm.csv"
+    crm.write_text(
+        "crm_id,email,phone,first_name\nC1,a@x.org,+1 650 555 1212,Ann\nC2,not-an-email,,Bo\n",
+        encoding="utf-8",
+    )
+    rejected = runner.invoke(app, ["ingest", str(crm), "--source", "crm", "--store", url])
+    assert rejected.exit_code == 1 and "email" in rejected.output
+    r = runner.invoke(
+        app, ["ingest", str(crm), "--source", "crm", "--invalid-fields", "drop", "--store", url]
+    )
+    assert r.exit_code == 0, r.output
+    assert "dropped 1 invalid field(s)" in r.output and ":3: email:" in r.output
+    assert "not-an-email" not in r.output  # the value is personal data: never echoed
+    store = SQLiteStore(url)
+    try:
+        with store.reader() as reader:
+            assert reader.identifiers(["crm_id:C2"])  # the record is kept, without its email
+            assert not reader.identifiers(["email:not-an-email"])
+    finally:
+        store.close()
+    bad = runner.invoke(app, ["ingest", str(crm), "--invalid-fields", "drop", "--store", url])
+    assert bad.exit_code == 1 and "--source" in bad.output

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -21,6 +22,11 @@ from identity_graph.cli.progress import ProgressBars
 from identity_graph.graph.commit import BatchSummary
 from identity_graph.matching.runner import MatchSummary
 from identity_graph.service.ingest import DEFAULT_BATCH_SIZE, Ingest, StreamRejected
+
+
+class InvalidFields(StrEnum):
+    reject = "reject"
+    drop = "drop"
 
 
 def ingest(
@@ -45,6 +51,14 @@ def ingest(
     skip_invalid: Annotated[
         bool, typer.Option(help="Drop bad items and report them, instead of stopping")
     ] = False,
+    invalid_fields: Annotated[
+        InvalidFields,
+        typer.Option(
+            help="Records only: a malformed identifier field (an unassigned phone number, an "
+            "email without a domain) rejects its record's batch (reject), or is left out of "
+            "the record, counted and reported while the record is kept (drop)"
+        ),
+    ] = InvalidFields.reject,
 ) -> None:
     """Ingest Segment-spec events (JSONL) or CRM/loyalty records (CSV/JSONL, with --source).
 
@@ -52,11 +66,15 @@ def ingest(
     stops, listing every bad item; batches before it stay. Re-running after fixing the file
     is safe: replayed events and unchanged records change nothing.
     """
+    drop_fields = invalid_fields is InvalidFields.drop
+    if drop_fields and source is None:
+        raise fail("--invalid-fields drop is for records: say whose with --source")
     with service_session(store, config) as service:
         run = Ingest(
             service,
             batch_size=batch_size,
             skip_invalid=skip_invalid,
+            drop_invalid_fields=drop_fields,
             observer=ProgressBars(console),
         )
         path = files[0]
@@ -75,6 +93,13 @@ def ingest(
                         soft_wrap=True,
                     )
                     print_item_errors(report.errors, path)
+                if report.dropped_fields:
+                    console.print(
+                        f"[yellow]{path}: dropped {len(report.dropped_fields)} invalid "
+                        "field(s), records kept:[/]",
+                        soft_wrap=True,
+                    )
+                    print_item_errors(report.dropped_fields, path)
         except StreamRejected as exc:
             _print_rejected(exc, files, path)
             raise typer.Exit(1) from None

@@ -33,6 +33,8 @@ class Observation:
 class ParseResult:
     observation: Observation | None
     errors: list[ItemError]
+    # Fields left out of a kept item (a lenient record parser's malformed values).
+    dropped: list[ItemError] = field(default_factory=list)
 
 
 def utc_now() -> str:

@@ -141,6 +141,7 @@ class RecordParser:
         ]
         obs = Observation(position, f"{m.source}:{record_id}:{digest}", at, m.source)
         seen: set[IdentifierKey] = set()
+        dropped: list[ItemError] = []
         for column, type_ in [(m.id_column, m.id_type), *m.identifiers.items()]:
             raw = _text(row.get(column))
             if not raw:
@@ -150,6 +151,7 @@ class RecordParser:
             except InvalidValue as exc:
                 if self._lenient and column != m.id_column:
                     obs.placeholders += 1
+                    dropped.append(ItemError(position, column, f"{exc} (field dropped)"))
                 else:
                     errors.append(ItemError(position, column, str(exc)))
                 continue
@@ -185,7 +187,7 @@ class RecordParser:
         obs.record = (m.source, record_id, own_key, json.dumps(attributes, sort_keys=True))
         if obs.consent:
             obs.activity_key = own_key
-        return ParseResult(obs, errors)
+        return ParseResult(obs, errors, dropped)
 
 
 def _text(value: object) -> str:

@@ -30,16 +30,20 @@ DEFAULT_BATCH_SIZE = 10_000
 
 @dataclass
 class IngestReport:
-    """What a streamed ingest did. `errors` lists skipped items (with skip_invalid)."""
+    """What a streamed ingest did. `errors` lists skipped items (with skip_invalid);
+    `dropped_fields` the malformed fields left out of records that were kept (with
+    drop_invalid_fields)."""
 
     summary: BatchSummary = field(default_factory=BatchSummary)
     batches: int = 0
     errors: list[ItemError] = field(default_factory=list)
+    dropped_fields: list[ItemError] = field(default_factory=list)
 
     def add(self, other: IngestReport) -> None:
         self.summary.add(other.summary)
         self.batches += other.batches
         self.errors.extend(other.errors)
+        self.dropped_fields.extend(other.dropped_fields)
 
 
 class StreamRejected(BatchRejected):
@@ -82,12 +86,14 @@ class Ingest:
         *,
         batch_size: int = DEFAULT_BATCH_SIZE,
         skip_invalid: bool = False,
+        drop_invalid_fields: bool = False,
         match_new_records: bool = True,
         observer: IngestObserver | None = None,
     ) -> None:
         self.service = service
         self.batch_size = batch_size
         self.skip_invalid = skip_invalid
+        self.drop_invalid_fields = drop_invalid_fields
         self.observer = observer or IngestObserver()
         self.total = IngestReport()
         self.matching: IncrementalMatcher | None = None
@@ -102,7 +108,7 @@ class Ingest:
             parser = self.service.event_parser()
         else:
             m = records_mapping(path, source, mapping, self.service.normalizer.types)
-            parser = self.service.record_parser(m)
+            parser = self.service.record_parser(m, lenient=self.drop_invalid_fields)
         return self.items(
             read_items(path),
             parser,
@@ -168,7 +174,8 @@ def ingest_stream(
     committed batch (incremental matching of records hooks in there).
     """
     report = IngestReport()
-    for batch, errors, first, last, done in prefetch(_parse_batches(items, parser, batch_size)):
+    batches = prefetch(_parse_batches(items, parser, batch_size))
+    for batch, errors, dropped, first, last, done in batches:
         if errors:
             if not skip_invalid:
                 raise StreamRejected(errors, report, first, last)
@@ -176,6 +183,7 @@ def ingest_stream(
             report.summary.invalid_skipped += len({e.position for e in errors})
         if batch:
             report.summary.add(service.commit_batch(batch))
+            report.dropped_fields.extend(dropped)
             report.batches += 1
             if after_batch is not None:
                 after_batch(batch)
@@ -184,13 +192,15 @@ def ingest_stream(
     return report
 
 
-ParsedBatch = tuple[list[Observation], list[ItemError], int, int, int]
+# (observations, errors, dropped fields, first position, last position, bytes read so far)
+ParsedBatch = tuple[list[Observation], list[ItemError], list[ItemError], int, int, int]
 
 
 def _parse_batches(items: Iterable[Item], parser: Parser, batch_size: int) -> Iterator[ParsedBatch]:
-    """(observations, errors, first position, last position, bytes read so far) per batch."""
+    """One `ParsedBatch` per `batch_size` items."""
     batch: list[Observation] = []
     errors: list[ItemError] = []
+    dropped: list[ItemError] = []
     first = number = done_bytes = 0
     for number, item, size in items:
         if not batch and not errors:
@@ -202,12 +212,13 @@ def _parse_batches(items: Iterable[Item], parser: Parser, batch_size: int) -> It
             result = parser(item, number)
             if result.observation is not None:
                 batch.append(result.observation)
+                dropped.extend(result.dropped)
             errors.extend(result.errors)
         if len(batch) + len(errors) >= batch_size:
-            yield batch, errors, first, number, done_bytes
-            batch, errors = [], []
+            yield batch, errors, dropped, first, number, done_bytes
+            batch, errors, dropped = [], [], []
     if batch or errors:
-        yield batch, errors, first, number, done_bytes
+        yield batch, errors, dropped, first, number, done_bytes
 
 
 def records_mapping(
