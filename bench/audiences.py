@@ -73,8 +73,43 @@ def build_store(persons: int, seed: int) -> Path:
     rng = random.Random(seed)
     day_index = {d: i for i, d in enumerate(DAYS)}
 
+    def ago(days: int, least: int = 1) -> str:
+        """A UTC day between `least` and `days` days before AS_OF."""
+        return (AS_OF - timedelta(days=rng.randint(least, days))).strftime("%Y-%m-%d")
+
     def product() -> str:  # the event generator's popularity: index ~ r^2
         return PRODUCTS[int(rng.random() ** 2 * len(PRODUCTS))][0]
+
+    def add(
+        into: list[ActivityRow],
+        owner: IdentifierKey,
+        kind: str,
+        target: str,
+        day: str,
+        count: int,
+        first: str,
+        last: str,
+        amount: float = 0.0,
+    ) -> None:
+        target_type = {
+            "VIEWED": "Product",
+            "PURCHASED": "Product",
+            "EXPOSED_TO": "Campaign",
+            "OPENED_CASE": "Case",
+        }[kind]
+        into.append(
+            ActivityRow(
+                owner,
+                kind,
+                target_type,
+                target,
+                day,
+                count,
+                f"{day}T{first}:00.000Z",
+                f"{day}T{last}:00.000Z",
+                amount,
+            )
+        )
 
     store = SQLiteStore(f"sqlite:///{tmp}")
     at = "2026-11-01T00:00:00.000Z"
@@ -102,71 +137,53 @@ def build_store(persons: int, seed: int) -> Path:
         # Activity hangs off the cookies and devices (and the login), as events spread it.
         owners = [k for k in keys if k.startswith(("cookie:", "device_id:", "customer_id:"))]
         owners = owners or keys[:1]
+
         for _ in range(rng.randint(0, 4)):
-            day = (AS_OF - timedelta(days=rng.randint(1, 90))).strftime("%Y-%m-%d")
-            batch.activity.append(
-                ActivityRow(
-                    rng.choice(owners),
-                    "VIEWED",
-                    "Product",
-                    product(),
-                    day,
-                    rng.randint(1, 3),
-                    f"{day}T10:00:00.000Z",
-                    f"{day}T11:00:00.000Z",
-                    0.0,
-                )
+            day = ago(90)
+            add(
+                batch.activity,
+                rng.choice(owners),
+                "VIEWED",
+                product(),
+                day,
+                rng.randint(1, 3),
+                "10:00",
+                "11:00",
             )
         # Exposures to the campaigns running on the day, as the event generator picks them.
         for _ in range(rng.randint(0, 3) if rng.random() < 0.5 else 0):
-            day = (AS_OF - timedelta(days=rng.randint(1, 60))).strftime("%Y-%m-%d")
+            day = ago(60)
             campaign = CAMPAIGNS[day_index[day]][rng.random() < 0.3]
-            batch.activity.append(
-                ActivityRow(
-                    rng.choice(owners),
-                    "EXPOSED_TO",
-                    "Campaign",
-                    campaign,
-                    day,
-                    1,
-                    f"{day}T09:00:00.000Z",
-                    f"{day}T09:00:00.000Z",
-                    0.0,
-                )
+            add(
+                batch.activity, rng.choice(owners), "EXPOSED_TO", campaign, day, 1, "09:00", "09:00"
             )
         if rng.random() < 0.1:
-            day = (AS_OF - timedelta(days=rng.randint(1, 200))).strftime("%Y-%m-%d")
-            batch.activity.append(
-                ActivityRow(
-                    rng.choice(owners),
-                    "PURCHASED",
-                    "Product",
-                    product(),
-                    day,
-                    1,
-                    f"{day}T12:00:00.000Z",
-                    f"{day}T12:00:00.000Z",
-                    99.0,
-                )
+            day = ago(200)
+            add(
+                batch.activity,
+                rng.choice(owners),
+                "PURCHASED",
+                product(),
+                day,
+                1,
+                "12:00",
+                "12:00",
+                99.0,
             )
         if rng.random() < 0.03:
-            day = (AS_OF - timedelta(days=rng.randint(1, 100))).strftime("%Y-%m-%d")
-            case = f"K{p.index}"
-            batch.activity.append(
-                ActivityRow(
-                    rng.choice(owners),
-                    "OPENED_CASE",
-                    "Case",
-                    case,
-                    day,
-                    1,
-                    f"{day}T08:00:00.000Z",
-                    f"{day}T08:00:00.000Z",
-                    0.0,
-                )
+            day = ago(100)
+            add(
+                batch.activity,
+                rng.choice(owners),
+                "OPENED_CASE",
+                f"K{p.index}",
+                day,
+                1,
+                "08:00",
+                "08:00",
             )
         if rng.random() < 0.8:
-            day = (AS_OF - timedelta(days=rng.randint(0, 300))).strftime("%Y-%m-%d")
+            day = ago(300, least=0)
             batch.consent.append(
                 ConsentRow(
                     rng.choice(keys),

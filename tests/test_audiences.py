@@ -311,6 +311,12 @@ def test_cli_segment_commands(tmp_path: Path, store_url: str) -> None:
     assert r.exit_code == 1 and "viewed.within_days" in r.output
 
 
+def meta_delta(store_url: str, out: Path) -> Any:
+    """The next delta of destination meta-main (segment viewers on Meta) to `out`."""
+    args = ["viewers", "--platform", "meta", "-o", str(out), "--destination", "meta-main"]
+    return cli("export", *args, "--delta", "--json", "--store", store_url)
+
+
 def test_cli_export_full_then_delta(tmp_path: Path, store_url: str) -> None:
     spec = tmp_path / "viewers.json"
     spec.write_text(json.dumps(VIEWERS), encoding="utf-8")
@@ -355,39 +361,13 @@ def test_cli_export_full_then_delta(tmp_path: Path, store_url: str) -> None:
         == 0
     )
     first = tmp_path / "meta.csv"
-    r = cli(
-        "export",
-        "viewers",
-        "--platform",
-        "meta",
-        "-o",
-        str(first),
-        "--destination",
-        "meta-main",
-        "--delta",
-        "--json",
-        "--store",
-        store_url,
-    )
+    r = meta_delta(store_url, first)
     assert r.exit_code == 0, r.output
     outcome = json.loads(r.stdout)
     assert outcome["generation"] == 1 and outcome["removed"] == 0 and outcome["rows"] > 0
     # Nothing changed: an empty delta.
     again = tmp_path / "again.csv"
-    r = cli(
-        "export",
-        "viewers",
-        "--platform",
-        "meta",
-        "-o",
-        str(again),
-        "--destination",
-        "meta-main",
-        "--delta",
-        "--json",
-        "--store",
-        store_url,
-    )
+    r = meta_delta(store_url, again)
     assert json.loads(r.stdout)["rows"] == 0 and json.loads(r.stdout)["removed"] == 0
     # carl withdraws consent; bob gets a new email: carl's rows and nothing of bob's go.
     change = tmp_path / "change.jsonl"
@@ -400,20 +380,7 @@ def test_cli_export_full_then_delta(tmp_path: Path, store_url: str) -> None:
     )
     assert cli("ingest", str(change), "--store", store_url).exit_code == 0
     delta = tmp_path / "delta.csv"
-    r = cli(
-        "export",
-        "viewers",
-        "--platform",
-        "meta",
-        "-o",
-        str(delta),
-        "--destination",
-        "meta-main",
-        "--delta",
-        "--json",
-        "--store",
-        store_url,
-    )
+    r = meta_delta(store_url, delta)
     assert r.exit_code == 0, r.output
     outcome = json.loads(r.stdout)
     assert outcome["generation"] == 3

@@ -52,15 +52,13 @@ def audience_warnings(platform: Platform, persons: int) -> list[str]:
 def platform_rows(
     platform: Platform, people: Iterator[ExportPerson], on_progress: Progress | None = None
 ) -> Iterator[tuple[str, Sequence[str]]]:
-    """(person ID, cells) for every row of every person, a person's duplicates dropped."""
+    """(person ID, cells) for every row of every person (a platform gives a person's rows
+    without duplicates)."""
     persons = rows = 0
     for person in people:
-        seen: set[tuple[str, ...]] = set()
         for cells in platform.rows(person):
-            if cells not in seen:
-                seen.add(cells)
-                rows += 1
-                yield person.person_id, cells
+            rows += 1
+            yield person.person_id, cells
         persons += 1
         if on_progress is not None and persons % 1000 == 0:
             on_progress(persons, rows)

@@ -27,6 +27,7 @@ __all__ = [
     "MAX_NODES",
     "NUMERIC_TRAITS",
     "OPERATORS",
+    "SYMBOLS",
     "TRAITS",
     "And",
     "Attribute",
@@ -54,6 +55,8 @@ MAX_DEPTH = 12
 MAX_NODES = 200
 MAX_LIST = 100  # values of one `in` (200 nodes of 100 stay within bound-parameter limits)
 OPERATORS = ("eq", "ne", "lt", "lte", "gt", "gte", "in", "contains", "exists")
+# The ordering operators as SQL and Cypher both write them.
+SYMBOLS = {"eq": "=", "ne": "<>", "lt": "<", "lte": "<=", "gt": ">", "gte": ">="}
 
 #: The traits a `trait` criterion compares, by the type of their value.
 NUMERIC_TRAITS = (

@@ -12,6 +12,7 @@ from __future__ import annotations
 from identity_graph.errors import SegmentError
 from identity_graph.profiles.traits import source_rank
 from identity_graph.segments.ast import (
+    SYMBOLS,
     And,
     Attribute,
     Consent,
@@ -32,7 +33,6 @@ from identity_graph.stores.query import Params, Statement, cypher_name
 
 __all__ = ["count", "members", "predicate"]
 
-_CYPHER_OP = {"eq": "=", "ne": "<>", "lt": "<", "lte": "<=", "gt": ">", "gte": ">="}
 _NAMES = {*ACTIVITY_TARGETS, *ACTIVITY_TARGETS.values()}
 _OWN = "(p)<-[:BELONGS_TO]-(i:Identifier)"
 _UNIVERSE = "p.merged_into IS NULL AND EXISTS { (p)<-[:BELONGS_TO]-(:Identifier) }"
@@ -149,7 +149,7 @@ class _Compiler:
         elif op == "contains":
             test = f"{value} CONTAINS {self.p.add(want)}"
         else:
-            test = f"{value} {_CYPHER_OP[op]} {self.p.add(want)}"
+            test = f"{value} {SYMBOLS[op]} {self.p.add(want)}"
         return f"coalesce({test}, false)"  # a missing value compares false
 
     def _attribute(self, expr: Attribute) -> str:

@@ -23,6 +23,7 @@ from __future__ import annotations
 from identity_graph.errors import SegmentError
 from identity_graph.profiles.traits import source_rank
 from identity_graph.segments.ast import (
+    SYMBOLS,
     And,
     Attribute,
     Consent,
@@ -48,7 +49,6 @@ UNIVERSE = (
     "AND EXISTS (SELECT 1 FROM identifiers u WHERE u.person_id = p.person_id)"
 )
 _EMPTY = "SELECT p.person_id AS person_id FROM persons p WHERE 0"
-_SQL_OP = {"eq": "=", "ne": "<>", "lt": "<", "lte": "<=", "gt": ">", "gte": ">="}
 
 
 def members(expr: Expr, ctx: EvalContext, after: str | None, limit: int) -> Statement:
@@ -289,7 +289,7 @@ class _Compiler:
             return f"{column} IN ({self.p.add_list(list(value))})"
         if op == "contains":
             return f"instr({column}, {self.p.add(value)}) > 0"
-        return f"{column} {_SQL_OP[op]} {self.p.add(value)}"
+        return f"{column} {SYMBOLS[op]} {self.p.add(value)}"
 
     def _trait_values(self, name: str) -> tuple[str, object]:
         """(`SELECT person_id, v` for the persons that have rows, the value of the others)."""

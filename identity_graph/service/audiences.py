@@ -35,7 +35,7 @@ from identity_graph.ids import PersonId
 from identity_graph.ingest.observations import utc_now
 from identity_graph.profiles.build import current_person, survive
 from identity_graph.profiles.traits import load_facts
-from identity_graph.segments.ast import Expr, parse_segment
+from identity_graph.segments.ast import Expr, InSegment, children, parse_segment
 from identity_graph.segments.context import EvalContext
 from identity_graph.segments.library import is_ready_made
 from identity_graph.segments.resolve import resolve
@@ -167,7 +167,7 @@ class Audiences:
             users = [
                 row.name
                 for row in tx.segments(None)
-                if row.name != name and name in _references(json.loads(row.body))
+                if row.name != name and name in _references(parse_segment(json.loads(row.body)))
             ]
             if users:
                 raise ConflictError(
@@ -443,16 +443,8 @@ def _info(row: SegmentRow) -> SegmentInfo:
     )
 
 
-def _references(node: object) -> set[str]:
-    """The segment names an expression's in_segment nodes name."""
-    found: set[str] = set()
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key == "in_segment":
-                found.add(value if isinstance(value, str) else str(value.get("name")))
-            else:
-                found |= _references(value)
-    elif isinstance(node, list):
-        for item in node:
-            found |= _references(item)
-    return found
+def _references(expr: Expr) -> set[str]:
+    """The segment names an (unresolved) expression's in_segment nodes name."""
+    if isinstance(expr, InSegment):
+        return {expr.in_segment.name}
+    return {name for child in children(expr) for name in _references(child)}
