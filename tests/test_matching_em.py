@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections import Counter
 
@@ -26,8 +27,10 @@ from identity_graph.matching.fellegi_sunter import (
     default_m_start,
     expectation_maximisation,
     log2_bayes_factors,
+    monotone_levels,
     probability_from_weight,
 )
+from identity_graph.matching.training import decontaminate
 
 # Level 0 is "null"; rows are levels 1.. (exact, fuzzy..., else).
 TRUE_M = [
@@ -262,3 +265,96 @@ def test_household_members_are_not_matched() -> None:
     sessions, _ = fit(default_settings(comparisons=PART_BY_PART), rows)
     assert m_and_weight(sessions, "given_name", "exact")[0] > 0.5
     assert m_and_weight(sessions, "date_of_birth", "else")[1] < -5.0
+
+
+def test_monotone_levels_pool_a_looser_level_that_weighs_more() -> None:
+    u = np.array([0.0, 0.001, 0.002, 0.997])
+    # Unconstrained, one-edit (level 2) would weigh more than exact (level 1).
+    m, pooled = monotone_levels(np.array([0.0, 10.0, 60.0, 30.0]), u)
+    bf = np.log2(m[1:] / u[1:])
+    assert pooled == [(1, 2)]
+    assert bf[0] == pytest.approx(bf[1]) and bf[1] > bf[2]
+    assert m[1:].sum() == pytest.approx(1.0)
+    # Already monotone: m is the counts, normalized, nothing pooled.
+    m, pooled = monotone_levels(np.array([0.0, 80.0, 10.0, 10.0]), u)
+    assert pooled == [] and m[1] == pytest.approx(0.8)
+    # A side level (a swap) must only weigh at least as much as "else".
+    u5 = np.array([0.0, 0.01, 0.01, 0.001, 0.979])
+    m, pooled = monotone_levels(np.array([0.0, 40.0, 50.0, 9.0, 1.0]), u5, side=(3,))
+    assert pooled == [(1, 2)] and np.log2(m[3] / u5[3]) > np.log2(m[1] / u5[1])
+    m, pooled = monotone_levels(np.array([0.0, 50.0, 40.0, 0.0, 10.0]), u5, side=(3,))
+    assert pooled == [(3, 4)]
+
+
+def test_decontaminate_removes_the_matches_from_random_pair_u() -> None:
+    u_random = np.array([0.0, 0.0005, 0.0015, 0.998])
+    m = np.array([0.0, 0.9, 0.05, 0.05])
+    u = decontaminate(u_random, m, prior=5e-4)
+    assert u[1] == pytest.approx((0.0005 - 5e-4 * 0.9) / (1 - 5e-4), rel=1e-3)
+    assert u[1:].sum() == pytest.approx(1.0)
+
+
+def one_error_records(people: int = 3_000, seed: int = 3) -> tuple[list[dict[str, str]], set]:
+    """Names and birth date only; each duplicate has exactly one error (RLdata-like), so
+    among matches an error in one field means none in the others."""
+    rng = random.Random(seed)
+    starts, ends = ("an", "be", "car", "da", "el", "fr", "ge", "ha"), ("na", "rt", "lo", "ke")
+    given = [a + b for a in starts for b in ends]
+    stems, mids = ("mu", "sch", "ba", "ko", "we", "ri"), ("el", "ar", "in", "ov", "ul")
+    surnames = [a + b + c for a in stems for b in mids for c in ("ler", "mann", "ski", "er")]
+    rows: list[dict[str, str]] = []
+    truth: set[tuple[str, str]] = set()
+    for p in range(people):
+        base = {
+            "given_name": rng.choice(given),
+            "surname": rng.choice(surnames),
+            "date_of_birth": f"{rng.randint(1930, 2000)}-{rng.randint(1, 12):02d}-"
+            f"{rng.randint(1, 28):02d}",
+        }
+        rows.append({"record_id": f"p{p}", **base})
+        if rng.random() < 0.1:
+            dup = dict(base)
+            field = rng.choice(["given_name", "surname", "date_of_birth", "date_of_birth"])
+            value = dup[field]
+            if field == "date_of_birth":
+                # One digit of the year, or of the day (days 1-28 stay valid at +1).
+                i = rng.choice([2, 3, 9])
+                dup[field] = value[:i] + str((int(value[i]) + 1) % 10) + value[i + 1 :]
+            else:
+                i = rng.randrange(1, len(value))
+                dup[field] = value[:i] + rng.choice("aeiouxyz") + value[i + 1 :]
+            rows.append({"record_id": f"p{p}d", **dup})
+            truth.add((f"p{p}", f"p{p}d"))
+    return rows, truth
+
+
+def test_thin_data_trains_sane_monotone_weights() -> None:
+    """Three fields, one error per duplicate: the sessions blocked on names see only
+    duplicates whose error is in the date (and vice versa). The final fit over all
+    candidates must correct that: an exact date weighs more than one edit, an exact name
+    more than a fuzzy one, and most duplicates reach the merge threshold."""
+    rows, truth = one_error_records()
+    table = RecordTable.from_dicts(rows)
+    model = train(table, default_settings())
+    assert model.training.em_converged
+    for name in ("given_name", "surname", "date_of_birth"):
+        (c,) = [c for c in model.comparisons if c.name == name]
+        bf = [lv.log2_bayes_factor for lv in c.levels[1:] if not lv.label.startswith("swapped")]
+        assert all(x >= y - 1e-9 for x, y in itertools.pairwise(bf)), (name, bf)
+    assert m_and_weight(model, "date_of_birth", "exact")[0] > 0.3
+    assert any("training sessions" in w for w in model.training.warnings)
+    links = {tuple(sorted(p)) for p in predict(model, table, min_probability=0.96).id_pairs()}
+    correct = len(links & truth)
+    assert correct / len(links) >= 0.97
+    assert correct / len(truth) >= 0.7
+
+
+def test_warnings_say_what_is_suspicious_in_plain_words() -> None:
+    rows, _ = one_error_records(people=3_000)
+    table = RecordTable.from_dicts(rows)
+    stopped = train(table, default_settings(em_max_iterations=2))
+    assert not stopped.training.em_converged
+    assert any("without converging" in w for w in stopped.training.warnings)
+    assert "WARNINGS" in stopped.describe()
+    tiny = train(RecordTable.from_dicts(rows[:60]), default_settings())
+    assert any("very few" in w for w in tiny.training.warnings)

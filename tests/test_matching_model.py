@@ -183,8 +183,11 @@ def test_term_frequency_adjustment(model: MatchModel, table: RecordTable) -> Non
     scored = score_pairs(model, records, [("c1", "c2"), ("r1", "r2")])
     common_pair, rare_pair = scored[0], scored[1]
     assert common_pair.levels["surname"] == rare_pair.levels["surname"] == "exact"
-    base = model.bayes_factor_tables[model.comparison_names.index("surname")][1]
-    assert common_pair.contributions["surname"] < base < rare_pair.contributions["surname"]
+    table = model.bayes_factor_tables[model.comparison_names.index("surname")]
+    base, best_fuzzy = table[1], table[2]
+    assert common_pair.contributions["surname"] <= base < rare_pair.contributions["surname"]
+    # A common name weighs less than the average exact match, never less than a fuzzy one.
+    assert common_pair.contributions["surname"] >= best_fuzzy - 1e-9
     for pair in scored:
         assert pair.prior_weight + sum(pair.contributions.values()) == pytest.approx(
             pair.match_weight

@@ -135,6 +135,69 @@ class PatternCounts:
         return pats
 
 
+def condition_holds(
+    levels: LevelMatrix | npt.NDArray[np.int8], n_levels: int
+) -> npt.NDArray[np.bool_]:
+    """Where a `u_given` condition holds: its comparison agrees exactly or at its closest
+    fuzzy level (a typo in the address of two people living together is still one
+    household), never at "else" or a looser level."""
+    top = EXACT_LEVEL + 1 if n_levels > 3 else EXACT_LEVEL
+    return np.asarray((levels >= EXACT_LEVEL) & (levels <= top))
+
+
+# -- monotone levels ------------------------------------------------------------------------
+
+
+def monotone_levels(
+    counts: FloatArray, u: FloatArray, side: Sequence[int] = ()
+) -> tuple[FloatArray, list[tuple[int, ...]]]:
+    """m from expected match counts per level, with Bayes factors monotone in closeness.
+
+    Levels 1.. run from most to least similar ("exact", fuzzy levels, "else"); `side`
+    levels (a swap) are not on that scale and must only weigh at least as much as
+    "else". The unconstrained M-step gives m ~ counts; under the constraint that m/u does
+    not increase along the levels, the maximum-likelihood m (u fixed) is u times the
+    isotonic regression of counts/u with weights u (pool adjacent violators: a pooled
+    block's ratio is sum(counts)/sum(u)). Returns m (normalized, floored) and the blocks
+    of two or more levels that had to be pooled, i.e. where the data said a looser
+    agreement was stronger evidence than a closer one.
+    """
+    n = len(counts)
+    blocks: list[list[int]] = []
+    sums: list[list[float]] = []
+
+    def push(levels: list[int], c: float, uu: float) -> None:
+        blocks.append(levels)
+        sums.append([c, uu])
+        while len(blocks) > 1 and sums[-2][0] * sums[-1][1] < sums[-1][0] * sums[-2][1]:
+            levels_, (c_, u_) = blocks.pop(), sums.pop()
+            blocks[-1].extend(levels_)
+            sums[-1][0] += c_
+            sums[-1][1] += u_
+
+    def level(lvl: int) -> tuple[float, float]:
+        return float(counts[lvl]), max(float(u[lvl]), PROBABILITY_FLOOR)
+
+    for lvl in range(1, n):
+        if lvl not in side:
+            push([lvl], *level(lvl))
+    for lvl in side:  # only "at least else": pool into the last block if it weighs less
+        c, uu = level(lvl)
+        if c * sums[-1][1] < sums[-1][0] * uu:
+            levels_, (c_, u_) = blocks.pop(), sums.pop()
+            push([*levels_, lvl], c_ + c, u_ + uu)
+        else:
+            blocks.insert(len(blocks) - 1, [lvl])
+            sums.insert(len(sums) - 1, [c, uu])
+    m = np.zeros(n, dtype=np.float64)
+    for block, (c, uu) in zip(blocks, sums, strict=True):
+        for lvl in block:
+            m[lvl] = max(float(u[lvl]), PROBABILITY_FLOOR) * c / uu
+    if m[1:].sum() <= 0:
+        return normalize_levels(np.asarray(counts, dtype=np.float64)), []
+    return normalize_levels(m), [tuple(sorted(b)) for b in blocks if len(b) > 1]
+
+
 # -- expectation maximisation ---------------------------------------------------------------
 
 
@@ -151,6 +214,10 @@ class EMResult:
     match_counts: list[FloatArray] = field(default_factory=list)
     # u of each `conditional` comparison where its condition holds (see below).
     u_conditional: list[FloatArray] = field(default_factory=list)
+    # Per comparison, the levels the last M-step pooled to keep weights monotone.
+    pooled: list[list[tuple[int, ...]]] = field(default_factory=list)
+    # Largest parameter change of the last iteration (below `tolerance` when converged).
+    last_change: float = 0.0
 
 
 def _level_log(p: FloatArray, levels: LevelMatrix) -> FloatArray:
@@ -185,6 +252,7 @@ def expectation_maximisation(
     pseudo_count: float = 1.0,
     fixed: Sequence[bool] | None = None,
     conditional: Sequence[tuple[int, int]] = (),
+    side_levels: Sequence[Sequence[int]] | None = None,
 ) -> EMResult:
     """Estimate m and the prior by EM with u held fixed (Splink's `fix_u_probabilities`).
 
@@ -207,12 +275,18 @@ def expectation_maximisation(
     Comparisons flagged in `fixed` keep their starting m (they still weigh in the E-step):
     with every comparison fixed, EM estimates the prior alone.
 
-    `conditional` pairs (k, j): among the pairs where comparison j agrees exactly, the
+    `conditional` pairs (k, j): among the pairs where comparison j agrees
+    (`condition_holds`: exactly or at its closest fuzzy level), the
     non-matches' level distribution of comparison k is estimated too (M-step over those
     pairs weighted by their non-match posterior, plus `pseudo_count` pairs spread as the
     random-pair u) and replaces u[k] there. That models one dependence among non-matches
     the independence assumption gets wrong (relatives share surname *and* address). Every
     pair where j agrees exactly must be a candidate (a blocking rule on j's fields).
+
+    Every M-step keeps each comparison's Bayes factors monotone in closeness
+    (`monotone_levels`; `side_levels` per comparison are the levels off that scale, such
+    as a swap): EM is then the maximum-likelihood fit under that constraint, not an
+    unconstrained fit repaired afterwards.
     """
     pats, counts = candidates.patterns, candidates.counts
     log_u = _pattern_log(u, pats)
@@ -228,12 +302,15 @@ def expectation_maximisation(
         lab_w = labelled.counts * labelled_is_match.astype(np.float64) * label_weight
         lab_matches = float((labelled.counts * labelled_is_match).sum())
     is_fixed = list(fixed) if fixed is not None else [False] * len(m)
-    strata = [pats[:, j] == EXACT_LEVEL for _, j in conditional]
+    strata = [condition_holds(pats[:, j], len(m[j])) for _, j in conditional]
     u_cond = [np.asarray(u[k], dtype=np.float64).copy() for k, _ in conditional]
     converged = False
     iterations = 0
     g = np.zeros(len(pats))
     match_counts: list[FloatArray] = []
+    pooled: list[list[tuple[int, ...]]] = [[] for _ in m]
+    sides = [tuple(x) for x in side_levels] if side_levels is not None else [()] * len(m)
+    delta = 0.0
     for iterations in range(1, max_iterations + 1):  # noqa: B007 - used after the loop
         logit = np.log(prior) - np.log1p(-prior) + _pattern_log(m, pats) - log_u
         for (k, _), inside, uc in zip(conditional, strata, u_cond, strict=True):
@@ -251,7 +328,11 @@ def expectation_maximisation(
                 new_m.append(mk)
                 continue
             acc[1:] += pseudo_count * u[k][1:]
-            new_m.append(normalize_levels(acc) if acc[1:].sum() > 0 else mk)
+            if acc[1:].sum() <= 0:
+                new_m.append(mk)
+                continue
+            mk_new, pooled[k] = monotone_levels(acc, u[k], sides[k])
+            new_m.append(mk_new)
         new_u_cond = []
         for (k, _), inside, uc in zip(conditional, strata, u_cond, strict=True):
             non = counts[inside] * (1.0 - g[inside])
@@ -270,7 +351,16 @@ def expectation_maximisation(
             converged = True
             break
     return EMResult(
-        m, prior, iterations, converged, float((counts * g).sum()), history, match_counts, u_cond
+        m,
+        prior,
+        iterations,
+        converged,
+        float((counts * g).sum()),
+        history,
+        match_counts,
+        u_cond,
+        pooled,
+        delta,
     )
 
 

@@ -95,6 +95,12 @@ class TrainingStats(BaseModel):
     # One entry per EM training session (rule, pairs, expected matches, comparisons it
     # estimated); empty for models trained by one EM over all candidates.
     sessions: list[dict[str, Any]] = Field(default_factory=list)
+    # The EM fits in order (the last one is the model), and how much its parameters still
+    # moved in its last iteration.
+    em_stages: list[dict[str, Any]] = Field(default_factory=list)
+    em_last_change: float = 0.0
+    # Plain-words notes on what in the fit deserves suspicion (see training_warnings).
+    warnings: list[str] = Field(default_factory=list)
 
 
 class MatchModel(BaseModel):
@@ -266,8 +272,21 @@ class MatchModel(BaseModel):
         ]
         if t.labelled_pairs:
             lines.append(f"  refined with {t.labelled_pairs:,} labelled pairs")
+        if t.warnings:
+            lines.append("  WARNINGS:")
+            lines.extend(f"    ! {w}" for w in t.warnings)
+        else:
+            lines.append("  no warnings: EM converged, weights monotone, enough matches")
+        if t.em_stages:
+            stages = [
+                f"{x['stage']} ({x['iterations']} it"
+                + ("" if x["converged"] else ", NOT converged")
+                + ")"
+                for x in t.em_stages
+            ]
+            lines.append("  EM stages: " + "; ".join(stages))
         if t.sessions:
-            lines.append("  m estimated in EM training sessions (pooled), prior over all pairs:")
+            lines.append("  starting m from EM training sessions (pooled):")
             lines.extend(
                 f"    - {x['rule']}: {x['candidate_pairs']:,} pairs, "
                 f"~{x['expected_matches']:,.0f} matches; m of {', '.join(x['estimated'])}"

@@ -163,7 +163,14 @@ class Matcher:
             with self.store.unit_of_work() as tx:
                 changes = self._changes(tx, chunk, table, prints, version, summary)
                 if not changes.is_empty():
-                    commit_changes(tx, self.settings, changes, summary.clustering)
+                    commit_changes(
+                        tx,
+                        self.settings,
+                        changes,
+                        summary.clustering,
+                        # Every pair the matcher links is two records: duplicates.
+                        duplicates=frozenset((lk.a, lk.b) for lk in changes.links),
+                    )
 
     def _changes(
         self,
@@ -215,8 +222,6 @@ class Matcher:
             else:
                 summary.dropped += 1
         return changes
-
-    # -- steward decisions ---------------------------------------------------------------
 
 
 class IncrementalMatcher:

@@ -16,13 +16,11 @@ import numpy.typing as npt
 from identity_graph.matching.fellegi_sunter import (
     FloatArray,
     LevelMatrix,
+    condition_holds,
     contributions,
     probability_from_weight,
 )
 from identity_graph.matching.model import MatchModel
-from identity_graph.matching.specs import (
-    EXACT_LEVEL,
-)
 from identity_graph.matching.table import IntArray, RecordTable
 from identity_graph.matching.term_frequency import tf_adjustments
 
@@ -151,14 +149,15 @@ def pair_adjustments(
     model: MatchModel, table: RecordTable, left: IntArray, right: IntArray, levels: LevelMatrix
 ) -> FloatArray | None:
     """(n_pairs, n_comparisons) per-pair additions to the level weights: term-frequency
-    adjustments, and for a comparison with `u_given` where that comparison agrees exactly,
+    adjustments, and for a comparison with `u_given` where that comparison agrees
+    (`condition_holds`),
     the switch to the conditional Bayes factors (which replace the term-frequency
     adjustment there). None when the model has neither."""
     adjustments = tf_adjustments(model, table, left, right, levels)
     for k, j, delta in model.conditional_tables:
         if adjustments is None:
             adjustments = np.zeros(levels.shape, dtype=np.float64)
-        inside = levels[:, j] == EXACT_LEVEL
+        inside = condition_holds(levels[:, j], model.settings.comparisons[j].n_levels)
         adjustments[inside, k] = delta[levels[inside, k]]
     return adjustments
 

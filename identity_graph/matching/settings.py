@@ -35,7 +35,7 @@ class MatchSettings(BaseModel):
     # "else". None: 10 per record, at least 100,000 and at most 1,000,000 - a budget that
     # stays a small share of the work of comparing the candidate pairs.
     u_sample_pairs: int | None = Field(default=None, gt=0)
-    em_max_iterations: int = Field(default=200, gt=0)
+    em_max_iterations: int = Field(default=1000, gt=0)
     em_tolerance: float = Field(default=1e-6, gt=0)
     seed: int = 42
     # Fix the prior instead of estimating it by EM (e.g. 1/5000 for a known 1:1 link).
@@ -50,6 +50,9 @@ class MatchSettings(BaseModel):
     # identity fields (birth date, full name) make sessions in which "same person" is the
     # dominant kind of agreeing pair; see training.py.
     training_rules: tuple[str, ...] | None = None
+    # After the sessions, one EM over all candidate pairs with every m free, started from
+    # the sessions' estimates (see training.py: it corrects the sessions' selection).
+    refit_all: bool = True
 
     @model_validator(mode="after")
     def _check(self) -> MatchSettings:

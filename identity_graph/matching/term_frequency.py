@@ -71,5 +71,17 @@ def tf_adjustments(
         u_exact = model.comparisons[k].levels[EXACT_LEVEL].u or tf.default
         freq = _vocab_frequencies(model, table, spec, tf)
         codes = spec.column(table).codes[left[exact]]
-        out[exact, k] = np.log2(u_exact) - np.log2(np.clip(freq[codes], 1e-12, 1.0))
+        adjusted = np.log2(u_exact) - np.log2(np.clip(freq[codes], 1e-12, 1.0))
+        # Weights stay monotone in closeness: "MUELLER" = "MUELLER" may weigh less than
+        # the average exact match, never less than the best fuzzy level.
+        out[exact, k] = np.maximum(adjusted, _fuzzy_floor(model, k))
     return out
+
+
+def _fuzzy_floor(model: MatchModel, k: int) -> float:
+    """The adjustment that makes the exact level weigh as much as the best fuzzy level
+    (swaps are off the closeness scale); -inf where there is no fuzzy level."""
+    table = model.bayes_factor_tables[k]
+    labels = model.settings.comparisons[k].level_labels
+    fuzzy = [i for i in range(2, len(labels) - 1) if not labels[i].startswith("swapped_with_")]
+    return float(table[fuzzy].max() - table[EXACT_LEVEL]) if fuzzy else float("-inf")

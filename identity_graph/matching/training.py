@@ -45,12 +45,13 @@ from identity_graph.matching.comparisons import (
     compare,
 )
 from identity_graph.matching.fellegi_sunter import (
+    EMResult,
     FloatArray,
     LevelMatrix,
     PatternCounts,
     default_m_start,
-    enforce_ordinal,
     expectation_maximisation,
+    monotone_levels,
     normalize_levels,
 )
 from identity_graph.matching.labels import Labelled, LabelledPair, remove_patterns
@@ -112,7 +113,15 @@ def _sessions(table: RecordTable, settings: MatchSettings) -> list[_Session]:
             continue  # a field the records do not have: the session would be empty
         fields = set(rule.fields)
         dropped = [k for k, s in enumerate(specs) if fields & set(s.input_fields)]
-        if len(dropped) == len(specs):
+        present = [
+            k
+            for k, s in enumerate(specs)
+            if k not in dropped and np.count_nonzero(comparable_rows(table, s)) >= 2
+        ]
+        if len(present) < 2:
+            # With u fixed, one comparison alone cannot tell how many of the session's
+            # pairs match (any prior fits, with m to suit): EM would crawl along that
+            # ridge forever. The fit over all candidates estimates it instead.
             continue
         keys, ok = rule_keys(rule, table)
         total = rule_pair_count(keys, ok, table.sources, settings.link_type)
@@ -170,9 +179,10 @@ def fit_table(
     there are at most `keep_pairs` of them."""
     started = time.perf_counter()
     specs = settings.comparisons
-    u, sampled = estimate_u(
+    u_sampled, sampled = estimate_u(
         table, specs, settings.link_type, u_sample_size(settings, len(table)), settings.seed
     )
+    u = u_sampled
     sessions = _sessions(table, settings)
     counter, report, compared, n_candidates = _compare_candidates(
         table, settings, keep_pairs, sessions
@@ -198,22 +208,43 @@ def fit_table(
     conditional = [
         (k, labels_of.index(s.u_given)) for k, s in enumerate(specs) if s.u_given is not None
     ]
-    em = expectation_maximisation(
-        counter,
-        u,
-        m,
-        prior_start,
-        n_total,
-        labelled=labelled,
-        labelled_is_match=flags,
-        label_weight=label_weight,
-        max_iterations=settings.em_max_iterations,
-        tolerance=settings.em_tolerance,
-        pseudo_count=settings.em_pseudo_count,
-        fixed=estimated,
-        conditional=conditional,
-    )
-    m = enforce_ordinal(em.m, u)
+
+    def em_all(m_start: list[FloatArray], prior0: float, fixed: list[bool]) -> EMResult:
+        return _run_em(
+            settings,
+            counter,
+            u,
+            m_start,
+            prior0,
+            n_total,
+            (labelled, flags, label_weight),
+            fixed=fixed,
+            conditional=conditional,
+        )
+
+    stages: list[tuple[str, EMResult]] = []
+    em = em_all(m, prior_start, estimated)
+    stages.append(("prior, session m fixed", em))
+    session_m = em.m
+    refit_drifted = False
+    fixed = list(estimated)
+    if settings.refit_all and any(estimated):
+        refit = em_all(em.m, em.prior, [False] * len(specs))
+        stages.append(("all m over all candidates", refit))
+        # Over all candidates, relatives (same surname, address, phone) can outnumber the
+        # duplicates; where the comparisons do not model that, EM takes "same household"
+        # for its match class and the expected matches jump several-fold. Correcting the
+        # sessions' selection never does that (it moves them by a fraction), so such a
+        # refit is discarded and the sessions' m kept.
+        refit_drifted = refit.expected_matches > _REFIT_DRIFT * em.expected_matches
+        if not refit_drifted:
+            em, fixed = refit, [False] * len(specs)
+    if settings.refit_all:
+        for _ in range(_DECONTAMINATION_ROUNDS):
+            u = [decontaminate(uk, mk, em.prior) for uk, mk in zip(u_sampled, em.m, strict=True)]
+            em = em_all(em.m, em.prior, fixed)
+            stages.append(("u without matches, refit", em))
+    m = em.m
     u_conditional = {k: uc for (k, _), uc in zip(conditional, em.u_conditional, strict=True)}
     for k, spec in enumerate(specs):
         if np.count_nonzero(comparable_rows(table, spec)) < 2:
@@ -227,13 +258,39 @@ def fit_table(
         candidate_pairs=n_candidates,
         distinct_patterns=len(counter.counts),
         u_sample_pairs=sampled,
-        em_iterations=em.iterations,
-        em_converged=em.converged and all(x["em_converged"] for x in session_stats),
+        em_iterations=sum(r.iterations for _, r in stages),
+        # The last fit is the model; sessions and earlier stages are its starting point.
+        em_converged=em.converged,
+        em_last_change=em.last_change,
+        em_stages=[
+            {
+                "stage": name,
+                "iterations": r.iterations,
+                "converged": r.converged,
+                "expected_matches": r.expected_matches,
+            }
+            for name, r in stages
+        ],
         expected_matches=em.expected_matches,
         labelled_pairs=len(labels),
         seconds=time.perf_counter() - started,
         blocking=report.as_dict(),
         sessions=session_stats,
+        warnings=training_warnings(
+            settings, em, session_m, estimated, session_stats, table, u_sampled
+        )
+        + (
+            [
+                "the fit over all candidate pairs expected "
+                f"{stages[1][1].expected_matches:,.0f} matches where the training sessions "
+                f"found {stages[0][1].expected_matches:,.0f}: it took groups of similar "
+                "non-matches (households) for matches, so the sessions' m were kept; "
+                "compare the address as one field (full_address_comparison) or condition "
+                "the surname on it (u_given)"
+            ]
+            if refit_drifted
+            else []
+        ),
     )
     tfs = {
         s.label: tf
@@ -281,18 +338,14 @@ def _session_m(
         if lab is not None:
             labelled, flags = lab.patterns(session.holds(lab.a, lab.b), session.dropped)
         prior_start = max(0.1 * counts.total / session.total_pairs, 1e-9)
-        em = expectation_maximisation(
+        em = _run_em(
+            settings,
             counts,
             u,
             [default_m_start(s.n_levels) for s in specs],
             prior_start,
             session.total_pairs,
-            labelled=labelled,
-            labelled_is_match=flags,
-            label_weight=label_weight,
-            max_iterations=settings.em_max_iterations,
-            tolerance=settings.em_tolerance,
-            pseudo_count=settings.em_pseudo_count,
+            (labelled, flags, label_weight),
         )
         kept = [k for k in range(len(specs)) if k not in session.dropped]
         for k in kept:
@@ -317,8 +370,73 @@ def _session_m(
             continue
         acc = pooled[k].copy()
         acc[1:] += settings.em_pseudo_count * u[k][1:]
-        m.append(normalize_levels(acc))
-    return enforce_ordinal(m, u), estimated, stats
+        m.append(monotone_levels(acc, u[k], side_levels(settings)[k])[0])
+    return m, estimated, stats
+
+
+# Rounds of u correction and refit; each moves u by the change in prior * m, which settles
+# within a couple of rounds (the prior is ~1e-4 or less on real data).
+_DECONTAMINATION_ROUNDS = 3
+# A refit over all candidates expecting this many times the matches of the sessions' fit
+# has found households, not persons (see fit_table).
+_REFIT_DRIFT = 1.5
+
+
+def decontaminate(u_random: FloatArray, m: FloatArray, prior: float) -> FloatArray:
+    """u of non-matches from u of random pairs, which include the matches.
+
+    A random pair matches with probability `prior`, so what sampling measures is
+    (1 - prior) * u + prior * m. Where duplicates are many (a file that is half duplicates)
+    the matches make up most of the random pairs that agree exactly on a birth date, and
+    u taken as measured makes that agreement look several times commoner among
+    non-matches than it is; the Bayes factor comes out too small by that factor.
+    """
+    corrected = (u_random - prior * m) / (1.0 - prior)
+    # Never below a tenth of what was measured: a level sampling saw is not impossible.
+    return normalize_levels(np.maximum(corrected, 0.1 * u_random))
+
+
+Labels = tuple[PatternCounts | None, npt.NDArray[np.bool_] | None, float]
+
+
+def _run_em(
+    settings: MatchSettings,
+    counts: PatternCounts,
+    u: Sequence[FloatArray],
+    m_start: Sequence[FloatArray],
+    prior_start: float,
+    total: float,
+    labels: Labels,
+    *,
+    fixed: Sequence[bool] | None = None,
+    conditional: Sequence[tuple[int, int]] = (),
+) -> EMResult:
+    """EM with the settings' iteration limit, tolerance, pseudo-count and monotone levels."""
+    labelled, flags, label_weight = labels
+    return expectation_maximisation(
+        counts,
+        u,
+        m_start,
+        prior_start,
+        total,
+        labelled=labelled,
+        labelled_is_match=flags,
+        label_weight=label_weight,
+        max_iterations=settings.em_max_iterations,
+        tolerance=settings.em_tolerance,
+        pseudo_count=settings.em_pseudo_count,
+        fixed=fixed,
+        conditional=conditional,
+        side_levels=side_levels(settings),
+    )
+
+
+def side_levels(settings: MatchSettings) -> list[tuple[int, ...]]:
+    """Per comparison, the levels off the closeness scale (swaps): see monotone_levels."""
+    return [
+        tuple(i for i, label in enumerate(s.level_labels) if label.startswith("swapped_with_"))
+        for s in settings.comparisons
+    ]
 
 
 def _candidate_set(
@@ -371,3 +489,77 @@ def refine_with_labels(
     """
     table = as_table(records)
     return fit_table(table, model.settings, labels, label_weight, 0).model
+
+
+# Sessions' m and the final fit differing by more than this (in log2 Bayes factor of a
+# level that holds at least 5% of matches) is worth telling: the sessions' selection.
+_SESSION_SHIFT_BITS = 1.0
+# Fewer expected matches than this and m rests on a handful of pairs.
+_FEW_MATCHES = 30.0
+
+
+def training_warnings(
+    settings: MatchSettings,
+    em: EMResult,
+    session_m: Sequence[FloatArray],
+    estimated: Sequence[bool],
+    session_stats: Sequence[Mapping[str, object]],
+    table: RecordTable,
+    u: Sequence[FloatArray],
+) -> list[str]:
+    """Plain-words notes on anything in the fit that a user should not take on trust."""
+    specs = settings.comparisons
+    out: list[str] = []
+    if not em.converged:
+        out.append(
+            f"EM stopped after {settings.em_max_iterations} iterations without converging "
+            f"(parameters still moved by {em.last_change:.2g}, tolerance "
+            f"{settings.em_tolerance:g}): the likelihood is flat, usually because few pairs "
+            "tell matches from non-matches; probabilities near the thresholds are uncertain"
+        )
+    for x in session_stats:
+        if not x["em_converged"]:
+            out.append(
+                f"training session {x['rule']} did not converge; it only gave the final "
+                "fit its starting point"
+            )
+    if em.expected_matches < _FEW_MATCHES:
+        out.append(
+            f"only ~{em.expected_matches:.0f} matching pairs were found: m rests on very few "
+            "pairs; label pairs in the review queue or train on more records"
+        )
+    for k, spec in enumerate(specs):
+        if np.count_nonzero(comparable_rows(table, spec)) < 2:
+            continue  # a field the records do not have: neutral, nothing to say
+        labels = spec.level_labels
+        for block in em.pooled[k] if em.pooled else []:
+            if any(i in side_levels(settings)[k] for i in block):
+                continue  # a swap no match shows weighs like "else": nothing wrong
+            names = ", ".join(labels[i] for i in block)
+            out.append(
+                f"{spec.label}: levels {names} were given one weight: the data made a looser "
+                "agreement stronger evidence than a closer one, which cannot hold for the "
+                "same person; monotone weights were fitted instead"
+            )
+        if estimated[k]:
+            bf_s = np.log2(np.maximum(session_m[k][1:], 1e-7) / np.maximum(u[k][1:], 1e-7))
+            bf_f = np.log2(np.maximum(em.m[k][1:], 1e-7) / np.maximum(u[k][1:], 1e-7))
+            weight = np.maximum(session_m[k][1:], em.m[k][1:])
+            shift = np.where(weight >= 0.05, np.abs(bf_f - bf_s), 0.0)
+            if float(shift.max()) > _SESSION_SHIFT_BITS and settings.refit_all:
+                lvl = int(np.argmax(shift)) + 1
+                out.append(
+                    f"{spec.label} {labels[lvl]}: m was {session_m[k][lvl]:.3g} in the "
+                    f"training sessions and {em.m[k][lvl]:.3g} over all candidate pairs: "
+                    "the sessions see only matches that agree on their blocking fields, "
+                    "so the fit over all candidates was kept"
+                )
+        informative = float(
+            np.abs(np.log2(np.maximum(em.m[k][1:], 1e-7) / np.maximum(u[k][1:], 1e-7))).max()
+        )
+        if informative < 0.5:
+            out.append(
+                f"{spec.label}: every level weighs less than half a bit: it tells "
+                "matches and non-matches apart hardly at all"
+            )
+    return out
