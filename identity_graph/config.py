@@ -108,7 +108,17 @@ class Settings(BaseModel):
     )
     type_limits: dict[str, int] = Field(
         default_factory=lambda: {"crm_id": 1, "customer_id": 1},
-        description="at most this many identifiers of a type in one person",
+        description="at most this many identifiers of a type in one person; a merge that "
+        "would exceed it is refused (a shared device or login does not glue two CRM "
+        "customers), except for matched records (merge_duplicate_records)",
+    )
+    merge_duplicate_records: bool = Field(
+        True,
+        description="a probabilistic match at or above merge_threshold between two records "
+        "(two CRM rows, a CRM row and a loyalty card) merges them even past the type limits "
+        "of the records' own identifier types: a CRM that holds one customer twice gets "
+        "both rows in one person, listed on it as duplicates. Deterministic links (a "
+        "shared device, login, email) and every other type still obey type_limits",
     )
     hub_limit: int = Field(
         2,

@@ -132,6 +132,19 @@ class Person(BaseModel):
         description="the consent signals behind traits.consent: the newest of each identifier "
         "for each purpose, with its source and time",
     )
+    duplicates: list[DuplicateRecords] = Field(
+        default_factory=list,
+        description="sources that hold this person in more than one record",
+    )
+
+
+class DuplicateRecords(BaseModel):
+    """Several records of one source in one person: one customer entered more than once
+    (merged by matching, Settings.merge_duplicate_records), for a steward to review or to
+    clean up at the source."""
+
+    source: str
+    identifiers: list[str] = Field(description="identifier keys of the source's records")
 
 
 class RefusedMerge(BaseModel):

@@ -16,6 +16,7 @@ from identity_graph.ingest.readers import csv_header, read_items
 from identity_graph.ingest.records import RecordMapping
 from identity_graph.review.decisions import pair_id
 from identity_graph.service.identity import IdentityService
+from identity_graph.stores.contract import GraphStore
 from identity_graph.stores.rows import ChangeSet, ReviewRow
 from tests.helpers import all_assignments, link_views, person_of
 
@@ -244,3 +245,67 @@ def test_new_records_are_matched_incrementally_against_their_blocks(
     ]
     assert probabilistic, "new records were linked to existing ones"
     assert service.stats().links > links_before
+
+
+def crm_duplicates(truth: dict[str, int]) -> list[tuple[str, str]]:
+    by_person: dict[int, list[str]] = {}
+    for key, person in truth.items():
+        if key.startswith("crm_id:"):
+            by_person.setdefault(person, []).append(key)
+    return [tuple(sorted(keys)) for keys in by_person.values() if len(keys) > 1]  # type: ignore[misc]
+
+
+def test_crm_duplicates_merge_past_the_type_limit(
+    crm_world: tuple[IdentityService, dict[str, int]],
+) -> None:
+    """A customer the CRM holds twice ends up one person with both rows, listed as
+    duplicates, although the type limit allows one crm_id per person."""
+    service, truth = crm_world
+    dupes = crm_duplicates(truth)
+    assert len(dupes) >= 5
+    summary = service.match(retrain=True)
+    assert summary.clustering.duplicates_merged > 0
+    merged = [(a, b) for a, b in dupes if person_of(service, a) == person_of(service, b)]
+    assert len(merged) >= 0.8 * len(dupes)
+    a, b = merged[0]
+    person = service.person(person_of(service, a))
+    assert [(d.source, d.identifiers) for d in person.duplicates] == [("crm", [a, b])]
+    assert service.settings.type_limits["crm_id"] == 1
+    # No CRM duplicate was refused by the type limit.
+    with service.store.reader() as r:
+        refused = r.refused_merges(1_000)
+    assert not [x for x in refused if {x.a, x.b} <= {k for d in dupes for k in d}]
+
+
+def test_a_shared_email_still_cannot_glue_two_crm_customers(
+    service: IdentityService, tmp_path: Path
+) -> None:
+    """Deterministic evidence (a family mailbox on two customers' rows) obeys the type
+    limit: only matched records are exempt."""
+    path = tmp_path / "crm.csv"
+    path.write_text(
+        "crm_id,first_name,last_name,email\n"
+        "C1,Anna,Smith,family@example.org\nC2,Bruno,Keller,family@example.org\n",
+        encoding="utf-8",
+    )
+    ingest_records(service, path, "crm")
+    assert person_of(service, "crm_id:C1") != person_of(service, "crm_id:C2")
+    with service.store.reader() as r:
+        (refused,) = r.refused_merges(10)
+    assert refused.rule == "type_limit:crm_id"
+
+
+@pytest.mark.parametrize("merge_duplicates", [True, False])
+def test_merge_duplicate_records_setting(
+    store: GraphStore, tmp_path: Path, merge_duplicates: bool
+) -> None:
+    service = IdentityService(store, Settings(merge_duplicate_records=merge_duplicates))
+    pop = synthetic.make_population(people=400, seed=11)
+    paths = synthetic.write_dataset(pop, tmp_path / "data")
+    ingest_records(service, paths.crm, "crm")
+    summary = service.match(retrain=True)
+    if merge_duplicates:
+        assert summary.clustering.duplicates_merged > 0
+    else:
+        assert summary.clustering.duplicates_merged == 0
+        assert summary.clustering.merges_refused > 0

@@ -52,6 +52,7 @@ def _print_match(summary: MatchSummary) -> None:
         ("skipped (linked or decided before)", f"{summary.skipped_decided:,}"),
         ("merges", f"{summary.clustering.merges:,}"),
         ("merges refused by rules", f"{summary.clustering.merges_refused:,}"),
+        ("duplicate records merged past type limits", f"{summary.clustering.duplicates_merged:,}"),
     ]:
         table.add_row(label, value)
     out.print(table)

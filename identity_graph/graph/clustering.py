@@ -47,6 +47,8 @@ class MergePlan:
     assignments: dict[IdentifierKey, PersonId] = field(default_factory=dict)
     refused: list[RefusedJoin] = field(default_factory=list)
     hubs: dict[IdentifierKey, str] = field(default_factory=dict)  # key -> reason
+    # Matched records merged past their types' limits (merge_duplicate_records).
+    duplicates: list[Pair] = field(default_factory=list)
     joined: dict[IdentifierKey, tuple[PersonId, ...]] = field(default_factory=dict)
 
 
@@ -98,6 +100,7 @@ def plan_merges(
     refused_pairs: Callable[[Sequence[Pair]], set[Pair]],
     cannot_link: Callable[[Sequence[PersonId]], list[tuple[PersonId, PersonId]]] | None = None,
     authoritative: frozenset[Pair] = frozenset(),
+    duplicates: frozenset[Pair] = frozenset(),
 ) -> MergePlan:
     """Decide merges for one batch.
 
@@ -106,6 +109,8 @@ def plan_merges(
     already stored. The callables read the store only for persons/links that may merge:
     per-type counts, links no longer active, and pairs of persons a steward said must stay
     apart (cannot-link). `authoritative` links (steward decisions) skip per-type limits.
+    `duplicates` (two records that matched) skip the limits of their own two types only:
+    the person may hold two CRM rows, never two logins glued on by them.
     """
     plan = MergePlan()
     person_of: dict[IdentifierKey, PersonId] = {}
@@ -155,9 +160,9 @@ def plan_merges(
                 )
             )
             continue
-        refused = next(
-            (t for t, limit in limits.items() if ca.get(t, 0) + cb.get(t, 0) > limit), None
-        )
+        exempt = {type_of[a], type_of[b]} if (a, b) in duplicates else set()
+        over = [t for t, limit in limits.items() if ca.get(t, 0) + cb.get(t, 0) > limit]
+        refused = next((t for t in over if t not in exempt), None)
         if refused is not None and (a, b) not in authoritative:
             plan.refused.append(
                 RefusedJoin(
@@ -171,6 +176,8 @@ def plan_merges(
                 )
             )
             continue
+        if over and refused is None:
+            plan.duplicates.append((a, b))
         loser, winner = uf.union(ra, rb)
         plan.merges.append((loser, winner))
 

@@ -77,6 +77,7 @@ class BatchSummary:
     persons_created: int = 0
     merges: int = 0
     merges_refused: int = 0
+    duplicates_merged: int = 0  # matched records merged past a type limit
     hubs_flagged: int = 0
     splits: int = 0
     placeholders_dropped: int = 0
@@ -115,10 +116,12 @@ def commit_changes(
     summary: BatchSummary,
     *,
     authoritative: frozenset[Pair] = frozenset(),
+    duplicates: frozenset[Pair] = frozenset(),
 ) -> None:
     """Decide merges for the batch's links, apply everything, split persons of new hubs.
 
-    `authoritative` links (a steward's decision) are exempt from per-type limits.
+    `authoritative` links (a steward's decision) are exempt from per-type limits;
+    `duplicates` (matched records) from the limits of their own two types.
     """
     at = evidence.at or utc_now()
     type_of = {r.key: r.type for r in evidence.identifiers}
@@ -148,6 +151,7 @@ def commit_changes(
         refused_pairs,
         cannot_link=tx.cannot_links,
         authoritative=authoritative,
+        duplicates=duplicates if settings.merge_duplicate_records else frozenset(),
     )
     for r in plan.refused:
         links[ordered_pair(r.a, r.b)].status = "refused"
@@ -191,6 +195,7 @@ def commit_changes(
     summary.persons_created += len(plan.new_persons)
     summary.merges += len(plan.merges)
     summary.merges_refused += len(plan.refused)
+    summary.duplicates_merged += len(plan.duplicates)
     summary.hubs_flagged += len(plan.hubs)
     summary.hub_keys.extend(plan.hubs)
 

@@ -19,7 +19,13 @@ from identity_graph.profiles.traits import (
 )
 from identity_graph.stores.contract import GraphStore, StoreReader
 from identity_graph.stores.rows import Person as PersonRow
-from identity_graph.views import ActivityItem, ActivitySummary, Person, SourceRecord
+from identity_graph.views import (
+    ActivityItem,
+    ActivitySummary,
+    DuplicateRecords,
+    Person,
+    SourceRecord,
+)
 
 _MAX_REDIRECTS = 64
 # Stores keep timestamps as ISO text; this is the very parsing a `Person` field applies.
@@ -67,7 +73,20 @@ def build_profile(store: GraphStore, settings: Settings, person_id: str) -> Pers
         activity=summarize(activity),
         traits=compute_traits(facts[current], settings),
         consent=consent,
+        duplicates=duplicate_records(records),
     )
+
+
+def duplicate_records(records: list[SourceRecord]) -> list[DuplicateRecords]:
+    """Sources with more than one record of this person, by source."""
+    by_source: dict[str, set[str]] = {}
+    for rec in records:
+        by_source.setdefault(rec.source, set()).add(rec.identifier)
+    return [
+        DuplicateRecords(source=source, identifiers=sorted(keys))
+        for source, keys in sorted(by_source.items())
+        if len(keys) > 1
+    ]
 
 
 def survive(records: list[SourceRecord], priority: list[str]) -> dict[str, str]:
