@@ -115,10 +115,10 @@ class Settings(BaseModel):
     merge_duplicate_records: bool = Field(
         True,
         description="a probabilistic match at or above merge_threshold between two records "
-        "(two CRM rows, a CRM row and a loyalty card) merges them even past the type limits "
-        "of the records' own identifier types: a CRM that holds one customer twice gets "
-        "both rows in one person, listed on it as duplicates. Deterministic links (a "
-        "shared device, login, email) and every other type still obey type_limits",
+        "of one identifier type (two CRM rows) merges them even past that type's limit: a "
+        "CRM that holds one customer twice gets both rows in one person, listed on it as "
+        "duplicates. Deterministic links (a shared device, login, email), records joined "
+        "through a third record, and every other type still obey type_limits",
     )
     hub_limit: int = Field(
         2,

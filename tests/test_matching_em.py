@@ -28,6 +28,7 @@ from identity_graph.matching.fellegi_sunter import (
     expectation_maximisation,
     log2_bayes_factors,
     monotone_levels,
+    monotone_u,
     probability_from_weight,
 )
 from identity_graph.matching.training import decontaminate
@@ -278,12 +279,21 @@ def test_monotone_levels_pool_a_looser_level_that_weighs_more() -> None:
     # Already monotone: m is the counts, normalized, nothing pooled.
     m, pooled = monotone_levels(np.array([0.0, 80.0, 10.0, 10.0]), u)
     assert pooled == [] and m[1] == pytest.approx(0.8)
-    # A side level (a swap) must only weigh at least as much as "else".
+    # A side level (a swap) weighs between "else" and "exact": two swapped names are
+    # never more evidence than two exact ones.
     u5 = np.array([0.0, 0.01, 0.01, 0.001, 0.979])
     m, pooled = monotone_levels(np.array([0.0, 40.0, 50.0, 9.0, 1.0]), u5, side=(3,))
-    assert pooled == [(1, 2)] and np.log2(m[3] / u5[3]) > np.log2(m[1] / u5[1])
+    assert pooled == [(1, 2, 3)]
+    assert np.log2(m[3] / u5[3]) == pytest.approx(np.log2(m[1] / u5[1]))
     m, pooled = monotone_levels(np.array([0.0, 50.0, 40.0, 0.0, 10.0]), u5, side=(3,))
     assert pooled == [(3, 4)]
+    m, pooled = monotone_levels(np.array([0.0, 50.0, 40.0, 2.0, 8.0]), u5, side=(3,))
+    assert pooled == []
+    # A conditional u is made monotone against m the same way, its total unchanged.
+    u_cond = monotone_u(np.array([0.0, 0.5, 0.3, 0.2]), np.array([0.0, 0.5, 0.1, 0.4]))
+    bf = np.log2(np.array([0.5, 0.3, 0.2]) / u_cond[1:])
+    assert bf[0] == pytest.approx(bf[1]) and bf[1] >= bf[2]
+    assert u_cond[1:].sum() == pytest.approx(1.0)
 
 
 def test_decontaminate_removes_the_matches_from_random_pair_u() -> None:

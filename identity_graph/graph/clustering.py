@@ -109,8 +109,9 @@ def plan_merges(
     already stored. The callables read the store only for persons/links that may merge:
     per-type counts, links no longer active, and pairs of persons a steward said must stay
     apart (cannot-link). `authoritative` links (steward decisions) skip per-type limits.
-    `duplicates` (two records that matched) skip the limits of their own two types only:
-    the person may hold two CRM rows, never two logins glued on by them.
+    `duplicates` (two records that matched) of one type skip that type's limit only: the
+    person may hold two matched CRM rows, never two logins glued on by them, nor two CRM
+    rows joined through a third record.
     """
     plan = MergePlan()
     person_of: dict[IdentifierKey, PersonId] = {}
@@ -160,7 +161,9 @@ def plan_merges(
                 )
             )
             continue
-        exempt = {type_of[a], type_of[b]} if (a, b) in duplicates else set()
+        # Only the type both records are of: a loyalty card matching two CRM customers
+        # (a parent and a child) must not glue them past the crm_id limit.
+        exempt = {type_of[a]} if (a, b) in duplicates and type_of[a] == type_of[b] else set()
         over = [t for t, limit in limits.items() if ca.get(t, 0) + cb.get(t, 0) > limit]
         refused = next((t for t in over if t not in exempt), None)
         if refused is not None and (a, b) not in authoritative:

@@ -121,7 +121,7 @@ def commit_changes(
     """Decide merges for the batch's links, apply everything, split persons of new hubs.
 
     `authoritative` links (a steward's decision) are exempt from per-type limits;
-    `duplicates` (matched records) from the limits of their own two types.
+    `duplicates` (matched records of one type) from that type's limit.
     """
     at = evidence.at or utc_now()
     type_of = {r.key: r.type for r in evidence.identifiers}

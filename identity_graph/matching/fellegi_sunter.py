@@ -14,7 +14,7 @@ and training can stream pairs in chunks.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -136,13 +136,20 @@ class PatternCounts:
 
 
 def condition_holds(
-    levels: LevelMatrix | npt.NDArray[np.int8], n_levels: int
+    patterns: LevelMatrix, j: int, n_levels: int, fallback: int | None = None
 ) -> npt.NDArray[np.bool_]:
-    """Where a `u_given` condition holds: its comparison agrees exactly or at its closest
-    fuzzy level (a typo in the address of two people living together is still one
-    household), never at "else" or a looser level."""
+    """Where a `u_given` condition on comparison j holds: j agrees exactly or at its
+    closest fuzzy level (a typo in the address of two people living together is still one
+    household) - not at looser levels, which hold for neighbours too and cost true
+    duplicates far more recall than they save. Where j is null and a `fallback`
+    comparison stands in for it (the postcode for the address), that one agreeing exactly
+    counts: a loyalty card with a postcode only is as much one household's as a CRM row."""
+    levels = patterns[:, j]
     top = EXACT_LEVEL + 1 if n_levels > 3 else EXACT_LEVEL
-    return np.asarray((levels >= EXACT_LEVEL) & (levels <= top))
+    holds = (levels >= EXACT_LEVEL) & (levels <= top)
+    if fallback is not None:
+        holds |= (levels == 0) & (patterns[:, fallback] == EXACT_LEVEL)
+    return np.asarray(holds)
 
 
 # -- monotone levels ------------------------------------------------------------------------
@@ -154,48 +161,88 @@ def monotone_levels(
     """m from expected match counts per level, with Bayes factors monotone in closeness.
 
     Levels 1.. run from most to least similar ("exact", fuzzy levels, "else"); `side`
-    levels (a swap) are not on that scale and must only weigh at least as much as
-    "else". The unconstrained M-step gives m ~ counts; under the constraint that m/u does
-    not increase along the levels, the maximum-likelihood m (u fixed) is u times the
-    isotonic regression of counts/u with weights u (pool adjacent violators: a pooled
-    block's ratio is sum(counts)/sum(u)). Returns m (normalized, floored) and the blocks
-    of two or more levels that had to be pooled, i.e. where the data said a looser
-    agreement was stronger evidence than a closer one.
+    levels (a swap) are off that scale and must only weigh between "else" and "exact"
+    (two swapped names are never more evidence than two exact ones). The unconstrained
+    M-step gives m ~ counts; under the constraint that m/u does not increase along the
+    levels, the maximum-likelihood m (u fixed) is u times the isotonic regression of
+    counts/u with weights u (pool adjacent violators: a pooled block's ratio is
+    sum(counts)/sum(u)). Returns m (normalized, floored) and the blocks of two or more
+    levels that had to be pooled, i.e. where the data said a looser agreement was
+    stronger evidence than a closer one.
     """
-    n = len(counts)
-    blocks: list[list[int]] = []
-    sums: list[list[float]] = []
-
-    def push(levels: list[int], c: float, uu: float) -> None:
-        blocks.append(levels)
-        sums.append([c, uu])
-        while len(blocks) > 1 and sums[-2][0] * sums[-1][1] < sums[-1][0] * sums[-2][1]:
-            levels_, (c_, u_) = blocks.pop(), sums.pop()
-            blocks[-1].extend(levels_)
-            sums[-1][0] += c_
-            sums[-1][1] += u_
-
-    def level(lvl: int) -> tuple[float, float]:
-        return float(counts[lvl]), max(float(u[lvl]), PROBABILITY_FLOOR)
-
-    for lvl in range(1, n):
-        if lvl not in side:
-            push([lvl], *level(lvl))
-    for lvl in side:  # only "at least else": pool into the last block if it weighs less
-        c, uu = level(lvl)
-        if c * sums[-1][1] < sums[-1][0] * uu:
-            levels_, (c_, u_) = blocks.pop(), sums.pop()
-            push([*levels_, lvl], c_ + c, u_ + uu)
-        else:
-            blocks.insert(len(blocks) - 1, [lvl])
-            sums.insert(len(sums) - 1, [c, uu])
-    m = np.zeros(n, dtype=np.float64)
-    for block, (c, uu) in zip(blocks, sums, strict=True):
-        for lvl in block:
+    blocks = monotone_blocks(counts, u, side)
+    m = np.zeros(len(counts), dtype=np.float64)
+    for levels, c, uu in blocks:
+        for lvl in levels:
             m[lvl] = max(float(u[lvl]), PROBABILITY_FLOOR) * c / uu
     if m[1:].sum() <= 0:
         return normalize_levels(np.asarray(counts, dtype=np.float64)), []
-    return normalize_levels(m), [tuple(sorted(b)) for b in blocks if len(b) > 1]
+    return normalize_levels(m), [tuple(sorted(b)) for b, _, _ in blocks if len(b) > 1]
+
+
+def monotone_u(m: FloatArray, u: FloatArray, side: Sequence[int] = ()) -> FloatArray:
+    """u adjusted so that m/u is monotone (see monotone_levels), m held: for a
+    conditional u (`u_given`), which EM estimates level by level. Pooled levels share the
+    block's Bayes factor; the total of u is unchanged."""
+    out = np.asarray(u, dtype=np.float64).copy()
+    for levels, c, uu in monotone_blocks(m, u, side):
+        if len(levels) > 1 and c > 0:
+            for lvl in levels:
+                out[lvl] = max(float(m[lvl]), PROBABILITY_FLOOR) * uu / c
+    return normalize_levels(out)
+
+
+Block = tuple[list[int], float, float]  # levels, sum of counts, sum of u
+
+
+@dataclass
+class _Pool:
+    levels: list[int]
+    c: float
+    u: float
+
+    def below(self, other: _Pool) -> bool:
+        """This pool's ratio c/u is below the other's."""
+        return self.c * other.u < other.c * self.u
+
+    def absorb(self, other: _Pool) -> None:
+        self.levels += other.levels
+        self.c += other.c
+        self.u += other.u
+
+
+def monotone_blocks(counts: FloatArray, u: FloatArray, side: Sequence[int] = ()) -> list[Block]:
+    """Pool-adjacent-violators over levels 1.. (side levels clamped between the first
+    and the last block): blocks of levels with their summed counts and u."""
+
+    def pool(lvl: int) -> _Pool:
+        return _Pool([lvl], float(counts[lvl]), max(float(u[lvl]), PROBABILITY_FLOOR))
+
+    def settle_back() -> None:
+        while len(chain) > 1 and chain[-2].below(chain[-1]):
+            chain[-2].absorb(chain.pop())
+
+    def settle_forward() -> None:
+        while len(chain) > 1 and chain[0].below(chain[1]):
+            chain[0].absorb(chain.pop(1))
+
+    chain: list[_Pool] = []
+    for lvl in range(1, len(counts)):
+        if lvl not in side:
+            chain.append(pool(lvl))
+            settle_back()
+    singles: list[_Pool] = []
+    for lvl in side:
+        p = pool(lvl)
+        if p.below(chain[-1]):  # weighs less than "else": pool into it
+            chain[-1].absorb(p)
+            settle_back()
+        elif chain[0].below(p):  # weighs more than "exact": pool into it
+            chain[0].absorb(p)
+            settle_forward()
+        else:
+            singles.append(p)
+    return [(p.levels, p.c, p.u) for p in chain + singles]
 
 
 # -- expectation maximisation ---------------------------------------------------------------
@@ -253,6 +300,7 @@ def expectation_maximisation(
     fixed: Sequence[bool] | None = None,
     conditional: Sequence[tuple[int, int]] = (),
     side_levels: Sequence[Sequence[int]] | None = None,
+    fallbacks: Mapping[int, int] | None = None,
 ) -> EMResult:
     """Estimate m and the prior by EM with u held fixed (Splink's `fix_u_probabilities`).
 
@@ -276,7 +324,7 @@ def expectation_maximisation(
     with every comparison fixed, EM estimates the prior alone.
 
     `conditional` pairs (k, j): among the pairs where comparison j agrees
-    (`condition_holds`: exactly or at its closest fuzzy level), the
+    (`condition_holds`, with `fallbacks`: comparison -> the one standing in for it), the
     non-matches' level distribution of comparison k is estimated too (M-step over those
     pairs weighted by their non-match posterior, plus `pseudo_count` pairs spread as the
     random-pair u) and replaces u[k] there. That models one dependence among non-matches
@@ -302,7 +350,8 @@ def expectation_maximisation(
         lab_w = labelled.counts * labelled_is_match.astype(np.float64) * label_weight
         lab_matches = float((labelled.counts * labelled_is_match).sum())
     is_fixed = list(fixed) if fixed is not None else [False] * len(m)
-    strata = [condition_holds(pats[:, j], len(m[j])) for _, j in conditional]
+    fb = fallbacks or {}
+    strata = [condition_holds(pats, j, len(m[j]), fb.get(j)) for _, j in conditional]
     u_cond = [np.asarray(u[k], dtype=np.float64).copy() for k, _ in conditional]
     converged = False
     iterations = 0

@@ -98,19 +98,23 @@ class MatchSettings(BaseModel):
 #   in common (a source with postcodes only), the postcode alone is compared instead
 #   (`fallback_for`). Compare parts separately only for data where they vary
 #   independently (as the FEBRL benchmark does);
-# * relatives living together share a surname as well: the surname's u is conditional on
-#   the address (`u_given`), so at the same address a shared surname counts for what it
-#   is there (little), and a namesake relative is not a duplicate by surname + address.
+# * relatives living together share much more than an address: a surname, often a
+#   landline or a family mailbox, sometimes a first name (a junior) or a birth date
+#   (twins). Every field but the address itself has its u conditional on the address
+#   (`u_given`): at the same address, agreement counts for what it is among the people
+#   of one household (little, for a shared surname or phone), and twins, parent and
+#   child, spouses are not duplicates by address + what a household shares.
+_AT_ADDRESS = {"u_given": "address"}
 DEFAULT_COMPARISONS: tuple[ComparisonSpec, ...] = (
-    name_comparison("given_name", swap_with="surname", term_frequency=True),
+    name_comparison("given_name", swap_with="surname", term_frequency=True, u_given="address"),
     name_comparison("surname", swap_with="given_name", term_frequency=True, u_given="address"),
-    date_comparison("date_of_birth"),
+    date_comparison("date_of_birth").model_copy(update=_AT_ADDRESS),
     full_address_comparison(("street_number", "address_1", "address_2", "postcode")),
     distance_comparison("postcode", (1,), fallback_for="address"),
-    distance_comparison("phone", (1,)),
+    distance_comparison("phone", (1,)).model_copy(update=_AT_ADDRESS),
     # Exact only: a shared local part on another domain (j.smith@a / j.smith@b) mostly
     # repeats the name evidence, since local parts are made of names.
-    exact_match("email"),
+    exact_match("email").model_copy(update=_AT_ADDRESS),
 )
 
 # Sessions of EM training (see MatchSettings.training_rules). Both are on identity fields:

@@ -209,3 +209,9 @@ def date_comparison(field: str = "date_of_birth") -> ComparisonSpec:
 def email_comparison(field: str = "email") -> ComparisonSpec:
     """exact / same local part (different domain) / else."""
     return ComparisonSpec(field=field, kind="email")
+
+
+def fallback_of(specs: Sequence[ComparisonSpec]) -> dict[int, int]:
+    """Comparison index -> the index of the comparison standing in for it where it is null."""
+    index = {s.label: k for k, s in enumerate(specs)}
+    return {index[s.fallback_for]: k for k, s in enumerate(specs) if s.fallback_for is not None}

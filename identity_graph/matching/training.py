@@ -52,11 +52,13 @@ from identity_graph.matching.fellegi_sunter import (
     default_m_start,
     expectation_maximisation,
     monotone_levels,
+    monotone_u,
     normalize_levels,
 )
 from identity_graph.matching.labels import Labelled, LabelledPair, remove_patterns
 from identity_graph.matching.model import MatchModel, TrainingStats
 from identity_graph.matching.settings import MatchSettings, default_settings, u_sample_size
+from identity_graph.matching.specs import fallback_of
 from identity_graph.matching.table import IntArray, MatchRecord, RecordTable, as_table
 from identity_graph.matching.term_frequency import build_term_frequencies
 from identity_graph.matching.u_estimation import comparable_rows, estimate_u, total_pairs
@@ -228,6 +230,8 @@ def fit_table(
     session_m = em.m
     refit_drifted = False
     fixed = list(estimated)
+    kept_warnings: list[str] = []
+    sides = side_levels(settings)
     if settings.refit_all and any(estimated):
         refit = em_all(em.m, em.prior, [False] * len(specs))
         stages.append(("all m over all candidates", refit))
@@ -238,14 +242,38 @@ def fit_table(
         # refit is discarded and the sessions' m kept.
         refit_drifted = refit.expected_matches > _REFIT_DRIFT * em.expected_matches
         if not refit_drifted:
-            em, fixed = refit, [False] * len(specs)
+            # Per comparison, the refit must not make a fuzzy level commoner among matches
+            # than exact agreement where the sessions did not: that is EM finding some
+            # other group of pairs (neighbours one postcode digit apart), not correcting
+            # a selection (which in the sessions shows the other way round).
+            kept_session = [
+                k
+                for k in range(len(specs))
+                if estimated[k]
+                and not _plausible(refit.m[k], sides[k])
+                and _plausible(session_m[k], sides[k])
+            ]
+            fixed = [k in kept_session for k in range(len(specs))]
+            start = [session_m[k] if fixed[k] else refit.m[k] for k in range(len(specs))]
+            em = em_all(start, refit.prior, fixed) if kept_session else refit
+            if kept_session:
+                stages.append(("all m but the implausible ones", em))
+            kept_warnings = [
+                f"{specs[k].label}: the fit over all candidate pairs made a fuzzy level "
+                "commoner among matches than exact agreement; the training sessions' m "
+                "were kept for it"
+                for k in kept_session
+            ]
     if settings.refit_all:
         for _ in range(_DECONTAMINATION_ROUNDS):
             u = [decontaminate(uk, mk, em.prior) for uk, mk in zip(u_sampled, em.m, strict=True)]
             em = em_all(em.m, em.prior, fixed)
             stages.append(("u without matches, refit", em))
     m = em.m
-    u_conditional = {k: uc for (k, _), uc in zip(conditional, em.u_conditional, strict=True)}
+    u_conditional = {
+        k: monotone_u(m[k], uc, sides[k])
+        for (k, _), uc in zip(conditional, em.u_conditional, strict=True)
+    }
     for k, spec in enumerate(specs):
         if np.count_nonzero(comparable_rows(table, spec)) < 2:
             # A field (almost) no record has: nothing to learn, so every level is neutral.
@@ -290,7 +318,8 @@ def fit_table(
             ]
             if refit_drifted
             else []
-        ),
+        )
+        + kept_warnings,
     )
     tfs = {
         s.label: tf
@@ -428,7 +457,14 @@ def _run_em(
         fixed=fixed,
         conditional=conditional,
         side_levels=side_levels(settings),
+        fallbacks=fallback_of(settings.comparisons),
     )
+
+
+def _plausible(m: FloatArray, side: Sequence[int]) -> bool:
+    """Exact agreement is at least as common among matches as any single fuzzy level."""
+    fuzzy = [lvl for lvl in range(2, len(m) - 1) if lvl not in side]
+    return not fuzzy or bool(m[1] >= max(m[lvl] for lvl in fuzzy))
 
 
 def side_levels(settings: MatchSettings) -> list[tuple[int, ...]]:
