@@ -185,7 +185,11 @@ def test_phones_are_valid_and_mostly_us(pop: Population, events: list[dict[str, 
         assert phonenumbers.is_valid_number(number)
         assert phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164) == phone
     assert sum(p.startswith("+1") for p in phones) / len(phones) > 0.85
-    by_e164 = {p.phone for p in pop.people}
+    # Spouses' landlines: valid, nobody's own number, each shared by exactly two people.
+    landlines = Counter(p.shared_phone for p in pop.people if p.shared_phone is not None)
+    assert landlines and set(landlines.values()) == {2} and not set(landlines) & set(phones)
+    assert all(phonenumbers.is_valid_number(phonenumbers.parse(n)) for n in landlines)
+    by_e164 = {p.phone for p in pop.people} | set(landlines)
     written = [e["traits"]["phone"] for e in events if "phone" in e.get("traits", {})]
     written += [r["phone"] for r in iter_crm_records(pop) if r["phone"]]
     written = [w for w in written if w.strip().lower() not in JUNK]
@@ -196,7 +200,7 @@ def test_phones_are_valid_and_mostly_us(pop: Population, events: list[dict[str, 
 
 
 def test_emails_vary_but_normalize(pop: Population, events: list[dict[str, Any]]) -> None:
-    canonical = {e for p in pop.people for e in p.emails}
+    canonical = {e for p in pop.people for e in (*p.emails, p.shared_email) if e}
     raw = [e["traits"]["email"] for e in events if "email" in e.get("traits", {})]
     real = [r for r in raw if r.strip().lower() not in JUNK]
     assert all(r.strip().lower() in canonical for r in real)

@@ -43,7 +43,8 @@ def pairwise_score(
     predicted: Iterable[tuple[str, str]], truth: Mapping[IdentifierKey, int]
 ) -> PairwiseScore:
     """`predicted`: (identifier key, person id), as `GraphStore.assignments()` yields them;
-    only keys with a truth label count."""
+    only keys with a truth label count, and a negative label (the generator's HUB and
+    SHARED: identifiers of several people) is none: such a key belongs in no one person."""
     cells: Counter[tuple[str, int]] = Counter()
     pred_sizes: Counter[str] = Counter()
     true_sizes: Counter[int] = Counter()
@@ -52,7 +53,7 @@ def pairwise_score(
     # (IdentifierKey, PersonId) pairs fit too.
     for key, person in predicted:
         label = truth.get(IdentifierKey(key))
-        if label is None:
+        if label is None or label < 0:
             continue
         n += 1
         cells[(person, label)] += 1

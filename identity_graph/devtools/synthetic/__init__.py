@@ -4,7 +4,8 @@
     for event in iter_events(pop):              # Segment-spec dicts, streamed
         ...
     iter_crm_records(pop), iter_loyalty_records(pop), iter_person_records(pop)
-    truth(pop)                                  # "type:normalized_value" -> person (-1: hub)
+    truth(pop)                                  # "type:normalized_value" -> person (<0: shared)
+    pop.relations                               # hard negatives: (kind, person, person)
     write_dataset(pop, "out/")                  # events.jsonl, crm.csv, loyalty.csv, truth.csv
 
 Same seed and parameters give byte-identical output. Only the standard library and
@@ -19,16 +20,19 @@ from identity_graph.devtools.synthetic.events import Event, iter_events
 from identity_graph.devtools.synthetic.io import DatasetPaths, write_dataset
 from identity_graph.devtools.synthetic.phones import DEFAULT_REGION
 from identity_graph.devtools.synthetic.population import (
+    RELATION_KINDS,
     Address,
     CallCentreCookie,
     Device,
     Person,
     Population,
+    Relation,
     SharedTablet,
     make_population,
 )
 from identity_graph.devtools.synthetic.records import (
     CRM_COLUMNS,
+    DUPLICATE_KINDS,
     LOYALTY_COLUMNS,
     PERSON_RECORD_COLUMNS,
     PersonRecord,
@@ -37,17 +41,20 @@ from identity_graph.devtools.synthetic.records import (
     iter_loyalty_records,
     iter_person_records,
 )
-from identity_graph.devtools.synthetic.truth import HUB, hub_keys, truth
+from identity_graph.devtools.synthetic.truth import HUB, SHARED, hub_keys, shared_keys, truth
 
 __all__ = [
     "CRM_COLUMNS",
     "DEFAULT_REGION",
+    "DUPLICATE_KINDS",
     "HUB",
     "JUNK_EMAILS",
     "JUNK_PHONES",
     "LOYALTY_COLUMNS",
     "PERSON_RECORD_COLUMNS",
     "PRODUCTS",
+    "RELATION_KINDS",
+    "SHARED",
     "WINDOW_END",
     "WINDOW_START",
     "ZERO_UUID",
@@ -59,6 +66,7 @@ __all__ = [
     "Person",
     "PersonRecord",
     "Population",
+    "Relation",
     "Row",
     "SharedTablet",
     "hub_keys",
@@ -67,6 +75,7 @@ __all__ = [
     "iter_loyalty_records",
     "iter_person_records",
     "make_population",
+    "shared_keys",
     "truth",
     "write_dataset",
 ]

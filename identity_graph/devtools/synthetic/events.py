@@ -46,6 +46,15 @@ def iter_events(pop: Population, n_events: int | None = None) -> Iterator[Event]
     return _Stream(pop).run(n_events)
 
 
+def _phone(p: Person) -> tuple[str, str] | None:
+    """(E.164, international) of the person's phone, else of the landline they share."""
+    if p.phone is not None and p.phone_intl is not None:
+        return p.phone, p.phone_intl
+    if p.shared_phone is not None and p.shared_phone_intl is not None:
+        return p.shared_phone, p.shared_phone_intl
+    return None
+
+
 class _Stream:
     def __init__(self, pop: Population) -> None:
         self.pop = pop
@@ -137,7 +146,8 @@ class _Stream:
         rest, person = divmod(code, n)
         p = self.pop.people[person]
         kind, ordinal, arg = rest & 3, (rest >> 2) & 7, rest >> 5
-        email = p.emails[ordinal % len(p.emails)] if p.emails else None
+        # A spouse without an email of their own gives the family mailbox.
+        email = p.emails[ordinal % len(p.emails)] if p.emails else p.shared_email
         phone = ordinal == 0
         if kind == _WEB:
             alias = ordinal == 0 and self.rng.random() < 0.5
@@ -217,9 +227,9 @@ class _Stream:
         traits: dict[str, Any] = {}
         if email is not None:
             traits["email"] = email_variant(rng, email) if rng.random() < 0.15 else email
-        if phone and p.phone is not None:
-            assert p.phone_intl is not None
-            traits["phone"] = written(rng, p.phone, p.phone_intl)
+        number = _phone(p) if phone else None
+        if number is not None:
+            traits["phone"] = written(rng, *number)
         traits["firstName"] = p.given_name
         traits["lastName"] = p.surname
         event["traits"] = traits
@@ -276,7 +286,7 @@ class _Stream:
             self._identify(p, cookie, user, email, phone, None)
         elif natural or rng.random() < 0.1:
             # No account: a newsletter sign-up or store-locator form still names them.
-            has_phone = phone and p.phone is not None
+            has_phone = phone and _phone(p) is not None
             if email is not None or has_phone:
                 self._identify(p, cookie, None, email, phone, None)
         if rng.random() < _JUNK_RATE:
@@ -310,7 +320,7 @@ class _Stream:
                      "encoding": "none"}
                 ]  # fmt: skip
             self._identify(p, anon, user, email, phone, ctx)
-        elif natural and (email is not None or (phone and p.phone is not None)):
+        elif natural and (email is not None or (phone and _phone(p) is not None)):
             self._identify(p, anon, None, email, phone, self._device_context(device))
         for _ in range(int(rng.random() * 3)):
             event = self._event("screen", anon, user)
