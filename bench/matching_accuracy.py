@@ -431,6 +431,20 @@ def run_splink_simple(ds: Dataset) -> Run:
     )
 
 
+def _exact_then_damerau(title: str, column: str, distances: tuple[int, ...]) -> dict[str, Any]:
+    import splink.comparison_level_library as cll
+
+    return {
+        "output_column_name": title,
+        "comparison_levels": [
+            cll.NullLevel(column),
+            cll.ExactMatchLevel(column, term_frequency_adjustments=True),
+            *(cll.DamerauLevenshteinLevel(column, d) for d in distances),
+            cll.ElseLevel(),
+        ],
+    }
+
+
 def _febrl4_extended(with_ssn: bool) -> list[Any]:
     """The febrl4 example's "Further refinements" comparisons (as documented)."""
     import splink.comparison_level_library as cll
@@ -469,35 +483,9 @@ def _febrl4_extended(with_ssn: bool) -> list[Any]:
             cll.ElseLevel(),
         ],
     }
-    ssn = {
-        "output_column_name": "Social security ID",
-        "comparison_levels": [
-            cll.NullLevel("soc_sec_id"),
-            cll.ExactMatchLevel("soc_sec_id", term_frequency_adjustments=True),
-            cll.DamerauLevenshteinLevel("soc_sec_id", 1),
-            cll.DamerauLevenshteinLevel("soc_sec_id", 2),
-            cll.ElseLevel(),
-        ],
-    }
-    street = {
-        "output_column_name": "Street number",
-        "comparison_levels": [
-            cll.NullLevel("street_number"),
-            cll.ExactMatchLevel("street_number", term_frequency_adjustments=True),
-            cll.DamerauLevenshteinLevel("street_number", 1),
-            cll.ElseLevel(),
-        ],
-    }
-    postcode = {
-        "output_column_name": "Postcode",
-        "comparison_levels": [
-            cll.NullLevel("postcode"),
-            cll.ExactMatchLevel("postcode", term_frequency_adjustments=True),
-            cll.DamerauLevenshteinLevel("postcode", 1),
-            cll.DamerauLevenshteinLevel("postcode", 2),
-            cll.ElseLevel(),
-        ],
-    }
+    ssn = _exact_then_damerau("Social security ID", "soc_sec_id", (1, 2))
+    street = _exact_then_damerau("Street number", "street_number", (1,))
+    postcode = _exact_then_damerau("Postcode", "postcode", (1, 2))
     return [full_name, _dob(), *([ssn] if with_ssn else []), street, postcode]
 
 

@@ -217,12 +217,21 @@ def splink_frame(ids: list[str], columns: dict[str, list[Any]]) -> Any:
     return df
 
 
-def _splink_dob() -> Any:
+def _splink_names_dob() -> list[Any]:
+    """Both historical-persons examples compare names and birth date alike."""
     import splink.comparison_library as cl
 
-    return cl.DateOfBirthComparison(
-        "date_of_birth", input_is_string=True, datetime_format="%Y%m%d", invalid_dates_as_null=True
-    )
+    return [
+        cl.ForenameSurnameComparison(
+            "given_name", "surname", forename_surname_concat_col_name="full_name"
+        ),
+        cl.DateOfBirthComparison(
+            "date_of_birth",
+            input_is_string=True,
+            datetime_format="%Y%m%d",
+            invalid_dates_as_null=True,
+        ),
+    ]
 
 
 def splink_setup(best: bool) -> dict[str, Any]:
@@ -238,10 +247,7 @@ def splink_setup(best: bool) -> dict[str, Any]:
                 block_on("postcode"),
             ],
             "comparisons": [
-                cl.ForenameSurnameComparison(
-                    "given_name", "surname", forename_surname_concat_col_name="full_name"
-                ),
-                _splink_dob(),
+                *_splink_names_dob(),
                 cl.LevenshteinAtThresholds("postcode", 2),
                 cl.JaroWinklerAtThresholds("suburb", 0.9).configure(
                     term_frequency_adjustments=True
@@ -270,10 +276,7 @@ def splink_setup(best: bool) -> dict[str, Any]:
             block_on("email"),
         ],
         "comparisons": [
-            cl.ForenameSurnameComparison(
-                "given_name", "surname", forename_surname_concat_col_name="full_name"
-            ),
-            _splink_dob(),
+            *_splink_names_dob(),
             # Its PostcodeComparison parses UK postcodes (sector, district, area); these are
             # 5-digit codes, so the Levenshtein comparison of its quick-and-dirty example.
             cl.LevenshteinAtThresholds("postcode", 2),
