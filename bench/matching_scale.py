@@ -54,6 +54,20 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from _common import require_packages  # noqa: E402
+
+NEEDS = {  # import name -> pip package, per tool (numpy for all)
+    "ours": {"numpy": "numpy"},
+    "splink-simple": {"numpy": "numpy", "pandas": "pandas", "splink": "splink", "duckdb": "duckdb"},
+    "splink-best": {"numpy": "numpy", "pandas": "pandas", "splink": "splink", "duckdb": "duckdb"},
+    "ecm": {
+        "numpy": "numpy",
+        "pandas": "pandas",
+        "sklearn": "scikit-learn",
+        "recordlinkage": "recordlinkage",
+    },
+}
+
 import numpy as np  # noqa: E402
 from _calibration import (  # noqa: E402
     AUTO_LINK,
@@ -470,6 +484,9 @@ def main() -> None:
         run_child(args.child[0], *(Path(a) for a in args.child[1:]))
         return
 
+    require_packages(
+        "bench/matching_scale.py", {k: v for t in args.tools for k, v in NEEDS[t].items()}
+    )
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="matching_scale_") as tmp:
         for n in args.records:
