@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import platform
@@ -12,6 +13,17 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 DATA = BENCH / "data"
 RESULTS = BENCH / "results"
+
+
+def require_packages(script: str, packages: dict[str, str], extra_flags: str = "") -> None:
+    """Exit naming the pip packages to install if any import name is missing. find_spec on
+    a top-level name locates a package without importing it."""
+    missing = [pip for name, pip in packages.items() if importlib.util.find_spec(name) is None]
+    if missing:
+        raise SystemExit(
+            f"{script}: missing package(s): {', '.join(missing)}\n"
+            f"install with: pip install {extra_flags}{' '.join(missing)}"
+        )
 
 
 def machine() -> dict[str, object]:
