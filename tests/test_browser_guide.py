@@ -148,12 +148,13 @@ def test_identifiers_carry_their_type_label_after_ingest(neo4j_uri: str, tmp_pat
 
 @pytest.fixture(scope="module")
 def demo(neo4j_uri: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[IdentityService]:
-    """300 synthetic people ingested (events, CRM, loyalty) and matched, as in the demo.
-    Seed 3 gives hubs, refused merges, merges, splits and a pending review."""
+    """500 synthetic people ingested (events, CRM, loyalty) and matched, as in the demo.
+    Seed 3 gives hubs, refused merges, merges, splits and a pending review (the matcher
+    is decisive enough that 300 people of any seed leave the review band empty)."""
     store = Neo4jStore(neo4j_uri, auth=auth_from_env())
     store.reset()
     service = IdentityService(store, Settings())
-    pop = synthetic.make_population(people=300, seed=3)
+    pop = synthetic.make_population(people=500, seed=3)
     paths = synthetic.write_dataset(pop, tmp_path_factory.mktemp("browser-demo"))
     console = Console(quiet=True)
     ingest_file(service, paths.events, service.event_parser(), console, batch_size=1000)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from identity_graph.matching import (
     ComparisonSpec,
@@ -201,3 +202,30 @@ def test_combined_column_joins_present_values() -> None:
     ]
     assert dict(zip(enc.vocab, enc.counts.tolist(), strict=True)) == {"1 main st": 2, "main st": 1}
     assert table.combined(["x", "y"]) is enc  # cached
+
+
+def test_nickname_level_between_fuzzy_and_else() -> None:
+    """Bob and Robert (and Bob and Rob, both Robert's) are the nicknames dataset's; a
+    different name stays "else"."""
+    spec = name_comparison("given_name", swap_with="surname", nicknames=True)
+    assert spec.level_labels[-3:] == ["nickname", "swapped_with_surname", "else"]
+    rows = [
+        ("a1", "Robert", "Smith"), ("a2", "Bob", "Smith"),
+        ("b1", "Bob", "Jones"), ("b2", "Rob", "Jones"),
+        ("c1", "Anna", "Keller"), ("c2", "Bruno", "Keller"),
+        ("d1", "Xqzt", "Moss"), ("d2", "Bob", "Moss"),
+        ("e1", "Smith", "Lee"), ("e2", "Lee", "Smith"),
+    ]  # fmt: skip
+    table = RecordTable.from_dicts(
+        [{"record_id": r, "given_name": g, "surname": s} for r, g, s in rows]
+    )
+    left = np.array([0, 2, 4, 6, 8])
+    levels = compare([spec], table, left, left + 1)[:, 0]
+    labels = [spec.level_labels[lvl] for lvl in levels]
+    assert labels == ["nickname", "nickname", "else", "else", "swapped_with_surname"]
+    plain = name_comparison("given_name")
+    assert "nickname" not in plain.level_labels
+    with pytest.raises(ValueError, match="nicknames"):
+        type(plain).model_validate(
+            {"field": "phone", "kind": "damerau_levenshtein", "thresholds": (1,), "nicknames": True}
+        )

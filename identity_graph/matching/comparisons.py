@@ -14,15 +14,18 @@ the last is "else". Levels are computed for whole arrays of pairs:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import numpy as np
 import numpy.typing as npt
+from nicknames import NickNamer
 from rapidfuzz import process
 
 from identity_graph.matching.specs import (
     DISTANCE,
     EXACT_LEVEL,
+    NICKNAME_LEVEL,
     NULL_LEVEL,
     SIMILARITY,
     ComparisonSpec,
@@ -246,9 +249,55 @@ def compare_field(
     if spec.fields:
         return _part_levels(spec, table, left, right)
     levels = _code_levels(spec, spec.column(table), left, right)
+    if spec.nicknames:
+        nickname_levels(spec, table, left, right, levels)
     if spec.swap_with is not None:
         swap_levels(spec, table, left, right, levels)
     return levels
+
+
+def nickname_levels(
+    spec: ComparisonSpec, table: RecordTable, left: IntArray, right: IntArray, levels: LevelArray
+) -> None:
+    """Move pairs from "else" to "nickname" where the two names share a canonical name in
+    the `nicknames` dataset (Bob and Robert; Bob and Rob, both Robert's)."""
+    todo = np.flatnonzero(levels == spec.n_levels - 1)
+    if len(todo) == 0:
+        return
+    enc = spec.column(table)
+    keys = _nickname_keys(enc)
+    known = np.fromiter((k is not None for k in keys), dtype=bool, count=len(keys))
+    ca, cb = enc.codes[left[todo]], enc.codes[right[todo]]
+    both = np.flatnonzero(known[ca] & known[cb])  # "else" has no nulls: codes are >= 0
+    if len(both) == 0:
+        return
+    ua, ub, inverse = _distinct_value_pairs(ca[both], cb[both], len(enc.vocab))
+    related = np.fromiter(
+        (not keys[x].isdisjoint(keys[y]) for x, y in zip(ua.tolist(), ub.tolist(), strict=True)),
+        dtype=bool,
+        count=len(ua),
+    )
+    levels[todo[both[related[inverse]]]] = spec.level_labels.index(NICKNAME_LEVEL)
+
+
+def _nickname_keys(enc: EncodedColumn) -> npt.NDArray[np.object_]:
+    """Per vocabulary entry, the name with its canonical names in the nicknames dataset,
+    or None for a name the dataset does not know (cached on the column)."""
+    keys = enc.derived.get("nickname_keys")
+    if keys is None:
+        namer = _nick_namer()
+        keys = np.empty(len(enc.vocab), dtype=object)
+        for i, value in enumerate(enc.vocab):
+            canonicals = namer.canonicals_of(value)
+            if canonicals or namer.nicknames_of(value):
+                keys[i] = frozenset({value.lower(), *canonicals})
+        enc.derived["nickname_keys"] = keys
+    return keys
+
+
+@functools.cache
+def _nick_namer() -> NickNamer:
+    return NickNamer()
 
 
 def compare(

@@ -14,7 +14,7 @@ and training can stream pairs in chunks.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -135,21 +135,17 @@ class PatternCounts:
         return pats
 
 
-def condition_holds(
-    patterns: LevelMatrix, j: int, n_levels: int, fallback: int | None = None
-) -> npt.NDArray[np.bool_]:
+def condition_holds(patterns: LevelMatrix, j: int, n_levels: int) -> npt.NDArray[np.bool_]:
     """Where a `u_given` condition on comparison j holds: j agrees exactly or at its
     closest fuzzy level (a typo in the address of two people living together is still one
-    household) - not at looser levels, which hold for neighbours too and cost true
-    duplicates far more recall than they save. Where j is null and a `fallback`
-    comparison stands in for it (the postcode for the address), that one agreeing exactly
-    counts: a loyalty card with a postcode only is as much one household's as a CRM row."""
+    household). Not at looser levels, which hold for neighbours too and cost true
+    duplicates far more recall than they save; nor where j is null and a fallback stands
+    in for it (a loyalty card with a postcode only): pairs of a CRM row and a loyalty card
+    at one postcode are mostly the same customer, and a u estimated among them takes the
+    matches for non-matches."""
     levels = patterns[:, j]
     top = EXACT_LEVEL + 1 if n_levels > 3 else EXACT_LEVEL
-    holds = (levels >= EXACT_LEVEL) & (levels <= top)
-    if fallback is not None:
-        holds |= (levels == 0) & (patterns[:, fallback] == EXACT_LEVEL)
-    return np.asarray(holds)
+    return np.asarray((levels >= EXACT_LEVEL) & (levels <= top))
 
 
 # -- monotone levels ------------------------------------------------------------------------
@@ -300,7 +296,6 @@ def expectation_maximisation(
     fixed: Sequence[bool] | None = None,
     conditional: Sequence[tuple[int, int]] = (),
     side_levels: Sequence[Sequence[int]] | None = None,
-    fallbacks: Mapping[int, int] | None = None,
 ) -> EMResult:
     """Estimate m and the prior by EM with u held fixed (Splink's `fix_u_probabilities`).
 
@@ -324,7 +319,7 @@ def expectation_maximisation(
     with every comparison fixed, EM estimates the prior alone.
 
     `conditional` pairs (k, j): among the pairs where comparison j agrees
-    (`condition_holds`, with `fallbacks`: comparison -> the one standing in for it), the
+    (`condition_holds`), the
     non-matches' level distribution of comparison k is estimated too (M-step over those
     pairs weighted by their non-match posterior, plus `pseudo_count` pairs spread as the
     random-pair u) and replaces u[k] there. That models one dependence among non-matches
@@ -350,8 +345,7 @@ def expectation_maximisation(
         lab_w = labelled.counts * labelled_is_match.astype(np.float64) * label_weight
         lab_matches = float((labelled.counts * labelled_is_match).sum())
     is_fixed = list(fixed) if fixed is not None else [False] * len(m)
-    fb = fallbacks or {}
-    strata = [condition_holds(pats, j, len(m[j]), fb.get(j)) for _, j in conditional]
+    strata = [condition_holds(pats, j, len(m[j])) for _, j in conditional]
     u_cond = [np.asarray(u[k], dtype=np.float64).copy() for k, _ in conditional]
     converged = False
     iterations = 0

@@ -21,7 +21,6 @@ from identity_graph.matching.fellegi_sunter import (
     probability_from_weight,
 )
 from identity_graph.matching.model import MatchModel
-from identity_graph.matching.specs import fallback_of
 from identity_graph.matching.table import IntArray, RecordTable
 from identity_graph.matching.term_frequency import tf_adjustments
 
@@ -158,8 +157,7 @@ def pair_adjustments(
     for k, j, delta in model.conditional_tables:
         if adjustments is None:
             adjustments = np.zeros(levels.shape, dtype=np.float64)
-        specs = model.settings.comparisons
-        inside = condition_holds(levels, j, specs[j].n_levels, fallback_of(specs).get(j))
+        inside = condition_holds(levels, j, model.settings.comparisons[j].n_levels)
         adjustments[inside, k] = delta[levels[inside, k]]
     return adjustments
 

@@ -106,7 +106,9 @@ class MatchSettings(BaseModel):
 #   child, spouses are not duplicates by address + what a household shares.
 _AT_ADDRESS = {"u_given": "address"}
 DEFAULT_COMPARISONS: tuple[ComparisonSpec, ...] = (
-    name_comparison("given_name", swap_with="surname", term_frequency=True, u_given="address"),
+    name_comparison(
+        "given_name", swap_with="surname", term_frequency=True, u_given="address", nicknames=True
+    ),
     name_comparison("surname", swap_with="given_name", term_frequency=True, u_given="address"),
     date_comparison("date_of_birth").model_copy(update=_AT_ADDRESS),
     full_address_comparison(("street_number", "address_1", "address_2", "postcode")),

@@ -86,6 +86,10 @@ class ComparisonSpec(BaseModel):
     # fewer than two parts in common. Exactly one of the two speaks for a pair, so nothing
     # is counted twice, and each one's m and u stay conditional on its own presence.
     fallback_for: str | None = None
+    # Names only: a "nickname" level for two values the `nicknames` dataset relates
+    # (Bob ~ Robert, Rob ~ Bob: one canonical name), which would otherwise be "else". Then
+    # "else" means a different name, strong evidence against, as for twins.
+    nicknames: bool = False
 
     @model_validator(mode="after")
     def _check(self) -> ComparisonSpec:
@@ -102,6 +106,8 @@ class ComparisonSpec(BaseModel):
             raise ValueError(f"{self.label}: distance thresholds must be increasing: {t}")
         if self.kind in ("exact", "date", "email") and t:
             raise ValueError(f"{self.label}: kind {self.kind!r} takes no thresholds")
+        if self.nicknames and (self.kind not in SIMILARITY or self.fields):
+            raise ValueError(f"{self.label}: nicknames is for a name compared by similarity")
         return self
 
     @property
@@ -132,6 +138,8 @@ class ComparisonSpec(BaseModel):
             fuzzy = [f"{self.kind}<={t:g}" for t in self.thresholds]
         else:
             fuzzy = []
+        if self.nicknames:
+            fuzzy.append(NICKNAME_LEVEL)
         if self.swap_with is not None:
             fuzzy.append(f"swapped_with_{self.swap_with}")
         return ["null", "exact", *fuzzy, "else"]
@@ -155,8 +163,9 @@ def name_comparison(
     swap_with: str | None = None,
     term_frequency: bool = False,
     u_given: str | None = None,
+    nicknames: bool = False,
 ) -> ComparisonSpec:
-    """Jaro-Winkler levels: exact / >=0.92 / >=0.80 [/ swapped] / else."""
+    """Jaro-Winkler levels: exact / >=0.92 / >=0.80 [/ nickname] [/ swapped] / else."""
     return ComparisonSpec(
         field=field,
         kind="jaro_winkler",
@@ -164,7 +173,17 @@ def name_comparison(
         swap_with=swap_with,
         term_frequency=term_frequency,
         u_given=u_given,
+        nicknames=nicknames,
     )
+
+
+NICKNAME_LEVEL = "nickname"
+
+
+def is_side_level(label: str) -> bool:
+    """Levels off the closeness scale (a swap, a nickname): they must weigh between
+    "else" and "exact", and are not ordered against the fuzzy levels."""
+    return label == NICKNAME_LEVEL or label.startswith("swapped_with_")
 
 
 def distance_comparison(
@@ -209,9 +228,3 @@ def date_comparison(field: str = "date_of_birth") -> ComparisonSpec:
 def email_comparison(field: str = "email") -> ComparisonSpec:
     """exact / same local part (different domain) / else."""
     return ComparisonSpec(field=field, kind="email")
-
-
-def fallback_of(specs: Sequence[ComparisonSpec]) -> dict[int, int]:
-    """Comparison index -> the index of the comparison standing in for it where it is null."""
-    index = {s.label: k for k, s in enumerate(specs)}
-    return {index[s.fallback_for]: k for k, s in enumerate(specs) if s.fallback_for is not None}

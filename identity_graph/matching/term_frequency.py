@@ -18,6 +18,7 @@ from identity_graph.matching.model import MatchModel, TermFrequencies
 from identity_graph.matching.specs import (
     EXACT_LEVEL,
     ComparisonSpec,
+    is_side_level,
 )
 from identity_graph.matching.table import IntArray, RecordTable
 
@@ -83,5 +84,5 @@ def _fuzzy_floor(model: MatchModel, k: int) -> float:
     (swaps are off the closeness scale); -inf where there is no fuzzy level."""
     table = model.bayes_factor_tables[k]
     labels = model.settings.comparisons[k].level_labels
-    fuzzy = [i for i in range(2, len(labels) - 1) if not labels[i].startswith("swapped_with_")]
+    fuzzy = [i for i in range(2, len(labels) - 1) if not is_side_level(labels[i])]
     return float(table[fuzzy].max() - table[EXACT_LEVEL]) if fuzzy else float("-inf")

@@ -58,7 +58,7 @@ from identity_graph.matching.fellegi_sunter import (
 from identity_graph.matching.labels import Labelled, LabelledPair, remove_patterns
 from identity_graph.matching.model import MatchModel, TrainingStats
 from identity_graph.matching.settings import MatchSettings, default_settings, u_sample_size
-from identity_graph.matching.specs import fallback_of
+from identity_graph.matching.specs import is_side_level
 from identity_graph.matching.table import IntArray, MatchRecord, RecordTable, as_table
 from identity_graph.matching.term_frequency import build_term_frequencies
 from identity_graph.matching.u_estimation import comparable_rows, estimate_u, total_pairs
@@ -457,7 +457,6 @@ def _run_em(
         fixed=fixed,
         conditional=conditional,
         side_levels=side_levels(settings),
-        fallbacks=fallback_of(settings.comparisons),
     )
 
 
@@ -470,7 +469,7 @@ def _plausible(m: FloatArray, side: Sequence[int]) -> bool:
 def side_levels(settings: MatchSettings) -> list[tuple[int, ...]]:
     """Per comparison, the levels off the closeness scale (swaps): see monotone_levels."""
     return [
-        tuple(i for i, label in enumerate(s.level_labels) if label.startswith("swapped_with_"))
+        tuple(i for i, label in enumerate(s.level_labels) if is_side_level(label))
         for s in settings.comparisons
     ]
 
