@@ -23,6 +23,7 @@ from identity_graph.matching import (
     train,
 )
 from identity_graph.matching.fellegi_sunter import (
+    U_CONDITIONAL_PSEUDO_PAIRS,
     PatternCounts,
     default_m_start,
     expectation_maximisation,
@@ -304,7 +305,9 @@ def test_decontaminate_removes_the_matches_from_random_pair_u() -> None:
     assert u[1:].sum() == pytest.approx(1.0)
 
 
-def one_error_records(people: int = 3_000, seed: int = 3) -> tuple[list[dict[str, str]], set]:
+def one_error_records(
+    people: int = 3_000, seed: int = 3
+) -> tuple[list[dict[str, str]], set[tuple[str, str]]]:
     """Names and birth date only; each duplicate has exactly one error (RLdata-like), so
     among matches an error in one field means none in the others."""
     rng = random.Random(seed)
@@ -368,3 +371,32 @@ def test_warnings_say_what_is_suspicious_in_plain_words() -> None:
     assert "WARNINGS" in stopped.describe()
     tiny = train(RecordTable.from_dicts(rows[:60]), default_settings())
     assert any("very few" in w for w in tiny.training.warnings)
+
+
+def test_conditional_u_among_witness_disagreements() -> None:
+    """u_given_among: the conditional u of comparison 0 (where comparison 1 agrees) comes
+    only from pairs whose witness, comparison 2, disagrees - surely two people - so the
+    duplicates among the stratum's pairs cannot make agreement look common there."""
+    counts = PatternCounts((3, 3, 3))
+    # In the stratum (comparison 1 exact): 40 "two people" pairs (witness else), 4 of
+    # them agreeing on comparison 0; and 100 duplicates agreeing on everything.
+    counts.add_counts(
+        np.array([[1, 1, 2], [2, 1, 2], [1, 1, 1]], dtype=np.int8),
+        np.array([4.0, 36.0, 100.0]),
+    )
+    u = [np.array([0.0, 0.01, 0.99])] * 3
+    m = [np.array([0.0, 0.95, 0.05])] * 3
+    kwargs = dict(fixed=[True, True, True], conditional=[(0, 1)], max_iterations=50)
+    plain = expectation_maximisation(counts, u, m, 1e-3, 1e6, **kwargs)  # type: ignore[arg-type]
+    among = expectation_maximisation(
+        counts,
+        u,
+        m,
+        1e-3,
+        1e6,
+        witnesses=[2],
+        **kwargs,  # type: ignore[arg-type]
+    )
+    expected = (4.0 + U_CONDITIONAL_PSEUDO_PAIRS * 0.01) / (40.0 + U_CONDITIONAL_PSEUDO_PAIRS)
+    assert among.u_conditional[0][1] == pytest.approx(expected, rel=0.05)
+    assert among.u_conditional[0][1] <= plain.u_conditional[0][1] + 1e-12

@@ -30,6 +30,10 @@ LevelMatrix = npt.NDArray[np.int8]
 # Probabilities are kept away from 0 so no level gets an infinite Bayes factor from a
 # sample that happened not to contain it.
 PROBABILITY_FLOOR = 1e-7
+# A conditional u (u_given) starts from this many pseudo-pairs distributed as the random-pair
+# u: a stratum of a few dozen pairs (one small CRM's households) cannot make agreement
+# worthless there on its own; thousands of household pairs still can speak for themselves.
+U_CONDITIONAL_PSEUDO_PAIRS = 30.0
 
 
 def prior_log2_odds(prior: float) -> float:
@@ -296,6 +300,7 @@ def expectation_maximisation(
     fixed: Sequence[bool] | None = None,
     conditional: Sequence[tuple[int, int]] = (),
     side_levels: Sequence[Sequence[int]] | None = None,
+    witnesses: Sequence[int | None] | None = None,
 ) -> EMResult:
     """Estimate m and the prior by EM with u held fixed (Splink's `fix_u_probabilities`).
 
@@ -346,6 +351,12 @@ def expectation_maximisation(
         lab_matches = float((labelled.counts * labelled_is_match).sum())
     is_fixed = list(fixed) if fixed is not None else [False] * len(m)
     strata = [condition_holds(pats, j, len(m[j])) for _, j in conditional]
+    # Where the conditional u is estimated: the stratum, or only its pairs whose witness
+    # comparison disagrees ("else") - people who are surely two (see ComparisonSpec).
+    among = [
+        inside if w is None else inside & (pats[:, w] == len(m[w]) - 1)
+        for inside, w in zip(strata, witnesses or [None] * len(strata), strict=True)
+    ]
     u_cond = [np.asarray(u[k], dtype=np.float64).copy() for k, _ in conditional]
     converged = False
     iterations = 0
@@ -377,10 +388,10 @@ def expectation_maximisation(
             mk_new, pooled[k] = monotone_levels(acc, u[k], sides[k])
             new_m.append(mk_new)
         new_u_cond = []
-        for (k, _), inside, uc in zip(conditional, strata, u_cond, strict=True):
+        for (k, _), inside, uc in zip(conditional, among, u_cond, strict=True):
             non = counts[inside] * (1.0 - g[inside])
             acc = np.bincount(pats[inside, k], weights=non, minlength=len(uc)).astype(np.float64)
-            acc[1:] += pseudo_count * u[k][1:]
+            acc[1:] += U_CONDITIONAL_PSEUDO_PAIRS * u[k][1:]
             new_u_cond.append(normalize_levels(acc) if acc[1:].sum() > 0 else uc)
         matches = float(w.sum()) + lab_matches
         new_prior = float(np.clip(matches / total_pairs, 1e-12, 1 - 1e-9))

@@ -63,7 +63,7 @@ class MatchSettings(BaseModel):
             raise ValueError("at least one comparison is needed")
         fallbacks = {c.label for c in self.comparisons if c.fallback_for is not None}
         for c in self.comparisons:
-            for other in (c.u_given, c.fallback_for):
+            for other in (c.u_given, c.fallback_for, c.u_given_among):
                 if other is not None and (other not in labels or other == c.label):
                     raise ValueError(f"{c.label}: {other!r} must name another comparison")
             if c.fallback_for in fallbacks:
@@ -99,18 +99,24 @@ class MatchSettings(BaseModel):
 #   (`fallback_for`). Compare parts separately only for data where they vary
 #   independently (as the FEBRL benchmark does);
 # * relatives living together share much more than an address: a surname, often a
-#   landline or a family mailbox, sometimes a first name (a junior) or a birth date
-#   (twins). Every field but the address itself has its u conditional on the address
-#   (`u_given`): at the same address, agreement counts for what it is among the people
-#   of one household (little, for a shared surname or phone), and twins, parent and
-#   child, spouses are not duplicates by address + what a household shares.
+#   landline or a family mailbox, sometimes a birth date (twins). Those fields have their
+#   u conditional on the address (`u_given`): at the same address, agreement counts for
+#   what it is among the people of one household (little, for a shared surname or
+#   phone), and twins or spouses are not duplicates by address + what a household shares.
+#   The birth date's is estimated among pairs whose given names differ (`u_given_among`),
+#   surely two people. The given name is not conditional: a CRM's duplicates live at
+#   their original's address, and among one household's pairs EM cannot tell a junior
+#   from a duplicate - conditioned, a shared first name became worthless there and most
+#   CRM duplicates stayed apart;
+# * nicknames (Bob, Robert) are their own level of the given name, so "else" means a
+#   different first name.
 _AT_ADDRESS = {"u_given": "address"}
 DEFAULT_COMPARISONS: tuple[ComparisonSpec, ...] = (
-    name_comparison(
-        "given_name", swap_with="surname", term_frequency=True, u_given="address", nicknames=True
-    ),
+    name_comparison("given_name", swap_with="surname", term_frequency=True, nicknames=True),
     name_comparison("surname", swap_with="given_name", term_frequency=True, u_given="address"),
-    date_comparison("date_of_birth").model_copy(update=_AT_ADDRESS),
+    date_comparison("date_of_birth").model_copy(
+        update={**_AT_ADDRESS, "u_given_among": "given_name"}
+    ),
     full_address_comparison(("street_number", "address_1", "address_2", "postcode")),
     distance_comparison("postcode", (1,), fallback_for="address"),
     distance_comparison("phone", (1,)).model_copy(update=_AT_ADDRESS),

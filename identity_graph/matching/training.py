@@ -210,6 +210,10 @@ def fit_table(
     conditional = [
         (k, labels_of.index(s.u_given)) for k, s in enumerate(specs) if s.u_given is not None
     ]
+    witnesses = [
+        None if (w := specs[k].u_given_among) is None else labels_of.index(w)
+        for k, _ in conditional
+    ]
 
     def em_all(m_start: list[FloatArray], prior0: float, fixed: list[bool]) -> EMResult:
         return _run_em(
@@ -222,6 +226,7 @@ def fit_table(
             (labelled, flags, label_weight),
             fixed=fixed,
             conditional=conditional,
+            witnesses=witnesses,
         )
 
     stages: list[tuple[str, EMResult]] = []
@@ -439,6 +444,7 @@ def _run_em(
     *,
     fixed: Sequence[bool] | None = None,
     conditional: Sequence[tuple[int, int]] = (),
+    witnesses: Sequence[int | None] | None = None,
 ) -> EMResult:
     """EM with the settings' iteration limit, tolerance, pseudo-count and monotone levels."""
     labelled, flags, label_weight = labels
@@ -457,6 +463,7 @@ def _run_em(
         fixed=fixed,
         conditional=conditional,
         side_levels=side_levels(settings),
+        witnesses=witnesses,
     )
 
 
