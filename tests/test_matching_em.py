@@ -400,3 +400,16 @@ def test_conditional_u_among_witness_disagreements() -> None:
     expected = (4.0 + U_CONDITIONAL_PSEUDO_PAIRS * 0.01) / (40.0 + U_CONDITIONAL_PSEUDO_PAIRS)
     assert among.u_conditional[0][1] == pytest.approx(expected, rel=0.05)
     assert among.u_conditional[0][1] <= plain.u_conditional[0][1] + 1e-12
+
+
+def test_training_on_a_sample_of_candidates_fits_the_same_model() -> None:
+    """Beyond train_max_pairs, training compares a uniform sample of the candidate pairs,
+    each standing for 1/rate of them: the fit is that of all pairs, within noise."""
+    rows, _ = household_records()
+    table = RecordTable.from_dicts(rows)
+    full = train(table, default_settings(train_max_pairs=None))
+    sampled = train(table, default_settings(train_max_pairs=full.training.candidate_pairs // 4))
+    assert sampled.training.candidate_pairs == full.training.candidate_pairs
+    assert sampled.prior == pytest.approx(full.prior, rel=0.15)
+    for a, b in zip(full.m_probabilities(), sampled.m_probabilities(), strict=True):
+        assert np.abs(a - b).max() < 0.05

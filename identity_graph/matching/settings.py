@@ -36,6 +36,9 @@ class MatchSettings(BaseModel):
     # stays a small share of the work of comparing the candidate pairs.
     u_sample_pairs: int | None = Field(default=None, gt=0)
     em_max_iterations: int = Field(default=1000, gt=0)
+    # Training compares at most about this many candidate pairs, a uniform sample when
+    # blocking yields more (scoring always compares all); None: every candidate pair.
+    train_max_pairs: int | None = Field(default=5_000_000, gt=0)
     em_tolerance: float = Field(default=1e-6, gt=0)
     seed: int = 42
     # Fix the prior instead of estimating it by EM (e.g. 1/5000 for a known 1:1 link).

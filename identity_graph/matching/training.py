@@ -139,6 +139,8 @@ def _compare_candidates(
     counter = PatternCounts(tuple(s.n_levels for s in specs))
     report = BlockingReport([])
     kept: _Compared | None = _Compared([], [], [])
+    rate = _training_rate(table, settings)
+    rng = np.random.default_rng(settings.seed)
     n = 0
     for a, b in iter_candidate_pairs(
         table,
@@ -147,11 +149,16 @@ def _compare_candidates(
         max_block_size=settings.max_block_size,
         report=report,
     ):
-        levels = compare(specs, table, a, b)
-        counter.add(levels)
-        for session in sessions:
-            session.counts.add(levels[session.holds(a, b)])
         n += len(a)
+        if rate < 1.0:
+            kept = None
+            sample = rng.random(len(a)) < rate
+            a, b = a[sample], b[sample]
+        levels = compare(specs, table, a, b)
+        # Each sampled pair stands for 1/rate candidates: EM sees the same proportions.
+        counter.add(levels, 1.0 / rate)
+        for session in sessions:
+            session.counts.add(levels[session.holds(a, b)], 1.0 / rate)
         if kept is not None:
             if n > keep_pairs:
                 kept = None
@@ -160,6 +167,22 @@ def _compare_candidates(
                 kept.right.append(b)
                 kept.levels.append(levels)
     return counter, report, kept, n
+
+
+def _training_rate(table: RecordTable, settings: MatchSettings) -> float:
+    """The share of candidate pairs to compare for training: all of them, unless the rules'
+    pairs (an upper bound: a pair several rules share counts once per rule) exceed
+    `train_max_pairs`. EM needs the proportions of the comparison patterns, which a uniform
+    sample of millions of pairs gives as well as all of them; scoring still compares every
+    candidate."""
+    budget = settings.train_max_pairs
+    if budget is None:
+        return 1.0
+    bound = 0.0
+    for rule in settings.rules():
+        keys, ok = rule_keys(rule, table)
+        bound += rule_pair_count(keys, ok, table.sources, settings.link_type)
+    return 1.0 if bound <= budget else budget / bound
 
 
 @dataclass
