@@ -81,12 +81,12 @@ class ComparisonSpec(BaseModel):
     # mostly share a surname, so at the same address a shared surname is little evidence
     # of the same person; elsewhere it keeps its full weight.
     u_given: str | None = None
-    # With u_given: estimate that conditional u only among the pairs where this other
-    # comparison disagrees ("else"). Among the people of one household, a duplicate agrees
-    # on nearly everything, so EM over the whole stratum can take duplicates for
-    # non-matches and make agreement worthless there; pairs whose birth date differs are
-    # surely two people, and how often they share a first name is what a junior looks like
-    # (and pairs whose first name differs, how often two share a birth date: twins).
+    # With u_given (ignored without it): estimate that conditional u only among the pairs
+    # where this other comparison disagrees ("else"). Among the people of one household a
+    # duplicate agrees on nearly everything, so EM over the whole stratum can take
+    # duplicates for non-matches and make agreement worthless there; pairs whose first
+    # names differ are surely two people, and how often they share a birth date is what
+    # twins look like.
     u_given_among: str | None = None
     # The name of another comparison this one stands in for: compared only where that one
     # is null (else this one is null), e.g. the postcode alone where two addresses have
@@ -113,8 +113,6 @@ class ComparisonSpec(BaseModel):
             raise ValueError(f"{self.label}: distance thresholds must be increasing: {t}")
         if self.kind in ("exact", "date", "email") and t:
             raise ValueError(f"{self.label}: kind {self.kind!r} takes no thresholds")
-        if self.u_given_among is not None and self.u_given is None:
-            raise ValueError(f"{self.label}: u_given_among needs u_given")
         if self.nicknames and (self.kind not in SIMILARITY or self.fields):
             raise ValueError(f"{self.label}: nicknames is for a name compared by similarity")
         return self
