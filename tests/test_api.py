@@ -72,6 +72,33 @@ def test_bad_items_get_400_listing_each_and_nothing_is_written(client: TestClien
     assert client.get("/v1/stats").json()["identifiers"] == 0
 
 
+def test_hostile_values_get_400_naming_the_field_never_5xx(client: TestClient) -> None:
+    """Raw JSON as a hostile client sends it: a lone surrogate escape (once a 500), NaN and
+    1e308 prices (once a 503 that SDKs retry forever), a control character."""
+    body = (
+        '{"batch": ['
+        '{"type": "identify", "userId": "\\ud800x", "messageId": "m1"},'
+        '{"type": "identify", "userId": "u1", "messageId": "\\ud800x"},'
+        '{"type": "track", "event": "Order Completed", "userId": "u2", "messageId": "m3",'
+        ' "properties": {"products": [{"product_id": "p", "price": NaN}]}},'
+        '{"type": "track", "event": "Order Completed", "userId": "u3", "messageId": "m4",'
+        ' "properties": {"products": [{"product_id": "p", "price": 1e308}]}},'
+        '{"type": "identify", "userId": "u\\u0007x", "messageId": "m5"}'
+        "]}"
+    )
+    r = client.post("/v1/batch", content=body, headers={"content-type": "application/json"})
+    assert r.status_code == 400, r.text
+    assert [(e["position"], e["field"]) for e in r.json()["errors"]] == [
+        (0, "userId"),
+        (1, "messageId"),
+        (2, "properties.products[0].price"),
+        (3, "properties.products[0].price"),
+        (4, "userId"),
+    ]
+    assert "\\ud800" not in r.text and "u\\u0007x" not in r.text
+    assert client.get("/v1/stats").json()["identifiers"] == 0
+
+
 def test_malformed_body_gets_422_naming_the_field(client: TestClient) -> None:
     r = client.post("/v1/batch", json={"events": []})
     assert r.status_code == 422

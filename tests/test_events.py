@@ -100,6 +100,40 @@ def test_every_problem_of_an_item_is_reported(parser: EventParser) -> None:
         ),
         ({"type": "track", "userId": "u"}, "event"),
         ("not an object", "$"),
+        # Hostile input: a lone surrogate once gave 500, a control character was stored.
+        ({"type": "identify", "userId": "\ud800x"}, "userId"),
+        ({"type": "identify", "userId": "u", "messageId": "\ud800x"}, "messageId"),
+        ({"type": "identify", "userId": "u\x07x"}, "userId"),
+        ({"type": "identify", "anonymousId": "c\x9bx"}, "anonymousId"),
+        ({"type": "identify", "userId": "u", "messageId": "m" * 257}, "messageId"),
+        ({"type": "identify", "userId": "u" * 5000}, "userId"),
+        (
+            {
+                "type": "track",
+                "userId": "u",
+                "event": "Order Completed",
+                "properties": {"products": [{"product_id": "p", "price": float("nan")}]},
+            },
+            "properties.products[0].price",
+        ),
+        (
+            {
+                "type": "track",
+                "userId": "u",
+                "event": "Order Completed",
+                "properties": {"products": [{"product_id": "p", "price": 1e308, "quantity": 10}]},
+            },
+            "properties.products[0].price",
+        ),
+        (
+            {
+                "type": "track",
+                "userId": "u",
+                "event": "Order Completed",
+                "properties": {"products": [{"product_id": "p", "price": 5, "quantity": 1e300}]},
+            },
+            "properties.products[0].quantity",
+        ),
     ],
 )
 def test_bad_events_name_the_field(parser: EventParser, ev: object, field: str) -> None:

@@ -86,3 +86,28 @@ def test_cached_errors_raise_every_time(norm: Normalizer) -> None:
     for _ in range(3):
         with pytest.raises(InvalidValue):
             norm.normalize("email", "nope")
+
+
+def test_oversized_values_are_refused_before_the_cache(norm: Normalizer) -> None:
+    """200 distinct 1 MB user IDs once stayed in the cache: refused values over the length
+    limit never reach it."""
+    before = norm._cached.cache_info().currsize
+    for i in range(50):
+        with pytest.raises(InvalidValue, match="longer than"):
+            norm.normalize("customer_id", f"{i}" + "x" * 100_000)
+    assert norm._cached.cache_info().currsize == before
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        ("u\ud800x", "not valid Unicode"),
+        ("u\x07x", "control characters"),
+        ("u\x85x", "control characters"),
+        ("u\x7fx", "control characters"),
+    ],
+)
+def test_identifiers_hold_printable_unicode_only(norm: Normalizer, raw: str, reason: str) -> None:
+    with pytest.raises(InvalidValue, match=reason) as err:
+        norm.normalize("customer_id", raw)
+    assert raw not in str(err.value)  # the value itself is never in the message

@@ -11,16 +11,21 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from identity_graph.config import Settings
 from identity_graph.errors import InvalidValue, ItemError
 from identity_graph.ids import IdentifierKey, identifier_key
-from identity_graph.ingest.normalize import Normalizer
+from identity_graph.ingest.normalize import Normalizer, text_problem
 from identity_graph.ingest.observations import Observation, ParseResult, parse_ts, utc_now
 
 EVENT_TYPES = frozenset({"identify", "track", "page", "screen", "alias", "group"})
+_MAX_MESSAGE_ID = 256
+# A price or revenue beyond this is a typo or an attack, not a sale; and it keeps every
+# sum of amounts finite.
+MAX_AMOUNT = 1e12
 
 # Activity and consent hang off one identifier per event so that a person's purchase is
 # counted once; the most durable identifier wins.
@@ -63,6 +68,12 @@ class EventParser:
             message_id = "sha1:" + hashlib.sha1(blob.encode()).hexdigest()
         elif not isinstance(message_id, str) or not message_id.strip():
             errors.append(ItemError(position, "messageId", "must be a non-empty string"))
+        elif len(message_id) > _MAX_MESSAGE_ID:
+            errors.append(
+                ItemError(position, "messageId", f"longer than {_MAX_MESSAGE_ID} characters")
+            )
+        elif (problem := text_problem(message_id)) is not None:
+            errors.append(ItemError(position, "messageId", problem))
         raw_ts = event.get("timestamp") or event.get("originalTimestamp") or event.get("sentAt")
         if raw_ts is None:
             at = utc_now()
@@ -237,7 +248,20 @@ def _amount(
     try:
         amount = float(item[prop])
         quantity = float(item.get("quantity", 1) or 1)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         errors.append(ItemError(position, f"{field}.{prop}", "must be a number"))
+        return 0.0
+    for name, number in ((prop, amount), ("quantity", quantity)):
+        if not math.isfinite(number) or abs(number) > MAX_AMOUNT:
+            errors.append(
+                ItemError(
+                    position, f"{field}.{name}", f"must be a finite number within ±{MAX_AMOUNT:g}"
+                )
+            )
+            return 0.0
+    if abs(amount * quantity) > MAX_AMOUNT:
+        errors.append(
+            ItemError(position, f"{field}.{prop}", f"times quantity exceeds {MAX_AMOUNT:g}")
+        )
         return 0.0
     return amount * quantity

@@ -20,6 +20,23 @@ from identity_graph.errors import InvalidValue
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _ZERO_ID = re.compile(r"^[0\-]+$")
 _MAX_LEN = 512
+# Leading and trailing blanks are trimmed before the length check; beyond this the value
+# is refused without being trimmed, normalized or cached.
+_MAX_RAW_LEN = 2 * _MAX_LEN
+# C0 and C1 control characters (and DEL), and lone UTF-16 surrogates, which a JSON "\ud800"
+# escape produces and no UTF-8 text can hold.
+_BAD_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def text_problem(value: str) -> str | None:
+    """Why a string cannot be an identifier or a message ID, or None (never the value)."""
+    found = _BAD_CHARACTERS.search(value)
+    if found is None:
+        return None
+    if "\ud800" <= found.group() <= "\udfff":
+        return "is not valid Unicode (a lone surrogate)"
+    return "contains control characters"
+
 
 Normalize = Callable[[str], str | None]
 
@@ -89,7 +106,11 @@ class Normalizer:
             return None
         if isinstance(raw, bool) or not isinstance(raw, str | int):
             raise InvalidValue(f"expected a string, got {type(raw).__name__}")
-        result = self._cached(type_, str(raw))
+        text = str(raw)
+        # Checked before the cache: a flood of huge distinct values must not fill it.
+        if len(text) > _MAX_RAW_LEN:
+            raise InvalidValue(f"longer than {_MAX_LEN} characters")
+        result = self._cached(type_, text)
         if isinstance(result, InvalidValue):
             raise InvalidValue(str(result))
         return result
@@ -103,8 +124,8 @@ class Normalizer:
             return None
         if len(value) > _MAX_LEN:
             return InvalidValue(f"longer than {_MAX_LEN} characters")
-        if any(c in value for c in "\x00\n\r\t"):
-            return InvalidValue("contains control characters")
+        if (problem := text_problem(value)) is not None:
+            return InvalidValue(problem)
         try:
             normalized = func(value)
         except InvalidValue as exc:
