@@ -266,7 +266,7 @@ def nickname_levels(
         return
     enc = spec.column(table)
     keys = _nickname_keys(enc)
-    known = np.fromiter((k is not None for k in keys), dtype=bool, count=len(keys))
+    known = enc.derived["nickname_known"]
     ca, cb = enc.codes[left[todo]], enc.codes[right[todo]]
     both = np.flatnonzero(known[ca] & known[cb])  # "else" has no nulls: codes are >= 0
     if len(both) == 0:
@@ -292,6 +292,7 @@ def _nickname_keys(enc: EncodedColumn) -> npt.NDArray[np.object_]:
             if canonicals or namer.nicknames_of(value):
                 keys[i] = frozenset({value.lower(), *canonicals})
         enc.derived["nickname_keys"] = keys
+        enc.derived["nickname_known"] = np.array([k is not None for k in keys], dtype=bool)
     return keys
 
 

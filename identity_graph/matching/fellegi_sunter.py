@@ -427,25 +427,3 @@ def default_m_start(n_levels: int) -> FloatArray:
         p[2 : 2 + fuzzy] = 0.10 / fuzzy
     p[-1] = 0.05 if fuzzy > 0 else 0.15
     return normalize_levels(p)
-
-
-def enforce_ordinal(m: Sequence[FloatArray], u: Sequence[FloatArray]) -> list[FloatArray]:
-    """Raise m where a level's Bayes factor fell below "else"'s (then renormalise).
-
-    Levels are ordered from most to least similar, so any agreement level must be at least
-    as much evidence for a match as total disagreement; EM can break that for levels that
-    are rare among matches (e.g. dates with day and month transposed in a data set that
-    has none), which would punish a near-miss harder than a complete miss.
-    """
-    out = []
-    for mk, uk in zip(m, u, strict=True):
-        p = mk.copy()
-        for _ in range(3):  # renormalising can re-open a violation by a hair
-            ratio_else = p[-1] / max(uk[-1], PROBABILITY_FLOOR)
-            floor = uk[1:-1] * ratio_else
-            if np.all(p[1:-1] >= floor * (1 - 1e-9)):
-                break
-            p[1:-1] = np.maximum(p[1:-1], floor)
-            p = normalize_levels(p)
-        out.append(p)
-    return out

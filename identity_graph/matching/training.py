@@ -15,11 +15,19 @@
    a different birth date costing ~0.5 bit) and links whole households. Within a session
    on an identity field, relatives are rare and the non-matches look like random pairs
    on the other fields, so "same person" is what EM finds.
+   A session with fewer than two informative comparisons is skipped (with u fixed, one
+   comparison alone cannot tell how many of its pairs match).
 3. The prior (`expectation_maximisation` in fellegi_sunter.py) by EM over all candidate
    pairs with the sessions' m fixed; a comparison no session estimated gets its m there
-   too, anchored by the others (with no usable session this is plain EM on everything).
-   Then no agreement level may weigh less than "else" (`enforce_ordinal`), and fields no
-   record has get neutral levels.
+   too (with no usable session this is plain EM on everything). Then (`refit_all`) one
+   EM over all candidates with every m free, started there: it corrects the sessions'
+   selection (a session blocked on exact names sees only duplicates whose error is
+   elsewhere). It is discarded when it finds households instead of persons, and a
+   comparison keeps its session m where the refit made a fuzzy level commoner than exact.
+   u is then corrected for the matches among the random pairs (`decontaminate`) and the
+   model refitted. Every M-step keeps the levels' Bayes factors monotone
+   (`monotone_levels`); fields no record has get neutral levels; `training_warnings`
+   says in plain words what deserves suspicion.
 4. Term frequencies of comparisons with `term_frequency=True` (term_frequency.py).
 5. Optional: steward decisions as labelled pairs (`refine_with_labels`), clamped in every
    session they fall in and in the prior's EM.
@@ -176,7 +184,7 @@ def _training_rate(table: RecordTable, settings: MatchSettings) -> float:
     sample of millions of pairs gives as well as all of them; scoring still compares every
     candidate."""
     budget = settings.train_max_pairs
-    if budget is None:
+    if budget is None or total_pairs(table, settings.link_type) <= budget:
         return 1.0
     bound = 0.0
     for rule in settings.rules():
@@ -256,9 +264,8 @@ def fit_table(
     em = em_all(m, prior_start, estimated)
     stages.append(("prior, session m fixed", em))
     session_m = em.m
-    refit_drifted = False
     fixed = list(estimated)
-    kept_warnings: list[str] = []
+    notes: list[str] = []  # what the refit decided, for the warnings
     sides = side_levels(settings)
     if settings.refit_all and any(estimated):
         refit = em_all(em.m, em.prior, [False] * len(specs))
@@ -268,8 +275,7 @@ def fit_table(
         # for its match class and the expected matches jump several-fold. Correcting the
         # sessions' selection never does that (it moves them by a fraction), so such a
         # refit is discarded and the sessions' m kept.
-        refit_drifted = refit.expected_matches > _REFIT_DRIFT * em.expected_matches
-        if not refit_drifted:
+        if refit.expected_matches <= _REFIT_DRIFT * em.expected_matches:
             # Per comparison, the refit must not make a fuzzy level commoner among matches
             # than exact agreement where the sessions did not: that is EM finding some
             # other group of pairs (neighbours one postcode digit apart), not correcting
@@ -286,12 +292,21 @@ def fit_table(
             em = em_all(start, refit.prior, fixed) if kept_session else refit
             if kept_session:
                 stages.append(("all m but the implausible ones", em))
-            kept_warnings = [
+            notes += [
                 f"{specs[k].label}: the fit over all candidate pairs made a fuzzy level "
                 "commoner among matches than exact agreement; the training sessions' m "
                 "were kept for it"
                 for k in kept_session
             ]
+        else:
+            notes.append(
+                "the fit over all candidate pairs expected "
+                f"{refit.expected_matches:,.0f} matches where the training sessions found "
+                f"{em.expected_matches:,.0f}: it took groups of similar non-matches "
+                "(households) for matches, so the sessions' m were kept; compare the "
+                "address as one field (full_address_comparison) or condition the surname "
+                "on it (u_given)"
+            )
     if settings.refit_all:
         for _ in range(_DECONTAMINATION_ROUNDS):
             u = [decontaminate(uk, mk, em.prior) for uk, mk in zip(u_sampled, em.m, strict=True)]
@@ -335,19 +350,7 @@ def fit_table(
         warnings=training_warnings(
             settings, em, session_m, estimated, session_stats, table, u_sampled
         )
-        + (
-            [
-                "the fit over all candidate pairs expected "
-                f"{stages[1][1].expected_matches:,.0f} matches where the training sessions "
-                f"found {stages[0][1].expected_matches:,.0f}: it took groups of similar "
-                "non-matches (households) for matches, so the sessions' m were kept; "
-                "compare the address as one field (full_address_comparison) or condition "
-                "the surname on it (u_given)"
-            ]
-            if refit_drifted
-            else []
-        )
-        + kept_warnings,
+        + notes,
     )
     tfs = {
         s.label: tf
@@ -574,6 +577,7 @@ def training_warnings(
 ) -> list[str]:
     """Plain-words notes on anything in the fit that a user should not take on trust."""
     specs = settings.comparisons
+    sides = side_levels(settings)
     out: list[str] = []
     if not em.converged:
         out.append(
@@ -598,7 +602,7 @@ def training_warnings(
             continue  # a field the records do not have: neutral, nothing to say
         labels = spec.level_labels
         for block in em.pooled[k] if em.pooled else []:
-            if any(i in side_levels(settings)[k] for i in block):
+            if any(i in sides[k] for i in block):
                 continue  # a swap no match shows weighs like "else": nothing wrong
             names = ", ".join(labels[i] for i in block)
             out.append(
