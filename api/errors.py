@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -17,6 +19,8 @@ from identity_graph.errors import (
     SegmentError,
     StoreError,
 )
+
+log = logging.getLogger("identity_graph.errors")
 
 
 def _reply(status: int, body: ErrorOut) -> JSONResponse:
@@ -68,6 +72,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StoreError)
     async def store_error(_: Request, exc: StoreError) -> JSONResponse:
         # The query text may hold identifiers (personal data): never echo it to clients.
+        # The log shows its type and frames only (identity_graph.logs).
+        log.error("store error", exc_info=exc)
         return _reply(503, ErrorOut(detail="the store is unavailable; try again"))
 
     @app.exception_handler(ConfigError)

@@ -8,11 +8,12 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from identity_graph.api import errors
+from identity_graph.api import errors, observability
 from identity_graph.api.routes import (
     audit,
     batch,
     destinations,
+    docs,
     explain,
     guides,
     health,
@@ -51,14 +52,19 @@ def create_app(
             yield
         finally:
             service.close()
+            observability.worker_exit()
 
     app = FastAPI(
         title="identity-graph",
         version="0.1.0",
         description="Persons, not devices: profiles resolved from an identity graph.",
         lifespan=lifespan,
+        # Served from packaged files instead of a CDN (api/routes/docs.py).
+        docs_url=None,
+        redoc_url=None,
     )
     errors.install(app)
+    app.add_middleware(observability.Observability)
     for resource in (
         batch,
         persons,
@@ -74,4 +80,5 @@ def create_app(
     # Neo4j Browser guides: the only routes with CORS (any origin, GET), see guides.py.
     app.include_router(guides.router)
     app.include_router(health.router)
+    docs.install(app)
     return app

@@ -39,7 +39,10 @@ def test_one_worker_gets_the_settings_as_values(
     assert r.exit_code == 0, r.output
     assert dict(os.environ) == before
     ((factory, kw),) = calls
-    assert kw["factory"] is True and kw["port"] == 8123 and kw["access_log"] is False
+    assert kw["factory"] is True and kw["port"] == 8123
+    # uvicorn's access log (raw paths) stays off; our request lines (route templates) are on.
+    assert kw["access_log"] is False
+    assert kw["log_config"]["loggers"]["identity_graph.requests"]["level"] == "INFO"
     made: Callable[[], FastAPI] = factory
     with TestClient(made()) as client:
         assert client.get("/v1/stats").status_code == 200
@@ -54,13 +57,20 @@ def test_several_workers_get_them_in_the_new_process_environment(
     monkeypatch.setattr(serve_module, "exec_process", lambda argv, env: calls.append((argv, env)))
     url = f"sqlite:///{tmp_path / 'served.db'}"
     before = dict(os.environ)
-    r = runner.invoke(app, ["serve", "--store", url, "--workers", "3", "--access-log"])
+    r = runner.invoke(
+        app, ["serve", "--store", url, "--workers", "3", "--no-access-log", "--log-format", "text"]
+    )
     assert r.exit_code == 0, r.output
     assert dict(os.environ) == before
     ((argv, env),) = calls
     assert env["IDENTITY_GRAPH_STORE"] == url and "IDENTITY_GRAPH_CONFIG" not in env
-    assert argv[1:5] == ["-m", "uvicorn", "--factory", serve_module.APP_FACTORY]
-    assert argv[argv.index("--workers") + 1] == "3" and "--access-log" in argv
+    # The workers module runs uvicorn's command line with the metrics directory and logging.
+    assert argv[1:3] == ["-m", serve_module.WORKERS_MODULE]
+    ours, uvicorn_args = argv[3 : argv.index("--")], argv[argv.index("--") + 1 :]
+    assert ours == ["--log-format", "text", "--no-access-log"]
+    assert uvicorn_args[:2] == ["--factory", serve_module.APP_FACTORY]
+    assert uvicorn_args[uvicorn_args.index("--workers") + 1] == "3"
+    assert "--no-access-log" in uvicorn_args
 
 
 def test_a_bad_store_fails_before_serving(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -13,9 +13,11 @@ import typer
 from identity_graph.cli.common import ConfigOpt, StoreOpt, console, fail, store_and_config
 from identity_graph.cli.runtime import Neo4jCredentials, build_service
 from identity_graph.errors import IdentityGraphError
+from identity_graph.logs import LogFormat, logging_config
 
 # What uvicorn imports in each worker process when there are several (see `serve`).
 APP_FACTORY = "identity_graph.api.main:create_app"
+WORKERS_MODULE = "identity_graph.cli.workers"
 
 
 def serve(
@@ -27,10 +29,13 @@ def serve(
     access_log: Annotated[
         bool,
         typer.Option(
-            help="Log every request line. Off by default: URLs carry identifiers "
-            "(personal data), which must not reach logs."
+            help="Log a line per request: method, route template (never the path, which "
+            "carries identifiers), status, duration, request ID. Off: failed (5xx) ones only."
         ),
-    ] = False,
+    ] = True,
+    log_format: Annotated[
+        LogFormat, typer.Option(help="Logs on stderr: one JSON object per line, or text")
+    ] = "json",
 ) -> None:
     """Serve the HTTP API (OpenAPI docs at /docs)."""
     import uvicorn
@@ -52,7 +57,9 @@ def serve(
             factory=True,
             host=host,
             port=port,
-            access_log=access_log,
+            # uvicorn's own access log prints raw paths: ours (route templates) replaces it.
+            access_log=False,
+            log_config=logging_config(log_format, requests=access_log),
             log_level="info",
         )
         return
@@ -61,14 +68,19 @@ def serve(
     # environment of a new uvicorn process, which reads them there (RuntimeSettings), as a
     # container's environment would be read. This process's own environment is never
     # written; the new process replaces it (exec), so signals (Ctrl-C, docker stop) reach
-    # uvicorn directly.
+    # uvicorn directly. `identity_graph.cli.workers` runs uvicorn's command line after
+    # giving the workers a shared metrics directory and this command's logging setup.
     env = dict(os.environ, IDENTITY_GRAPH_STORE=url)
     if cfg is not None:
         env["IDENTITY_GRAPH_CONFIG"] = str(Path(cfg).resolve())
     argv = [
         sys.executable,
         "-m",
-        "uvicorn",
+        WORKERS_MODULE,
+        "--log-format",
+        log_format,
+        "--access-log" if access_log else "--no-access-log",
+        "--",
         "--factory",
         APP_FACTORY,
         "--host",
@@ -79,7 +91,7 @@ def serve(
         str(workers),
         "--log-level",
         "info",
-        "--access-log" if access_log else "--no-access-log",
+        "--no-access-log",
     ]
     exec_process(argv, env)
 

@@ -240,6 +240,10 @@ class IdentityService:
     def close(self) -> None:
         self.store.close()
 
+    def ping(self) -> None:
+        """Raise `StoreError` unless the store answers a trivial read (readiness)."""
+        self.store.ping()
+
     def commit_batch(self, observations: list[Observation]) -> BatchSummary:
         """One batch of parsed items, clustered and written in one transaction."""
         return ingest_batch(self.store, self.settings, observations)

@@ -268,6 +268,10 @@ class GraphStore(Protocol):
 
     def close(self) -> None: ...
 
+    def ping(self) -> None:
+        """Answer a trivial read, promptly, or raise `StoreError` (readiness probes)."""
+        ...
+
     def reset(self) -> None:
         """Delete every node, edge and row (tests, demo re-runs), segments, destinations and
         the export ledger included; keeps the schema."""

@@ -148,6 +148,12 @@ class Neo4jStore:
     def close(self) -> None:
         self._driver.close()
 
+    def ping(self) -> None:
+        # Connectivity first: it fails at once on a refused connection, where a query
+        # would be retried for 30 s.
+        self._connect()
+        self._execute(query("meta_read"))
+
     @contextmanager
     def reader(self) -> Iterator[Neo4jReads]:
         """One read transaction: its reads see one consistent state."""

@@ -127,6 +127,12 @@ class SQLiteStore:
                 conn.close()
             self._all.clear()
 
+    def ping(self) -> None:
+        try:
+            self._reader.execute(reads.SCHEMA_VERSION).fetchone()
+        except sqlite3.Error as exc:
+            raise StoreError(f"SQLite store {self.path}: {exc}") from exc
+
     @contextmanager
     def reader(self) -> Iterator[SQLiteReads]:
         c = self._reader
