@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -24,6 +25,8 @@ from identity_graph.api.routes import (
     stats,
 )
 from identity_graph.service.identity import IdentityService
+
+log = logging.getLogger("identity_graph.api")
 
 
 def create_app(
@@ -48,6 +51,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         service = build()
         app.state.service = service
+        log.info("serving %s (docs at /docs)", service.store_url)
         try:
             yield
         finally:

@@ -32,7 +32,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from identity_graph.api.schemas import ErrorOut
-from identity_graph.logs import REQUEST_ID, REQUESTS_LOGGER
+from identity_graph.logs import REQUEST_ID, REQUESTS_LOGGER, stamp_request_ids
 
 log = logging.getLogger(REQUESTS_LOGGER)
 errors_log = logging.getLogger("identity_graph.errors")
@@ -130,6 +130,7 @@ class Observability:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        stamp_request_ids()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

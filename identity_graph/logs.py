@@ -37,6 +37,23 @@ _SALT = secrets.token_bytes(16)
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
 
 
+def stamp_request_ids() -> None:
+    """Give every log record the request ID current where it is created (once per process):
+    a handler that formats it later, or on another thread, still names the request."""
+    previous = logging.getLogRecordFactory()
+    if getattr(previous, "stamps_request_ids", False):
+        return
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        if getattr(record, "request_id", None) is None:
+            record.request_id = REQUEST_ID.get()
+        return record
+
+    factory.stamps_request_ids = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(factory)
+
+
 def mask_identifier(type_: str, value: str) -> str:
     """`email:3f9a1c0b2d`: the type and a salted hash prefix, for a log line that must tell
     identifiers apart without showing one."""

@@ -327,3 +327,15 @@ def test_consent_signals_from_events_newest_wins(service: IdentityService) -> No
     assert [(e.field, e.reason) for e in info.value.errors] == [
         ("context.consent.categoryPreferences.Advertising", "must be true or false")
     ]
+
+
+def test_ping_answers_while_the_store_does_and_raises_store_error_after(
+    store: GraphStore,
+) -> None:
+    """What /readyz asks: a trivial read, or a `StoreError` once the store is gone."""
+    from identity_graph.errors import StoreError
+
+    assert store.ping() is None
+    store.close()
+    with pytest.raises(StoreError):
+        store.ping()

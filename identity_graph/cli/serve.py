@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from identity_graph.cli.common import ConfigOpt, StoreOpt, console, fail, store_and_config
+from identity_graph.cli.common import ConfigOpt, StoreOpt, fail, store_and_config
 from identity_graph.cli.runtime import Neo4jCredentials, build_service
 from identity_graph.errors import IdentityGraphError
 from identity_graph.logs import LogFormat, logging_config
@@ -18,6 +18,7 @@ from identity_graph.logs import LogFormat, logging_config
 # What uvicorn imports in each worker process when there are several (see `serve`).
 APP_FACTORY = "identity_graph.api.main:create_app"
 WORKERS_MODULE = "identity_graph.cli.workers"
+WORKER_HEALTHCHECK_SECONDS = 60
 
 
 def serve(
@@ -48,7 +49,9 @@ def serve(
         build_service(url, cfg, credentials).close()
     except IdentityGraphError as exc:
         raise fail(str(exc)) from None
-    console.print(f"serving {url} on http://{host}:{port} (docs: http://{host}:{port}/docs)")
+    # Nothing printed here: stderr holds the server's log lines only, in one format (the
+    # app logs the store it serves, uvicorn the address).
+    log_config = logging_config(log_format, requests=access_log)
     if workers == 1:
         # One process: the app factory gets the settings as values; no environment involved.
         factory = partial(create_app, service_factory=partial(build_service, url, cfg, credentials))
@@ -59,7 +62,7 @@ def serve(
             port=port,
             # uvicorn's own access log prints raw paths: ours (route templates) replaces it.
             access_log=False,
-            log_config=logging_config(log_format, requests=access_log),
+            log_config=log_config,
             log_level="info",
         )
         return
@@ -92,6 +95,11 @@ def serve(
         "--log-level",
         "info",
         "--no-access-log",
+        # A worker that does not answer the supervisor's ping in time is killed and
+        # replaced; uvicorn's 5 s is shorter than a worker's imports on a busy machine, which
+        # then never gets to serve.
+        "--timeout-worker-healthcheck",
+        str(WORKER_HEALTHCHECK_SECONDS),
     ]
     exec_process(argv, env)
 
