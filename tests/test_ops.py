@@ -390,3 +390,13 @@ def test_dockerfile_command_and_healthcheck_exist() -> None:
     assert argv[argv.index("--log-format") + 1] == "json"
     (health,) = re.findall(r"^HEALTHCHECK .*\n(?:  .*\n)*", text, re.MULTILINE)
     assert "/readyz" in health
+
+
+def test_the_readme_names_the_metrics_that_are_served(sqlite_client: TestClient) -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Operations") :]
+    named = set(re.findall(r"^\| `(identity_graph_\w+)` \|", section, re.MULTILINE))
+    assert len(named) == 6
+    text = sqlite_client.get("/metrics").text
+    families = {f.name for f in text_string_to_metric_families(text)}  # counters: no _total
+    assert {name.removesuffix("_total") for name in named} <= families
