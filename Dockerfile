@@ -4,8 +4,10 @@ FROM python:3.11-slim
 ENV PIP_NO_CACHE_DIR=1 PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 WORKDIR /app
 COPY pyproject.toml README.md ./
+# identity_graph/api and identity_graph/cypher are links to these two.
 COPY identity_graph ./identity_graph
 COPY api ./api
+COPY cypher ./cypher
 RUN pip install . && useradd --create-home --uid 10001 app
 USER app
 WORKDIR /home/app

@@ -23,8 +23,8 @@ import pytest
 
 from identity_graph.logs import REQUESTS_LOGGER
 from identity_graph.stores.sqlite import SQLiteStore
-from tests.helpers import event
-from tests.live_server import live_server
+from tests.helpers import bearer, event
+from tests.live_server import cli, live_server
 from tests.test_api import _two_records_in_review
 
 pytestmark = pytest.mark.slow
@@ -81,14 +81,23 @@ def test_a_full_run_logs_no_identifier(tmp_path: Path) -> None:
     store = SQLiteStore(url)
     pair = _two_records_in_review(store, tmp_path)  # CRM records C1/C2 and their review
     store.close()
+    keys = {}
+    for role in ("ingest", "reader", "steward"):
+        made = cli(
+            "keys", "create", "--store", url, "--name", f"{role}-key", "--role", role, "--json"
+        )
+        assert made.returncode == 0, made.stderr
+        keys[role] = json.loads(made.stdout)["key"]
+    as_reader, as_steward = bearer(keys["reader"]), bearer(keys["steward"])
     tag = secrets.token_hex(3)
-    sent: set[str] = {pair, "crm_id:C1", "crm_id:C2", "Smith"}
+    # The keys are secrets: they must not be logged either (their names are).
+    sent: set[str] = {pair, "crm_id:C1", "crm_id:C2", "Smith", *keys.values()}
     people = [_person_events(i, tag) for i in range(PEOPLE)]
     requests = 0
 
     with (
         live_server(url, tmp_path, ["--log-format", "json"]) as server,
-        httpx.Client(base_url=server.url, timeout=60) as c,
+        httpx.Client(base_url=server.url, timeout=60, headers=as_reader) as c,
     ):
 
         def call(method: str, path: str, **kw: Any) -> httpx.Response:
@@ -96,9 +105,9 @@ def test_a_full_run_logs_no_identifier(tmp_path: Path) -> None:
             requests += 1
             return c.request(method, path, **kw)
 
-        for start in range(0, PEOPLE, 4):  # batches of four persons
+        for start in range(0, PEOPLE, 4):  # batches of four persons, as an SDK sends them
             batch = [e for events, _ in people[start : start + 4] for e in events]
-            r = call("POST", "/v1/batch", json={"batch": batch})
+            r = call("POST", "/v1/batch", json={"batch": batch}, auth=(keys["ingest"], ""))
             assert r.status_code == 200, r.text
         for _, values in people:
             sent.update(values)
@@ -118,21 +127,23 @@ def test_a_full_run_logs_no_identifier(tmp_path: Path) -> None:
         assert call("GET", "/v1/stats").status_code == 200
 
         # The review queue: the pair ID is the base64 of two identifier keys.
-        page = call("GET", "/v1/review").json()
+        page = call("GET", "/v1/review", headers=as_steward).json()
         assert [item["pair_id"] for item in page["items"]] == [pair]
-        assert call("GET", f"/v1/review/{pair}").status_code == 200
-        decided = call(
-            "POST", f"/v1/review/{pair}/decision", json={"decision": "approve", "by": "stewie"}
-        )
+        assert call("GET", f"/v1/review/{pair}", headers=as_steward).status_code == 200
+        decision = f"/v1/review/{pair}/decision"
+        decided = call("POST", decision, json={"decision": "approve"}, headers=as_steward)
         assert decided.status_code == 200, decided.text
-        assert call("GET", "/v1/audit").status_code == 200
+        assert call("GET", "/v1/audit", headers=as_steward).status_code == 200
 
         # Bad requests, each with a value that must not be logged either.
         bad_email, unknown = f"broken.{tag}@", f"nobody.{tag}@example.net"
         bad_phone, bad_cookie = f"12{tag}", f"ghost-cookie-{tag}"
         sent |= {bad_email, unknown, bad_phone, bad_cookie}
         bad = {"type": "identify", "userId": f"u-{tag}", "traits": {"email": bad_email}}
-        assert call("POST", "/v1/batch", json={"batch": [bad]}).status_code == 400
+        as_ingest = bearer(keys["ingest"])
+        assert (
+            call("POST", "/v1/batch", json={"batch": [bad]}, headers=as_ingest).status_code == 400
+        )
         assert call("GET", f"/v1/identifiers/email/{unknown}/person").status_code == 404
         assert call("GET", f"/v1/identifiers/cookie/{bad_cookie}/person").status_code == 404
         assert call("GET", f"/v1/identifiers/phone/{bad_phone}/person").status_code == 422
@@ -143,11 +154,20 @@ def test_a_full_run_logs_no_identifier(tmp_path: Path) -> None:
             "POST",
             "/v1/batch",
             content=f'{{"batch": [{{"userId": "{unknown}"'.encode(),
-            headers={"content-type": "application/json"},
+            headers={**as_ingest, "content-type": "application/json"},
         )
         assert r.status_code == 422
-        r = call("POST", f"/v1/review/{pair}/decision", json={"decision": unknown, "by": "s"})
+        r = call("POST", decision, json={"decision": unknown}, headers=as_steward)
         assert r.status_code == 422
+        # No key, a wrong key, a key of the wrong role.
+        assert (
+            call(
+                "GET", f"/v1/identifiers/email/{unknown}/person", headers={"Authorization": ""}
+            ).status_code
+            == 401
+        )
+        assert call("GET", "/v1/stats", headers=bearer(f"igk_{tag}{unknown}")).status_code == 401
+        assert call("GET", "/v1/review", headers=as_reader).status_code == 403
 
     lines = server.log_lines()
     records = [json.loads(line) for line in lines]  # every line is one JSON object
@@ -160,6 +180,20 @@ def test_a_full_run_logs_no_identifier(tmp_path: Path) -> None:
     for r in request_lines:
         assert r["request_id"] and r["method"] and r["route"].startswith("/")
         assert isinstance(r["status"], int) and r["duration_ms"] >= 0
+    # The caller is the key's name on every authenticated request.
+    callers = {r["caller"] for r in api_lines if "caller" in r}
+    assert callers == {"ingest-key", "reader-key", "steward-key"}
+    anonymous = [(r["route"], r["status"]) for r in api_lines if "caller" not in r]
+    # FastAPI reads a JSON body before the app's dependencies run: a body that is not JSON
+    # is refused (422) before the key is looked at.
+    assert sorted(anonymous) == [
+        ("/v1/batch", 422),
+        ("/v1/identifiers/{type}/{value}/person", 401),
+        ("/v1/stats", 401),
+    ]
+    by_route = {(r["route"], r.get("caller")) for r in api_lines if r["status"] == 200}
+    assert ("/v1/batch", "ingest-key") in by_route
+    assert ("/v1/review/{pair_id}/decision", "steward-key") in by_route
     routes = {r["route"] for r in api_lines}
     assert "/v1/identifiers/{type}/{value}/person" in routes
     assert "/v1/review/{pair_id}/decision" in routes

@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -31,10 +32,11 @@ from identity_graph.logs import (
     logging_config,
     mask_identifier,
 )
+from identity_graph.security import rules
 from identity_graph.service.identity import IdentityService
 from identity_graph.stores.contract import GraphStore
 from identity_graph.stores.sqlite import SQLiteStore
-from tests.helpers import login
+from tests.helpers import bearer, issue_key, login
 from tests.live_server import ROOT, live_server
 
 SECRET = "Priscilla.Private@Example.com"
@@ -51,10 +53,20 @@ def client(store: GraphStore) -> Iterator[TestClient]:
 
 
 @pytest.fixture
-def sqlite_client(tmp_path: Path) -> Iterator[TestClient]:
-    store = SQLiteStore(f"sqlite:///{tmp_path / 'ops.db'}")
-    with TestClient(_app(store)) as c:
+def sqlite_store(tmp_path: Path) -> SQLiteStore:
+    return SQLiteStore(f"sqlite:///{tmp_path / 'ops.db'}")
+
+
+@pytest.fixture
+def sqlite_client(sqlite_store: SQLiteStore) -> Iterator[TestClient]:
+    """No key of its own: the probes, metrics and docs are public."""
+    with TestClient(_app(sqlite_store)) as c:
         yield c
+
+
+@pytest.fixture
+def admin(sqlite_store: SQLiteStore) -> dict[str, str]:
+    return bearer(issue_key(sqlite_store, "admin", name="ops-admin"))
 
 
 def _server_records(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
@@ -117,11 +129,12 @@ def test_a_sane_request_id_is_kept_and_anything_else_replaced(sqlite_client: Tes
     assert sqlite_client.get("/healthz").headers["x-request-id"] != r.headers["x-request-id"]
 
 
-def test_a_request_line_names_the_route_template_never_the_path(
-    sqlite_client: TestClient, caplog: pytest.LogCaptureFixture
+def test_a_request_line_names_the_route_template_and_the_caller_never_the_path(
+    sqlite_client: TestClient, admin: dict[str, str], caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO)
-    r = sqlite_client.get(f"/v1/identifiers/email/{SECRET}/person", headers={"X-Request-ID": "r1"})
+    headers = {**admin, "X-Request-ID": "r1"}
+    r = sqlite_client.get(f"/v1/identifiers/email/{SECRET}/person", headers=headers)
     assert r.status_code == 404
     (line,) = [x for x in _json_lines(caplog) if x["logger"] == REQUESTS_LOGGER]
     assert line == {
@@ -131,9 +144,15 @@ def test_a_request_line_names_the_route_template_never_the_path(
         "route": "/v1/identifiers/{type}/{value}/person",
         "status": 404,
         "level": "info",
+        "caller": "ops-admin",
     }
-    assert line["duration_ms"] >= 0 and "caller" not in line
+    assert line["duration_ms"] >= 0
     assert SECRET.lower() not in json.dumps(_json_lines(caplog)).lower()
+    assert admin["Authorization"].removeprefix("Bearer ") not in json.dumps(_json_lines(caplog))
+    caplog.clear()
+    assert sqlite_client.get("/v1/stats").status_code == 401  # no key: no caller
+    (line,) = [x for x in _json_lines(caplog) if x["logger"] == REQUESTS_LOGGER]
+    assert line["status"] == 401 and "caller" not in line
 
 
 def test_the_caller_is_the_key_name_set_by_auth() -> None:
@@ -147,7 +166,7 @@ def test_the_caller_is_the_key_name_set_by_auth() -> None:
 
 
 def test_an_unhandled_exception_is_a_500_logged_without_its_message(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     app = _app(SQLiteStore(f"sqlite:///{tmp_path / 'boom.db'}"))
 
@@ -155,6 +174,7 @@ def test_an_unhandled_exception_is_a_500_logged_without_its_message(
         raise ValueError(f"cannot handle {SECRET}") from KeyError(SECRET)
 
     app.add_api_route("/boom", boom)  # a route that fails the way a bug would
+    monkeypatch.setitem(rules.RULES, ("GET", "/boom"), rules.PUBLIC)
     caplog.set_level(logging.INFO)
     with TestClient(app) as c:
         r = c.get("/boom", headers={"X-Request-ID": "boom-1"})
@@ -201,13 +221,18 @@ def test_logging_config_keeps_uvicorns_access_log_off() -> None:
 # -- metrics ------------------------------------------------------------------------------
 
 
-def test_metrics_move_after_an_ingest_and_a_lookup(sqlite_client: TestClient) -> None:
-    before = _samples(sqlite_client.get("/metrics").text)
+def test_metrics_move_after_an_ingest_and_a_lookup(
+    sqlite_client: TestClient, admin: dict[str, str]
+) -> None:
+    c = sqlite_client
+    before = _samples(c.get("/metrics").text)
     batch = {"batch": [login("u-m1", "c-m1", email=SECRET), login("u-m2", "c-m2")]}
-    assert sqlite_client.post("/v1/batch", json=batch).status_code == 200
-    assert sqlite_client.get(f"/v1/identifiers/email/{SECRET}/person").status_code == 200
-    assert sqlite_client.get("/v1/identifiers/email/nobody@example.com/person").status_code == 404
-    assert sqlite_client.post("/v1/batch", json={"batch": [{"type": "nope"}]}).status_code == 400
+    assert c.post("/v1/batch", json=batch, headers=admin).status_code == 200
+    assert c.get(f"/v1/identifiers/email/{SECRET}/person", headers=admin).status_code == 200
+    missing = "/v1/identifiers/email/nobody@example.com/person"
+    assert c.get(missing, headers=admin).status_code == 404
+    bad = {"batch": [{"type": "nope"}]}
+    assert c.post("/v1/batch", json=bad, headers=admin).status_code == 400
     r = sqlite_client.get("/metrics")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain")
     after = _samples(r.text)
@@ -228,10 +253,12 @@ def test_metrics_move_after_an_ingest_and_a_lookup(sqlite_client: TestClient) ->
     assert ("identity_graph_write_queue_depth", ()) in after
 
 
-def test_metric_route_labels_are_route_templates(sqlite_client: TestClient) -> None:
-    sqlite_client.get(f"/v1/identifiers/email/{SECRET}/person")
-    sqlite_client.get(f"/v1/persons/{SECRET}")
-    sqlite_client.get(f"/no/such/{SECRET}")
+def test_metric_route_labels_are_route_templates(
+    sqlite_client: TestClient, admin: dict[str, str]
+) -> None:
+    sqlite_client.get(f"/v1/identifiers/email/{SECRET}/person", headers=admin)
+    sqlite_client.get(f"/v1/persons/{SECRET}", headers=admin)
+    sqlite_client.get(f"/no/such/{SECRET}", headers=admin)
     sqlite_client.get("/docs/assets/swagger-ui/swagger-ui.css")
     text = sqlite_client.get("/metrics").text
     assert SECRET.lower() not in text.lower()
@@ -266,10 +293,15 @@ def test_metrics_of_a_live_server_add_up_over_its_workers(tmp_path: Path, worker
     env.pop(observability.MULTIPROC_ENV, None)
     args = ["--workers", str(workers)]
     batches = 6
-    with live_server(f"sqlite:///{tmp_path / 'w.db'}", tmp_path, args, env) as server:
+    url = f"sqlite:///{tmp_path / 'w.db'}"
+    store = SQLiteStore(url)
+    write_key = issue_key(store, "ingest", name="sdk")  # sent as an SDK does: Basic user
+    store.close()
+    with live_server(url, tmp_path, args, env) as server:
         for i in range(batches):
             body = {"batch": [login(f"u-w{i}", f"c-w{i}"), login(f"u-w{i}", f"d-w{i}")]}
-            assert httpx.post(f"{server.url}/v1/batch", json=body, timeout=60).status_code == 200
+            r = httpx.post(f"{server.url}/v1/batch", json=body, auth=(write_key, ""), timeout=60)
+            assert r.status_code == 200, r.text
         if workers > 1:
             assert [p.name[:15] for p in temp.iterdir()] == ["identity-graph-"]
         for _ in range(4):  # new connections: the kernel spreads them over the workers
@@ -324,6 +356,8 @@ import identity_graph
 assert Path(identity_graph.__file__).is_relative_to(sys.argv[1]), identity_graph.__file__
 from fastapi.testclient import TestClient
 from identity_graph.api import create_app
+from identity_graph.stores.cypher_files import names
+assert len(names()) > 50, names()
 with TestClient(create_app(store_url="sqlite:///" + sys.argv[2])) as c:
     for url in ("/docs/assets/swagger-ui/swagger-ui-bundle.js",
                 "/docs/assets/swagger-ui/swagger-ui.css",
@@ -335,13 +369,28 @@ print("wheel ok")
 """
 
 
+def _docker_context(into: Path) -> Path:
+    """What the Dockerfile copies before `pip install .`, laid out as in the image."""
+    text = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    into.mkdir()
+    for sources in re.findall(r"^COPY (.+) \S+$", text, re.MULTILINE):
+        for source in sources.split():
+            path = ROOT / source
+            if path.is_dir():
+                shutil.copytree(path, into / source, symlinks=True)
+            else:
+                shutil.copy2(path, into / source)
+    return into
+
+
 @pytest.mark.slow
-def test_docs_assets_ship_in_the_wheel(tmp_path: Path) -> None:
-    """Built as `pip install .` builds it (the Dockerfile), installed without the checkout."""
-    wheels, target = tmp_path / "wheels", tmp_path / "site"
+def test_the_image_build_context_makes_a_wheel_with_the_docs_and_queries(tmp_path: Path) -> None:
+    """Built from what the Dockerfile copies, as its `pip install .` builds it, and
+    installed without the checkout: the docs assets and the Cypher files come along."""
+    source, wheels, target = _docker_context(tmp_path / "src"), tmp_path / "whl", tmp_path / "site"
     pip = [sys.executable, "-m", "pip"]
     built = subprocess.run(
-        [*pip, "wheel", "--no-deps", "-q", "-w", str(wheels), str(ROOT)],
+        [*pip, "wheel", "--no-deps", "-q", "-w", str(wheels), str(source)],
         capture_output=True,
         text=True,
         timeout=600,
