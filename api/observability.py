@@ -41,9 +41,10 @@ REQUEST_ID_HEADER = "X-Request-ID"
 # An incoming ID is kept only if it is a plain token: it goes into every log line.
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 UNMATCHED = "unmatched"  # the route label of a path no route matches (a 404)
-# Routes are classed by their OpenAPI tag: the ingest routes and the profile lookups.
+# The ingest routes are those of the OpenAPI tag (batch and single events); the lookups
+# are the two profile reads (`/v1/stats` shares their tag).
 INGEST_TAG = "ingest"
-LOOKUP_TAG = "persons"
+LOOKUP_ROUTES = frozenset({"/v1/persons/{person_id}", "/v1/identifiers/{type}/{value}/person"})
 # Set by `identity-graph serve --workers N`: every worker writes its samples there and a
 # scrape of any worker adds them up.
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -169,7 +170,7 @@ class Observability:
         REQUESTS.labels(method, route, f"{status // 100}xx").inc()
         if method == "POST" and INGEST_TAG in tags:
             BATCH_LATENCY.labels(route).observe(seconds)
-        elif method == "GET" and LOOKUP_TAG in tags:
+        elif method == "GET" and route in LOOKUP_ROUTES:
             LOOKUP_LATENCY.labels(route).observe(seconds)
         _refresh_queue_depth()
         fields: dict[str, Any] = {

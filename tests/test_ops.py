@@ -233,6 +233,7 @@ def test_metrics_move_after_an_ingest_and_a_lookup(
     assert c.get(missing, headers=admin).status_code == 404
     bad = {"batch": [{"type": "nope"}]}
     assert c.post("/v1/batch", json=bad, headers=admin).status_code == 400
+    assert c.get("/v1/stats", headers=admin).status_code == 200  # not a profile lookup
     r = sqlite_client.get("/metrics")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain")
     after = _samples(r.text)
