@@ -211,6 +211,21 @@ def test_resolve_names_a_missing_id_column(tmp_path: Path) -> None:
     assert r.exit_code == 1 and "--id-column 'rec' is not a column" in r.output
 
 
+def test_resolve_names_a_repeated_id_by_its_lines_not_its_value(tmp_path: Path) -> None:
+    """Record IDs are identifiers (personal data): the error points at the lines."""
+    from typer.testing import CliRunner
+
+    from identity_graph.cli import app
+
+    src = tmp_path / "p.csv"
+    src.write_text("rec,first_name\nCUST-90210,Anna\nCUST-90210,Ana\n", encoding="utf-8")
+    r = CliRunner().invoke(
+        app, ["resolve", str(src), "--id-column", "rec", "-o", str(tmp_path / "o.csv")]
+    )
+    assert r.exit_code == 1 and "repeats the ID of line 2" in r.output, r.output
+    assert "90210" not in r.output
+
+
 def test_settings_are_respected(settings: Settings) -> None:
     assert settings.merge_threshold == 0.96 and settings.review_threshold == 0.90
 

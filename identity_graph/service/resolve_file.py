@@ -115,7 +115,7 @@ def _unique_ids(path: Path, id_column: str) -> Iterator[Item]:
             if rid in seen:
                 yield (
                     number,
-                    ItemError(number, id_column, f"ID {rid!r} repeats line {seen[rid]}"),
+                    ItemError(number, id_column, f"repeats the ID of line {seen[rid]}"),
                     size,
                 )
                 continue
