@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
 from identity_graph.api import create_app
 from identity_graph.api.bodies import BodyLimit
@@ -22,7 +23,7 @@ from identity_graph.errors import StoreError
 from identity_graph.service.identity import IdentityService
 from identity_graph.stores import open_store
 from identity_graph.stores.contract import GraphStore
-from tests.helpers import event
+from tests.helpers import event, login
 
 JSON = {"content-type": "application/json"}
 GZIP_JSON = {**JSON, "content-encoding": "gzip"}
@@ -273,6 +274,31 @@ def test_the_body_limit_is_a_setting(tmp_path: Path, monkeypatch: pytest.MonkeyP
         r = c.post("/v1/batch", json=batch)
         assert "100 bytes" in assert_error_shape(r, 413, "payload_too_large")["message"]
         assert c.post("/v1/batch", json={"batch": []}).status_code == 200
+
+
+def test_serve_hands_the_body_limit_to_the_app(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`serve --max-body-bytes` (or IDENTITY_GRAPH_MAX_BODY_BYTES) reaches the app, in one
+    process as a value and in the workers' environment."""
+    import uvicorn
+
+    import identity_graph.cli.serve as serve_module
+    from identity_graph.cli import app as cli
+
+    runs: list[Any] = []
+    monkeypatch.setattr(uvicorn, "run", lambda target, **kw: runs.append(target))
+    execs: list[dict[str, str]] = []
+    monkeypatch.setattr(serve_module, "exec_process", lambda argv, env: execs.append(env))
+    url = f"sqlite:///{tmp_path / 'served.db'}"
+    runner = CliRunner()
+    assert runner.invoke(cli, ["serve", "--store", url, "--max-body-bytes", "100"]).exit_code == 0
+    with TestClient(runs[0]()) as c:
+        r = c.post("/v1/batch", json={"batch": [login("u1", "c1")]})
+        assert "100 bytes" in assert_error_shape(r, 413, "payload_too_large")["message"]
+    monkeypatch.setenv("IDENTITY_GRAPH_MAX_BODY_BYTES", "2048")
+    assert runner.invoke(cli, ["serve", "--store", url, "--workers", "2"]).exit_code == 0
+    assert execs[0]["IDENTITY_GRAPH_MAX_BODY_BYTES"] == "2048"
 
 
 # -- the error shape on every status ---------------------------------------------------
