@@ -3,8 +3,9 @@
 Each SDK is driven as its README shows (a client with a write key and our URL as host;
 identify, track, page, screen, group, alias; flush), and every event must be in the store
 afterwards. A bad event must come back as a 400 that the SDK reports through `on_error` as
-its APIError (rudder-sdk-python raised `KeyError: 'code'` on a body without `code`), sent
-once and never retried.
+its APIError (rudder-sdk-python raised `KeyError: 'code'` on a body without `code`, and
+retried it), sent once and never retried. A 503 (the store down) must be retried by both
+until the event lands.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +29,11 @@ import rudderstack.analytics.request as rudder_request
 import segment.analytics.client as segment_client
 import segment.analytics.request as segment_request
 
+from identity_graph.api import create_app
+from identity_graph.config import Settings
+from identity_graph.errors import StoreError
+from identity_graph.service.identity import IdentityService
+from identity_graph.service.views import BatchResult
 from identity_graph.stores import open_store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,14 +60,32 @@ class Server:
             store.close()
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def wait_until_up(url: str, alive: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        assert alive(), "the server exited"
+        try:
+            if requests.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return
+        except requests.ConnectionError:
+            pass
+        assert time.monotonic() < deadline, "the server did not come up in 60 s"
+        time.sleep(0.1)
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """`identity-graph serve` of this worktree's code on a fresh SQLite file."""
     db = tmp_path_factory.mktemp("sdk") / "sdk.db"
     store_url = f"sqlite:///{db}"
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     argv = [sys.executable, "-m", "identity_graph", "serve", "--store", store_url]
     proc = subprocess.Popen(
@@ -68,22 +93,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"server exited: {proc.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
-            try:
-                if requests.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("server did not come up in 60 s")
-            time.sleep(0.1)
+        wait_until_up(url, lambda: proc.poll() is None)
         yield Server(url, store_url)
     finally:
         proc.terminate()
@@ -210,3 +224,56 @@ def test_a_bad_event_is_reported_once_and_not_retried(server: Server, wire: Wire
     # The batch is atomic: its good event was not written either.
     r = requests.get(f"{server.url}/v1/identifiers/customer_id/{user}/person", timeout=10)
     assert r.status_code == 404
+
+
+class OutageService(IdentityService):
+    """Its store fails the first `failures` batches: an outage that passes."""
+
+    def __init__(self, store_url: str, failures: int) -> None:
+        super().__init__(open_store(store_url), Settings())
+        self.failures = failures
+
+    def ingest_batch(self, events: Sequence[object]) -> BatchResult:
+        if self.failures > 0:
+            self.failures -= 1
+            raise StoreError("store unavailable")
+        return super().ingest_batch(events)
+
+
+@pytest.fixture
+def outage_server(tmp_path: Path) -> Iterator[Server]:
+    """The app under uvicorn in this process, its store down for the first batch."""
+    import uvicorn
+
+    store_url = f"sqlite:///{tmp_path / 'outage.db'}"
+    app = create_app(service_factory=lambda: OutageService(store_url, failures=1))
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(url, thread.is_alive)
+        yield Server(url, store_url)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=20)
+
+
+@pytest.mark.parametrize("sdk", SDKS)
+def test_a_503_is_retried_until_the_event_lands(
+    outage_server: Server, wire: Wire, sdk: Sdk
+) -> None:
+    user = f"{sdk.name}-{uuid.uuid4().hex[:8]}"
+    errors: list[tuple[Exception, list[Any]]] = []
+    client = make_client(sdk, outage_server, errors)
+    _, msg = client.identify(user, anonymous_id=f"{user}-c1")
+    client.flush()
+    client.join()
+    assert [status for status, _ in wire.attempts] == [503, 200]
+    assert errors == []
+    assert outage_server.seen([msg["messageId"]]) == {msg["messageId"]}
+    assert {i["key"] for i in outage_server.person(user)["identifiers"]} == {
+        f"customer_id:{user}",
+        f"cookie:{user}-c1",
+    }
