@@ -6,9 +6,10 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from identity_graph.api import errors
+from identity_graph.api.auth import authorize, document_security
 from identity_graph.api.bodies import BodyLimit
 from identity_graph.api.routes import (
     audit,
@@ -60,8 +61,11 @@ def create_app(
         version="0.1.0",
         description="Persons, not devices: profiles resolved from an identity graph.",
         lifespan=lifespan,
+        # Every route, before its body is parsed: see identity_graph/security/rules.py.
+        dependencies=[Depends(authorize)],
     )
     errors.install(app)
+    document_security(app)
     if max_body_bytes is None:
         from identity_graph.cli.runtime import RuntimeSettings
 

@@ -4,12 +4,14 @@ Each SDK is driven as its README shows (a client with a write key and our URL as
 identify, track, page, screen, group, alias; flush), and every event must be in the store
 afterwards. A bad event must come back as a 400 that the SDK reports through `on_error` as
 its APIError (rudder-sdk-python raised `KeyError: 'code'` on a body without `code`, and
-retried it), sent once and never retried. A 503 (the store down) must be retried by both
-until the event lands.
+retried it), sent once and never retried; so must a wrong write key (401). A 503 (the
+store down) must be retried by both until the event lands. The write key is an `ingest`
+key made with `identity-graph keys create`, sent by both SDKs as the HTTP Basic user.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -35,18 +37,27 @@ from identity_graph.errors import StoreError
 from identity_graph.service.identity import IdentityService
 from identity_graph.service.views import BatchResult
 from identity_graph.stores import open_store
+from tests.helpers import issue_key
 
 ROOT = Path(__file__).resolve().parent.parent
-WRITE_KEY = "write-key"
 
 
 @dataclass
 class Server:
     url: str
     store_url: str
+    write_key: str  # an ingest key, the SDKs' write key
+    reader_key: str
+
+    def lookup(self, user_id: str) -> requests.Response:
+        return requests.get(
+            f"{self.url}/v1/identifiers/customer_id/{user_id}/person",
+            headers={"Authorization": f"Bearer {self.reader_key}"},
+            timeout=10,
+        )
 
     def person(self, user_id: str) -> dict[str, Any]:
-        r = requests.get(f"{self.url}/v1/identifiers/customer_id/{user_id}/person", timeout=10)
+        r = self.lookup(user_id)
         assert r.status_code == 200, r.text
         body: dict[str, Any] = r.json()
         return body
@@ -87,9 +98,20 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     store_url = f"sqlite:///{db}"
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    argv = [sys.executable, "-m", "identity_graph", "serve", "--store", store_url]
+    cli = [sys.executable, "-m", "identity_graph"]
+
+    def create_key(name: str, role: str) -> str:
+        argv = [*cli, "keys", "create", "--store", store_url, "--name", name, "--role", role]
+        done = subprocess.run(
+            [*argv, "--json"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == 0, done.stderr
+        key: str = json.loads(done.stdout)["key"]
+        return key
+
+    keys = create_key("sdk-write", "ingest"), create_key("sdk-read", "reader")
     proc = subprocess.Popen(
-        [*argv, "--port", str(port)],
+        [*cli, "serve", "--store", store_url, "--port", str(port)],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -98,7 +120,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(url, lambda: proc.poll() is None)
-        yield Server(url, store_url)
+        yield Server(url, store_url, *keys)
     finally:
         proc.terminate()
         try:
@@ -149,9 +171,14 @@ SDKS = [
 ]
 
 
-def make_client(sdk: Sdk, server: Server, errors: list[tuple[Exception, list[Any]]]) -> Any:
+def make_client(
+    sdk: Sdk,
+    server: Server,
+    errors: list[tuple[Exception, list[Any]]],
+    write_key: str | None = None,
+) -> Any:
     return sdk.client(
-        WRITE_KEY,
+        write_key or server.write_key,
         host=server.url,
         on_error=lambda exc, batch: errors.append((exc, batch)),
         # Bounded, so that a retry loop fails this test rather than hanging it.
@@ -222,8 +249,23 @@ def test_a_bad_event_is_reported_once_and_not_retried(server: Server, wire: Wire
     assert "not-an-email" not in str(exc)
     assert len(batch) == 2
     # The batch is atomic: its good event was not written either.
-    r = requests.get(f"{server.url}/v1/identifiers/customer_id/{user}/person", timeout=10)
-    assert r.status_code == 404
+    assert server.lookup(user).status_code == 404
+
+
+@pytest.mark.parametrize("sdk", SDKS)
+def test_a_wrong_write_key_is_reported_once_as_a_401(server: Server, wire: Wire, sdk: Sdk) -> None:
+    user = f"{sdk.name}-{uuid.uuid4().hex[:8]}"
+    errors: list[tuple[Exception, list[Any]]] = []
+    client = make_client(sdk, server, errors, write_key="igk_" + "x" * 43)
+    client.identify(user, anonymous_id=f"{user}-c1")
+    client.flush()
+    client.join()
+    assert [status for status, _ in wire.attempts] == [401], "sent once, never retried"
+    ((exc, _),) = errors
+    assert isinstance(exc, sdk.api_error), repr(exc)
+    assert exc.status == 401 and exc.code == "unauthorized"  # type: ignore[attr-defined]
+    assert "not valid" in str(exc)
+    assert server.lookup(user).status_code == 404
 
 
 class OutageService(IdentityService):
@@ -246,6 +288,9 @@ def outage_server(tmp_path: Path) -> Iterator[Server]:
     import uvicorn
 
     store_url = f"sqlite:///{tmp_path / 'outage.db'}"
+    store = open_store(store_url)
+    keys = issue_key(store, "ingest"), issue_key(store, "reader")
+    store.close()
     app = create_app(service_factory=lambda: OutageService(store_url, failures=1))
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
@@ -254,7 +299,7 @@ def outage_server(tmp_path: Path) -> Iterator[Server]:
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(url, thread.is_alive)
-        yield Server(url, store_url)
+        yield Server(url, store_url, *keys)
     finally:
         server.should_exit = True
         thread.join(timeout=20)

@@ -4,11 +4,13 @@ bodies, the body and batch limits (413) and Segment's error shape on every error
 from __future__ import annotations
 
 import asyncio
+import base64
 import gzip
 import json
 import tracemalloc
 import zlib
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,30 +25,51 @@ from identity_graph.errors import StoreError
 from identity_graph.service.identity import IdentityService
 from identity_graph.stores import open_store
 from identity_graph.stores.contract import GraphStore
-from tests.helpers import event, login
+from tests.helpers import bearer, event, issue_key, login
 
 JSON = {"content-type": "application/json"}
 GZIP_JSON = {**JSON, "content-encoding": "gzip"}
 LIMIT = 64 * 1024
 
 
+@dataclass
+class Api:
+    """The app as its callers meet it: events sent with an ingest key as the HTTP Basic
+    user (the SDKs' write key), reads with a reader's Bearer key."""
+
+    client: TestClient
+    write: dict[str, str]
+    read: dict[str, str]
+
+    def post(self, path: str, **kwargs: Any) -> Any:
+        return self.client.post(path, headers=self.write, **kwargs)
+
+    def get(self, path: str) -> Any:
+        return self.client.get(path, headers=self.read)
+
+
 @pytest.fixture
-def client(store: GraphStore) -> Iterator[TestClient]:
+def api(store: GraphStore) -> Iterator[Api]:
     app = create_app(service_factory=lambda: IdentityService(store, Settings()))
     with TestClient(app) as c:
-        yield c
+        yield Api(c, basic(issue_key(store, "ingest")), bearer(issue_key(store, "reader")))
 
 
 @pytest.fixture
 def small(tmp_path: Path) -> Iterator[TestClient]:
-    """A SQLite-backed app whose body limit is LIMIT bytes."""
-    url = f"sqlite:///{tmp_path / 'small.db'}"
+    """A SQLite-backed app whose body limit is LIMIT bytes; `client.headers` is an admin's."""
+    store = open_store(f"sqlite:///{tmp_path / 'small.db'}")
     app = create_app(
-        service_factory=lambda: IdentityService(open_store(url), Settings()),
-        max_body_bytes=LIMIT,
+        service_factory=lambda: IdentityService(store, Settings()), max_body_bytes=LIMIT
     )
-    with TestClient(app, raise_server_exceptions=False) as c:
+    headers = bearer(issue_key(store, "admin"))
+    with TestClient(app, raise_server_exceptions=False, headers=headers) as c:
         yield c
+
+
+def basic(key: str) -> dict[str, str]:
+    """A write key as Segment's and RudderStack's SDKs send it: the HTTP Basic user."""
+    return {"Authorization": "Basic " + base64.b64encode(f"{key}:".encode()).decode()}
 
 
 def assert_error_shape(r: Any, status: int, code: str) -> dict[str, Any]:
@@ -77,13 +100,13 @@ SINGLE_EVENTS: dict[str, dict[str, Any]] = {
 }
 
 
-def test_each_single_event_route_ingests_its_event(client: TestClient) -> None:
+def test_each_single_event_route_ingests_its_event(api: Api) -> None:
     for type_, fields in SINGLE_EVENTS.items():
         body = {"messageId": f"m-{type_}", "timestamp": "2025-03-01T10:00:00Z", **fields}
-        r = client.post(f"/v1/{type_}", json=body)
+        r = api.post(f"/v1/{type_}", json=body)
         assert r.status_code == 200, (type_, r.text)
         assert r.json()["items"] == 1 and r.json()["replayed"] == 0
-    person = client.get("/v1/identifiers/customer_id/u1/person").json()
+    person = api.get("/v1/identifiers/customer_id/u1/person").json()
     assert {i["key"] for i in person["identifiers"]} == {
         "customer_id:u1",
         "email:anna@example.com",
@@ -96,39 +119,39 @@ def test_each_single_event_route_ingests_its_event(client: TestClient) -> None:
     assert person["activity"]["purchases"] == 1
 
 
-def test_single_event_is_replay_safe_like_a_batch(client: TestClient) -> None:
+def test_single_event_is_replay_safe_like_a_batch(api: Api) -> None:
     ev = {"messageId": "m-1", "userId": "u1", "anonymousId": "c1"}
-    assert client.post("/v1/identify", json=ev).json()["replayed"] == 0
-    assert client.post("/v1/identify", json=ev).json()["replayed"] == 1
+    assert api.post("/v1/identify", json=ev).json()["replayed"] == 0
+    assert api.post("/v1/identify", json=ev).json()["replayed"] == 1
     # The same messageId in a batch is the same event.
-    again = client.post("/v1/batch", json={"batch": [{"type": "identify", **ev}]})
+    again = api.post("/v1/batch", json={"batch": [{"type": "identify", **ev}]})
     assert again.json()["replayed"] == 1
-    assert client.get("/v1/stats").json()["links"] == 1
+    assert api.get("/v1/stats").json()["links"] == 1
 
 
-def test_a_body_type_may_repeat_the_route_but_not_contradict_it(client: TestClient) -> None:
-    same = client.post("/v1/track", json={"type": "track", "userId": "u1", "event": "Signed Up"})
+def test_a_body_type_may_repeat_the_route_but_not_contradict_it(api: Api) -> None:
+    same = api.post("/v1/track", json={"type": "track", "userId": "u1", "event": "Signed Up"})
     assert same.status_code == 200, same.text
-    r = client.post("/v1/identify", json={"type": "track", "userId": "u2", "event": "x"})
+    r = api.post("/v1/identify", json={"type": "track", "userId": "u2", "event": "x"})
     body = assert_error_shape(r, 400, "invalid_request")
     assert [(e["position"], e["field"]) for e in body["errors"]] == [(0, "type")]
     assert "/v1/identify" in body["message"]
-    assert client.get("/v1/identifiers/customer_id/u2/person").status_code == 404
+    assert api.get("/v1/identifiers/customer_id/u2/person").status_code == 404
 
 
-def test_a_bad_single_event_gets_the_batch_400_and_writes_nothing(client: TestClient) -> None:
-    r = client.post("/v1/identify", json={"userId": "u1", "traits": {"email": "x@"}})
+def test_a_bad_single_event_gets_the_batch_400_and_writes_nothing(api: Api) -> None:
+    r = api.post("/v1/identify", json={"userId": "u1", "traits": {"email": "x@"}})
     body = assert_error_shape(r, 400, "invalid_request")
     assert "nothing was written" in body["detail"]
     assert [(e["position"], e["field"]) for e in body["errors"]] == [(0, "traits.email")]
     # The SDKs show `message` only: it names the field.
     assert "traits.email" in body["message"]
-    r = client.post("/v1/track", json={"userId": "u1"})
+    r = api.post("/v1/track", json={"userId": "u1"})
     assert assert_error_shape(r, 400, "invalid_request")["errors"][0]["field"] == "event"
-    r = client.post("/v1/alias", json={"userId": "u1"})
+    r = api.post("/v1/alias", json={"userId": "u1"})
     assert assert_error_shape(r, 400, "invalid_request")["errors"][0]["field"] == "previousId"
-    assert client.get("/v1/stats").json()["identifiers"] == 0
-    r = client.post("/v1/page", json=["not", "an", "object"])
+    assert api.get("/v1/stats").json()["identifiers"] == 0
+    r = api.post("/v1/page", json=["not", "an", "object"])
     assert assert_error_shape(r, 422, "invalid_request")["errors"][0]["field"] == "body"
 
 
@@ -255,21 +278,24 @@ def test_a_declared_length_over_the_limit_is_refused_before_reading() -> None:
     assert sent[0]["status"] == 413
 
 
-def test_too_many_batch_items_is_a_413_naming_batch(client: TestClient) -> None:
+def test_too_many_batch_items_is_a_413_naming_batch(api: Api) -> None:
     items = [{"type": "identify", "userId": f"u{i}"} for i in range(10_001)]
     body = assert_error_shape(
-        client.post("/v1/batch", json={"batch": items}), 413, "payload_too_large"
+        api.post("/v1/batch", json={"batch": items}), 413, "payload_too_large"
     )
     assert [e["field"] for e in body["errors"]] == ["batch"]
     assert "10000" in body["message"]
-    assert client.get("/v1/stats").json()["identifiers"] == 0
+    assert api.get("/v1/stats").json()["identifiers"] == 0
 
 
 def test_the_body_limit_is_a_setting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """IDENTITY_GRAPH_MAX_BODY_BYTES, read where the app is built from the environment."""
     monkeypatch.setenv("IDENTITY_GRAPH_MAX_BODY_BYTES", "100")
-    app = create_app(store_url=f"sqlite:///{tmp_path / 'env.db'}")
-    with TestClient(app) as c:
+    url = f"sqlite:///{tmp_path / 'env.db'}"
+    store = open_store(url)
+    key = issue_key(store, "ingest")
+    store.close()
+    with TestClient(create_app(store_url=url), headers=basic(key)) as c:
         batch = {"batch": [event("identify", userId="u1", anonymousId="c1")]}
         r = c.post("/v1/batch", json=batch)
         assert "100 bytes" in assert_error_shape(r, 413, "payload_too_large")["message"]
@@ -294,6 +320,7 @@ def test_serve_hands_the_body_limit_to_the_app(
     runner = CliRunner()
     assert runner.invoke(cli, ["serve", "--store", url, "--max-body-bytes", "100"]).exit_code == 0
     with TestClient(runs[0]()) as c:
+        # Refused before the key is looked at: the limit guards unauthenticated callers too.
         r = c.post("/v1/batch", json={"batch": [login("u1", "c1")]})
         assert "100 bytes" in assert_error_shape(r, 413, "payload_too_large")["message"]
     monkeypatch.setenv("IDENTITY_GRAPH_MAX_BODY_BYTES", "2048")
@@ -302,6 +329,22 @@ def test_serve_hands_the_body_limit_to_the_app(
 
 
 # -- the error shape on every status ---------------------------------------------------
+
+
+def test_the_single_event_routes_take_an_ingest_key(api: Api) -> None:
+    """As the HTTP Basic user (the SDKs' write key) or as a Bearer token; a wrong write key
+    is a 401 and a reader's key a 403, both in the error shape."""
+    store = api.client.app.state.service.store  # type: ignore[attr-defined]
+    ingest_key = issue_key(store, "ingest")
+    for type_, fields in SINGLE_EVENTS.items():
+        for headers in (basic(ingest_key), bearer(ingest_key)):
+            assert api.client.post(f"/v1/{type_}", json=fields, headers=headers).status_code == 200
+        r = api.client.post(f"/v1/{type_}", json=fields, headers=basic("wrong-write-key"))
+        assert_error_shape(r, 401, "unauthorized")
+        assert r.headers["www-authenticate"].startswith("Bearer")
+        assert_error_shape(api.client.post(f"/v1/{type_}", json=fields), 401, "unauthorized")
+        r = api.client.post(f"/v1/{type_}", json=fields, headers=api.read)
+        assert_error_shape(r, 403, "forbidden")
 
 
 def test_every_error_status_has_segments_error_shape(small: TestClient) -> None:
