@@ -28,10 +28,9 @@ from prometheus_client import (
     multiprocess,
 )
 from starlette.datastructures import MutableHeaders
-from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from identity_graph.api.schemas import ErrorOut
+from identity_graph.api.errors import error_response
 from identity_graph.logs import REQUEST_ID, REQUESTS_LOGGER, stamp_request_ids
 
 log = logging.getLogger(REQUESTS_LOGGER)
@@ -126,8 +125,28 @@ def record_ingest(events: int) -> None:
     INGEST_EVENTS.inc(events)
 
 
+# Where `RouteTap` leaves the scope the router saw: middleware between the two may hand
+# the app a copy of the scope (the body limit does), and the router names the matched
+# route in the scope it is given.
+_INNER_SCOPE = "identity_graph.inner_scope"
+
+
+class RouteTap:
+    """The innermost middleware: lets `Observability`, the outermost, read the route."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        holder = scope.get(_INNER_SCOPE)
+        if isinstance(holder, dict):
+            holder["scope"] = scope
+        await self.app(scope, receive, send)
+
+
 class Observability:
-    """Pure ASGI (no BaseHTTPMiddleware): streamed exports pass through untouched."""
+    """Pure ASGI (no BaseHTTPMiddleware): streamed exports pass through untouched. The
+    outermost middleware, so that whatever answers (a route, the body limit) is counted."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -139,6 +158,8 @@ class Observability:
             return
         rid = request_id(scope)
         token = REQUEST_ID.set(rid)
+        holder: dict[str, Scope] = {}
+        scope[_INNER_SCOPE] = holder
         started = time.perf_counter()
         status = 500
         responded = False
@@ -157,10 +178,10 @@ class Observability:
             if responded:  # too late for a 500: the client sees the connection drop
                 raise
             status = 500
-            body = ErrorOut(detail="internal error; the request ID is in the logs")
-            await JSONResponse(body.model_dump(), status_code=500)(scope, receive, send_with_id)
+            reply = error_response(500, "internal error; the request ID is in the logs")
+            await reply(scope, receive, send_with_id)
         finally:
-            self._observe(scope, status, time.perf_counter() - started)
+            self._observe(holder.get("scope", scope), status, time.perf_counter() - started)
             REQUEST_ID.reset(token)
 
     @staticmethod

@@ -21,6 +21,7 @@ from identity_graph.service.views import (
 )
 
 __all__ = [
+    "MAX_BATCH_ITEMS",
     "AuditEntry",
     "BatchIn",
     "BatchOut",
@@ -34,6 +35,9 @@ __all__ = [
 ]
 
 # -- inputs ------------------------------------------------------------------------------
+
+# Items in one batch request; more is a 413 naming `batch` (api/errors.py).
+MAX_BATCH_ITEMS = 10_000
 
 
 class SegmentEvent(BaseModel):
@@ -62,7 +66,7 @@ class BatchIn(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    batch: list[SegmentEvent] = Field(max_length=10_000)
+    batch: list[SegmentEvent] = Field(max_length=MAX_BATCH_ITEMS)
 
 
 class DecisionIn(BaseModel):
@@ -90,7 +94,18 @@ class ItemProblem(BaseModel):
     field: str
     reason: str
 
+    def __str__(self) -> str:
+        where = self.field if self.position is None else f"item {self.position}: {self.field}"
+        return f"{where}: {self.reason}"
+
 
 class ErrorOut(BaseModel):
+    # Segment's and RudderStack's SDKs read `code` and `message` of an error body (and
+    # report a body without them as a KeyError); `detail` and `errors` are ours. The
+    # handlers in api/errors.py fill `code` and `message` where a caller left them empty.
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
+    code: str = Field(default="", description="machine-readable: invalid_request, not_found, ...")
+    message: str = Field(default="", description="what went wrong, with the first problems listed")
     detail: str
     errors: list[ItemProblem] = Field(default_factory=list)

@@ -450,3 +450,21 @@ def test_the_readme_names_the_metrics_that_are_served(sqlite_client: TestClient)
     text = sqlite_client.get("/metrics").text
     families = {f.name for f in text_string_to_metric_families(text)}  # counters: no _total
     assert {name.removesuffix("_total") for name in named} <= families
+
+
+def test_a_body_over_the_limit_is_logged_and_counted_too(
+    sqlite_store: SQLiteStore, admin: dict[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    app = create_app(
+        service_factory=lambda: IdentityService(sqlite_store, Settings()), max_body_bytes=2_000
+    )
+    caplog.set_level(logging.INFO)
+    body = {"batch": [login(f"u-{i}", f"c-{i}", email=f"big{i}.{SECRET}") for i in range(40)]}
+    with TestClient(app) as c:
+        r = c.post("/v1/batch", json=body, headers={**admin, "X-Request-ID": "big-1"})
+        assert r.status_code == 413 and r.headers["x-request-id"] == "big-1"
+        text = c.get("/metrics").text
+    (line,) = [x for x in _json_lines(caplog) if x["request_id"] == "big-1"]
+    assert line["status"] == 413 and line["method"] == "POST"
+    assert SECRET not in json.dumps(_json_lines(caplog))
+    assert 'status_class="4xx"' in text

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from identity_graph.cli.common import ConfigOpt, StoreOpt, fail, store_and_config
-from identity_graph.cli.runtime import Neo4jCredentials, build_service
+from identity_graph.cli.runtime import Neo4jCredentials, RuntimeSettings, build_service
 from identity_graph.errors import IdentityGraphError
 from identity_graph.logs import LogFormat, logging_config
 
@@ -37,6 +37,16 @@ def serve(
     log_format: Annotated[
         LogFormat, typer.Option(help="Logs on stderr: one JSON object per line, or text")
     ] = "json",
+    max_body_bytes: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Largest request body accepted, in bytes, as received and after gzip "
+            "decoding (default 10 MiB); larger is a 413. Also read from "
+            "IDENTITY_GRAPH_MAX_BODY_BYTES.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Serve the HTTP API (OpenAPI docs at /docs)."""
     import uvicorn
@@ -44,6 +54,7 @@ def serve(
     from identity_graph.api.main import create_app
 
     url, cfg = store_and_config(store, config)
+    body_limit = max_body_bytes or RuntimeSettings().max_body_bytes
     credentials = Neo4jCredentials()
     try:  # fail here, with a clear message, rather than inside the server's lifespan
         build_service(url, cfg, credentials).close()
@@ -54,7 +65,11 @@ def serve(
     log_config = logging_config(log_format, requests=access_log)
     if workers == 1:
         # One process: the app factory gets the settings as values; no environment involved.
-        factory = partial(create_app, service_factory=partial(build_service, url, cfg, credentials))
+        factory = partial(
+            create_app,
+            service_factory=partial(build_service, url, cfg, credentials),
+            max_body_bytes=body_limit,
+        )
         uvicorn.run(
             factory,
             factory=True,
@@ -73,7 +88,7 @@ def serve(
     # written; the new process replaces it (exec), so signals (Ctrl-C, docker stop) reach
     # uvicorn directly. `identity_graph.cli.workers` runs uvicorn's command line after
     # giving the workers a shared metrics directory and this command's logging setup.
-    env = dict(os.environ, IDENTITY_GRAPH_STORE=url)
+    env = dict(os.environ, IDENTITY_GRAPH_STORE=url, IDENTITY_GRAPH_MAX_BODY_BYTES=str(body_limit))
     if cfg is not None:
         env["IDENTITY_GRAPH_CONFIG"] = str(Path(cfg).resolve())
     argv = [
