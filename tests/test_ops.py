@@ -228,6 +228,7 @@ def test_metrics_move_after_an_ingest_and_a_lookup(
     before = _samples(c.get("/metrics").text)
     batch = {"batch": [login("u-m1", "c-m1", email=SECRET), login("u-m2", "c-m2")]}
     assert c.post("/v1/batch", json=batch, headers=admin).status_code == 200
+    assert c.post("/v1/identify", json=login("u-m3", "c-m3"), headers=admin).status_code == 200
     assert c.get(f"/v1/identifiers/email/{SECRET}/person", headers=admin).status_code == 200
     missing = "/v1/identifiers/email/nobody@example.com/person"
     assert c.get(missing, headers=admin).status_code == 404
@@ -242,9 +243,10 @@ def test_metrics_move_after_an_ingest_and_a_lookup(
         return _value(after, name, **labels) - _value(before, name, **labels)
 
     lookup = "/v1/identifiers/{type}/{value}/person"
-    assert moved("identity_graph_ingest_batches_total") == 1
-    assert moved("identity_graph_ingest_events_total") == 2
+    assert moved("identity_graph_ingest_batches_total") == 2  # the batch and the identify
+    assert moved("identity_graph_ingest_events_total") == 3
     assert moved("identity_graph_ingest_batch_duration_seconds_count", route="/v1/batch") == 2
+    assert moved("identity_graph_ingest_batch_duration_seconds_count", route="/v1/identify") == 1
     assert moved("identity_graph_lookup_duration_seconds_count", route=lookup) == 2
     http = "identity_graph_http_requests_total"
     assert moved(http, method="POST", route="/v1/batch", status_class="2xx") == 1
