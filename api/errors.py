@@ -16,8 +16,10 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from identity_graph.api.auth import authorize
 from identity_graph.api.schemas import MAX_BATCH_ITEMS, ErrorOut, ItemProblem
 from identity_graph.errors import (
     BatchRejected,
@@ -90,6 +92,12 @@ def _reply(status: int, body: ErrorOut, headers: Mapping[str, str] | None = None
     return JSONResponse(status_code=status, content=content, headers=headers)
 
 
+def _unauthenticated(exc: Unauthenticated) -> JSONResponse:
+    return _reply(
+        401, ErrorOut(detail=str(exc)), {"WWW-Authenticate": 'Bearer realm="identity-graph"'}
+    )
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(BatchRejected)
     async def batch_rejected(_: Request, exc: BatchRejected) -> JSONResponse:
@@ -100,7 +108,16 @@ def install(app: FastAPI) -> None:
         return _reply(400, ErrorOut(detail=detail, errors=problems))
 
     @app.exception_handler(RequestValidationError)
-    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI parses a JSON body before the app's dependencies run, so a body that is not
+        # JSON lands here before `authorize`: a caller without a valid key is told that
+        # (401/403), never what is wrong with the body.
+        try:
+            await run_in_threadpool(authorize, request)
+        except Unauthenticated as denied:
+            return _unauthenticated(denied)
+        except Forbidden as denied:
+            return _reply(403, ErrorOut(detail=str(denied)))
         problems = []
         for err in exc.errors():
             loc = [str(x) for x in err.get("loc", ())]
@@ -121,9 +138,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Unauthenticated)
     async def unauthenticated(_: Request, exc: Unauthenticated) -> JSONResponse:
-        response = _reply(401, ErrorOut(detail=str(exc)))
-        response.headers["WWW-Authenticate"] = 'Bearer realm="identity-graph"'
-        return response
+        return _unauthenticated(exc)
 
     @app.exception_handler(Forbidden)
     async def forbidden(_: Request, exc: Forbidden) -> JSONResponse:

@@ -208,3 +208,21 @@ def test_keys_authenticate_on_every_store(service: IdentityService) -> None:
     with pytest.raises(Unauthenticated):
         service.keys.authenticate("igk_" + "A" * 43)  # well-formed, unknown
     assert [k.name for k in service.keys.list()] == ["ads"]
+
+
+@pytest.mark.parametrize(("method", "path"), [r for r in app_routes() if r[0] in ("POST", "PUT")])
+def test_a_body_that_is_not_json_is_401_without_a_key(
+    world: tuple[TestClient, dict[str, str]], method: str, path: str
+) -> None:
+    """FastAPI parses the body before the app's dependencies: the key still comes first."""
+    client, keys = world
+    target = url(path, IN_SCOPE)
+
+    def status(headers: dict[str, str]) -> int:
+        json_type = {"content-type": "application/json", **headers}
+        return client.request(method, target, content=b"{not json", headers=json_type).status_code
+
+    assert status({}) == 401
+    if "reader" not in EXPECTED[(method, path)]:
+        assert status(bearer(keys["reader"])) == 403
+    assert status(bearer(keys["admin"])) in (400, 422)
