@@ -22,6 +22,7 @@ from identity_graph.api.routes import (
     segments,
     stats,
 )
+from identity_graph.api.schemas import COMMON_ERRORS
 from identity_graph.service.identity import IdentityService
 
 
@@ -70,7 +71,7 @@ def create_app(
         audit,
         explain,
     ):
-        app.include_router(resource.router)
+        app.include_router(resource.router, responses=COMMON_ERRORS)
     # Neo4j Browser guides: the only routes with CORS (any origin, GET), see guides.py.
     app.include_router(guides.router)
     app.include_router(health.router)

@@ -5,7 +5,14 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 
 from identity_graph.api.deps import ServiceDep
-from identity_graph.api.schemas import DecisionIn, DecisionOut, ErrorOut, ReviewItem, ReviewPage
+from identity_graph.api.schemas import (
+    DecisionIn,
+    DecisionOut,
+    ErrorOut,
+    PairPath,
+    ReviewItem,
+    ReviewPage,
+)
 from identity_graph.service.views import DecisionResult
 
 router = APIRouter(prefix="/v1/review", tags=["review"])
@@ -25,7 +32,7 @@ def list_reviews(
 
 
 @router.get("/{pair_id}", response_model=ReviewItem, responses={404: {"model": ErrorOut}})
-def get_review(pair_id: str, service: ServiceDep) -> ReviewItem:
+def get_review(pair_id: PairPath, service: ServiceDep) -> ReviewItem:
     """One pair side by side: field values, agreement levels, contributions."""
     return service.review_item(pair_id)
 
@@ -35,6 +42,6 @@ def get_review(pair_id: str, service: ServiceDep) -> ReviewItem:
     response_model=DecisionOut,
     responses={404: {"model": ErrorOut}, 409: {"model": ErrorOut}},
 )
-def decide(pair_id: str, body: DecisionIn, service: ServiceDep) -> DecisionResult:
+def decide(pair_id: PairPath, body: DecisionIn, service: ServiceDep) -> DecisionResult:
     """Approve (link and cluster the two records) or reject (remember as cannot-link)."""
     return service.decide_review(pair_id, body.decision, body.by, body.comment)
