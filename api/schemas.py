@@ -51,8 +51,9 @@ SegmentName = Annotated[str, Path(max_length=MAX_SEGMENT)]
 DestinationName = Annotated[str, Path(max_length=64)]
 IdPath = Annotated[str, Path(max_length=MAX_ID)]
 PairPath = Annotated[str, Path(max_length=MAX_PAIR)]
-# Beyond a 64-bit integer a store cannot even compare it.
-Generation = Annotated[int, Path(ge=0, le=2**53)]
+# Beyond a 64-bit integer a store cannot even compare it (SQLite: OverflowError, a 500).
+MAX_OFFSET = 2**53
+Generation = Annotated[int, Path(ge=0, le=MAX_OFFSET)]
 IdentifierType = Annotated[str, Path(max_length=64)]
 IdentifierValue = Annotated[str, Path(max_length=1024)]
 SegmentText = Annotated[str, StringConstraints(max_length=MAX_SEGMENT)]

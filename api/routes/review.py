@@ -7,6 +7,7 @@ from fastapi import APIRouter, Query
 from identity_graph.api.auth import CallerDep
 from identity_graph.api.deps import ServiceDep
 from identity_graph.api.schemas import (
+    MAX_OFFSET,
     DecisionIn,
     DecisionOut,
     ErrorOut,
@@ -26,7 +27,7 @@ def list_reviews(
     min_probability: Annotated[float, Query(ge=0.0, le=1.0)] = 0.0,
     max_probability: Annotated[float, Query(ge=0.0, le=1.0)] = 1.0,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> ReviewPage:
     """Pairs of records waiting for a steward (or decided), highest probability first."""
     return service.review_page(status, limit, offset, min_probability, max_probability)
