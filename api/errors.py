@@ -1,12 +1,23 @@
-"""Errors of the core, translated to HTTP at the boundary."""
+"""Errors of the core, translated to HTTP at the boundary.
+
+Every error body has one shape, `ErrorOut`: Segment's `code` and `message` (what the
+Segment and RudderStack SDKs read and report) beside our `detail` and `errors`. The codes
+follow the status (`CODES`). Statuses are chosen for how those SDKs retry: any 4xx but 408,
+410, 429 and 460 is final (a bad batch is reported once, never resent), a 5xx is retried
+with backoff, so a 5xx must only ever mean "try again later".
+"""
 
 from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from identity_graph.api.schemas import ErrorOut, ItemProblem
+from identity_graph.api.schemas import MAX_BATCH_ITEMS, ErrorOut, ItemProblem
 from identity_graph.errors import (
     BatchRejected,
     ConfigError,
@@ -20,9 +31,59 @@ from identity_graph.errors import (
     Unauthenticated,
 )
 
+CODES = {
+    400: "invalid_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_encoding",
+    422: "invalid_request",
+    429: "rate_limited",
+    500: "internal_error",
+    503: "unavailable",
+}
+# Documented on every route in place of FastAPI's own 422 body (a list under `detail`),
+# which the handler below never sends.
+VALIDATION_RESPONSE: dict[int | str, dict[str, Any]] = {
+    422: {"model": ErrorOut, "description": "the body, path or query failed validation"}
+}
+# How many problems the one-line `message` lists (all of them are in `errors`).
+_MESSAGE_PROBLEMS = 5
 
-def _reply(status: int, body: ErrorOut) -> JSONResponse:
-    return JSONResponse(status_code=status, content=body.model_dump())
+
+def code_for(status: int) -> str:
+    return CODES.get(status, "invalid_request" if status < 500 else "server_error")
+
+
+def complete(status: int, body: ErrorOut) -> ErrorOut:
+    """`body` with `code` and `message` filled in where left empty."""
+    if body.code and body.message:
+        return body
+    message = body.message or body.detail
+    if not body.message and body.errors:
+        shown = "; ".join(str(p) for p in body.errors[:_MESSAGE_PROBLEMS])
+        more = len(body.errors) - _MESSAGE_PROBLEMS
+        message = f"{message}: {shown}" + (f" (+{more} more)" if more > 0 else "")
+    return body.model_copy(update={"code": body.code or code_for(status), "message": message})
+
+
+def error_response(
+    status: int,
+    detail: str,
+    errors: Sequence[ItemProblem] = (),
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    """The error body as a response: for code outside the exception handlers (ASGI
+    middleware answers before FastAPI runs)."""
+    return _reply(status, ErrorOut(detail=detail, errors=list(errors)), headers)
+
+
+def _reply(status: int, body: ErrorOut, headers: Mapping[str, str] | None = None) -> JSONResponse:
+    content = complete(status, body).model_dump()
+    return JSONResponse(status_code=status, content=content, headers=headers)
 
 
 def install(app: FastAPI) -> None:
@@ -39,6 +100,11 @@ def install(app: FastAPI) -> None:
         problems = []
         for err in exc.errors():
             loc = [str(x) for x in err.get("loc", ())]
+            if loc == ["body", "batch"] and err.get("type") == "too_long":
+                # Too many items is a size limit like the body's (api/bodies.py): 413.
+                reason = f"more than {MAX_BATCH_ITEMS} items; send smaller batches"
+                too_many = [ItemProblem(position=None, field="batch", reason=reason)]
+                return _reply(413, ErrorOut(detail="batch too large", errors=too_many))
             position = None
             if len(loc) >= 3 and loc[:2] == ["body", "batch"] and loc[2].isdigit():
                 position, loc = int(loc[2]), loc[3:]
@@ -89,3 +155,15 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(IdentityGraphError)
     async def other(_: Request, exc: IdentityGraphError) -> JSONResponse:
         return _reply(400, ErrorOut(detail=str(exc)))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # Starlette's own answers (no such route: 404, wrong method: 405) and any
+        # HTTPException a route or dependency raises, in the one error shape.
+        return _reply(exc.status_code, ErrorOut(detail=str(exc.detail)), exc.headers)
+
+    @app.exception_handler(Exception)
+    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
+        # A bug, not bad input: a 500 that the SDKs retry. The exception's text may hold
+        # personal data, so it stays out of the body (the server log has the traceback).
+        return _reply(500, ErrorOut(detail="internal error"))

@@ -10,6 +10,7 @@ from fastapi import Depends, FastAPI
 
 from identity_graph.api import errors
 from identity_graph.api.auth import authorize, document_security
+from identity_graph.api.bodies import BodyLimit
 from identity_graph.api.routes import (
     audit,
     batch,
@@ -23,7 +24,7 @@ from identity_graph.api.routes import (
     segments,
     stats,
 )
-from identity_graph.api.schemas import COMMON_ERRORS
+from identity_graph.api.schemas import BAD_BODY
 from identity_graph.service.identity import IdentityService
 
 
@@ -31,10 +32,12 @@ def create_app(
     store_url: str | None = None,
     config_path: Path | None = None,
     service_factory: Callable[[], IdentityService] | None = None,
+    max_body_bytes: int | None = None,
 ) -> FastAPI:
     """`service_factory` builds the service when the app starts (`identity-graph serve`
     hands one over). Without it the app builds one from `store_url` and `config_path`,
-    where not given from the IDENTITY_GRAPH_* variables (uvicorn workers, docker)."""
+    where not given from the IDENTITY_GRAPH_* variables (uvicorn workers, docker), as it
+    reads `max_body_bytes` (the request body limit) from IDENTITY_GRAPH_MAX_BODY_BYTES."""
 
     def build() -> IdentityService:
         if service_factory is not None:
@@ -64,6 +67,11 @@ def create_app(
     )
     errors.install(app)
     document_security(app)
+    if max_body_bytes is None:
+        from identity_graph.cli.runtime import RuntimeSettings
+
+        max_body_bytes = RuntimeSettings().max_body_bytes
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     for resource in (
         batch,
         persons,
@@ -75,7 +83,7 @@ def create_app(
         audit,
         explain,
     ):
-        app.include_router(resource.router, responses=COMMON_ERRORS)
+        app.include_router(resource.router, responses={**BAD_BODY, **errors.VALIDATION_RESPONSE})
     # Neo4j Browser guides: the only routes with CORS (any origin, GET), see guides.py.
     app.include_router(guides.router)
     app.include_router(health.router)

@@ -22,6 +22,7 @@ from identity_graph.service.views import (
 )
 
 __all__ = [
+    "MAX_BATCH_ITEMS",
     "AuditEntry",
     "BatchIn",
     "BatchOut",
@@ -65,6 +66,9 @@ LeaseQuery = Annotated[str, Query(max_length=MAX_ID, description="the lease of t
 
 # -- inputs ------------------------------------------------------------------------------
 
+# Items in one batch request; more is a 413 naming `batch` (api/errors.py).
+MAX_BATCH_ITEMS = 10_000
+
 
 class SegmentEvent(BaseModel):
     """A Segment-spec event (identify, track, page, screen, alias, group)."""
@@ -92,7 +96,7 @@ class BatchIn(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    batch: list[SegmentEvent] = Field(max_length=10_000)
+    batch: list[SegmentEvent] = Field(max_length=MAX_BATCH_ITEMS)
 
 
 class DecisionIn(BaseModel):
@@ -120,15 +124,24 @@ class ItemProblem(BaseModel):
     field: str
     reason: str
 
+    def __str__(self) -> str:
+        where = self.field if self.position is None else f"item {self.position}: {self.field}"
+        return f"{where}: {self.reason}"
+
 
 class ErrorOut(BaseModel):
+    # Segment's and RudderStack's SDKs read `code` and `message` of an error body (and
+    # report a body without them as a KeyError); `detail` and `errors` are ours. The
+    # handlers in api/errors.py fill `code` and `message` where a caller left them empty.
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
+    code: str = Field(default="", description="machine-readable: invalid_request, not_found, ...")
+    message: str = Field(default="", description="what went wrong, with the first problems listed")
     detail: str
     errors: list[ItemProblem] = Field(default_factory=list)
 
 
-# Every route may answer these (a body that is not JSON; a value out of its bounds), in
-# the one error shape the app sends, not FastAPI's default validation body.
-COMMON_ERRORS: dict[int | str, dict[str, Any]] = {
+# Any route may answer this: a body that is not JSON (schemathesis sends them everywhere).
+BAD_BODY: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorOut, "description": "the body is not valid JSON, or a bad item"},
-    422: {"model": ErrorOut, "description": "a path, query or body value is invalid"},
 }

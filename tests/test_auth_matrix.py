@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 
 from identity_graph.api import create_app
 from identity_graph.config import Settings
+from identity_graph.errors import Unauthenticated
 from identity_graph.security.keys import ROLES
 from identity_graph.security.rules import RULES
 from identity_graph.service.identity import IdentityService
@@ -34,6 +35,12 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/guides/identity-graph.html"): PUBLIC,
     ("OPTIONS", "/guides/identity-graph.html"): PUBLIC,
     ("POST", "/v1/batch"): "ingest",
+    ("POST", "/v1/identify"): "ingest",
+    ("POST", "/v1/track"): "ingest",
+    ("POST", "/v1/page"): "ingest",
+    ("POST", "/v1/screen"): "ingest",
+    ("POST", "/v1/group"): "ingest",
+    ("POST", "/v1/alias"): "ingest",
     ("GET", "/v1/persons/{person_id}"): "reader steward",
     ("GET", "/v1/identifiers/{type}/{value:path}/person"): "reader steward",
     ("GET", "/v1/explain"): "reader steward",
@@ -184,5 +191,18 @@ def test_the_openapi_document_says_which_key_each_operation_takes() -> None:
             if EXPECTED[route] == PUBLIC:
                 assert schemes == [], route
             else:
-                assert schemes == (["bearer", "basic"] if route[1] == "/v1/batch" else ["bearer"])
+                basic = EXPECTED[route] == "ingest"
+                assert schemes == (["bearer", "basic"] if basic else ["bearer"]), route
                 assert {"401", "403"} <= set(operation["responses"]), route
+
+
+def test_keys_authenticate_on_every_store(service: IdentityService) -> None:
+    _, key = service.keys.create("ads", "exporter", segments=["vip"], by="tests")
+    caller = service.keys.authenticate(key)
+    assert (caller.name, caller.role, caller.segments) == ("ads", "exporter", frozenset({"vip"}))
+    service.keys.revoke("ads", by="tests")
+    with pytest.raises(Unauthenticated):
+        service.keys.authenticate(key)
+    with pytest.raises(Unauthenticated):
+        service.keys.authenticate("igk_" + "A" * 43)  # well-formed, unknown
+    assert [k.name for k in service.keys.list()] == ["ads"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from identity_graph.config import Settings, load_settings
@@ -21,6 +21,8 @@ class RuntimeSettings(BaseSettings):
 
     store: str = DEFAULT_STORE_URL
     config: Path | None = None
+    # The HTTP server's request body limit, on the bytes received and on the decoded body.
+    max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
 
 
 class Neo4jCredentials(BaseSettings):

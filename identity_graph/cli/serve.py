@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from identity_graph.cli.common import ConfigOpt, StoreOpt, console, fail, store_and_config
-from identity_graph.cli.runtime import Neo4jCredentials, build_service
+from identity_graph.cli.runtime import Neo4jCredentials, RuntimeSettings, build_service
 from identity_graph.errors import IdentityGraphError
 
 # What uvicorn imports in each worker process when there are several (see `serve`).
@@ -31,6 +31,16 @@ def serve(
             "(personal data), which must not reach logs."
         ),
     ] = False,
+    max_body_bytes: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Largest request body accepted, in bytes, as received and after gzip "
+            "decoding (default 10 MiB); larger is a 413. Also read from "
+            "IDENTITY_GRAPH_MAX_BODY_BYTES.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Serve the HTTP API (OpenAPI docs at /docs)."""
     import uvicorn
@@ -38,6 +48,7 @@ def serve(
     from identity_graph.api.main import create_app
 
     url, cfg = store_and_config(store, config)
+    body_limit = max_body_bytes or RuntimeSettings().max_body_bytes
     credentials = Neo4jCredentials()
     try:  # fail here, with a clear message, rather than inside the server's lifespan
         build_service(url, cfg, credentials).close()
@@ -46,7 +57,11 @@ def serve(
     console.print(f"serving {url} on http://{host}:{port} (docs: http://{host}:{port}/docs)")
     if workers == 1:
         # One process: the app factory gets the settings as values; no environment involved.
-        factory = partial(create_app, service_factory=partial(build_service, url, cfg, credentials))
+        factory = partial(
+            create_app,
+            service_factory=partial(build_service, url, cfg, credentials),
+            max_body_bytes=body_limit,
+        )
         uvicorn.run(
             factory,
             factory=True,
@@ -62,7 +77,7 @@ def serve(
     # container's environment would be read. This process's own environment is never
     # written; the new process replaces it (exec), so signals (Ctrl-C, docker stop) reach
     # uvicorn directly.
-    env = dict(os.environ, IDENTITY_GRAPH_STORE=url)
+    env = dict(os.environ, IDENTITY_GRAPH_STORE=url, IDENTITY_GRAPH_MAX_BODY_BYTES=str(body_limit))
     if cfg is not None:
         env["IDENTITY_GRAPH_CONFIG"] = str(Path(cfg).resolve())
     argv = [

@@ -44,6 +44,13 @@ RULES: dict[tuple[str, str], Rule] = {
     ("OPTIONS", "/guides/identity-graph.html"): PUBLIC,
     # Ingest.
     ("POST", "/v1/batch"): INGEST,
+    # Segment's single-event routes (api/routes/batch.py): a batch of one.
+    ("POST", "/v1/identify"): INGEST,
+    ("POST", "/v1/track"): INGEST,
+    ("POST", "/v1/page"): INGEST,
+    ("POST", "/v1/screen"): INGEST,
+    ("POST", "/v1/group"): INGEST,
+    ("POST", "/v1/alias"): INGEST,
     # Profiles.
     ("GET", "/v1/persons/{person_id}"): READ,
     ("GET", "/v1/identifiers/{type}/{value:path}/person"): READ,
