@@ -6,6 +6,7 @@ field and the reason, never the value.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sized
 from typing import Final
 
 # An ID that reaches the store as it was sent: messageId, the product, campaign or case ID
@@ -31,7 +32,7 @@ class _Refused(Exception):
         super().__init__(reason)
         self.reason = reason
         self.whole = whole  # about the value as a whole, not one place in it
-        self.steps: list[str | int] = []
+        self.steps: list[object] = []
 
 
 def json_problem(value: object, field: str) -> tuple[str, str] | None:
@@ -51,50 +52,53 @@ def json_problem(value: object, field: str) -> tuple[str, str] | None:
     return None
 
 
-def _join(path: str, step: str | int) -> str:
+def _join(path: str, step: object) -> str:
     if isinstance(step, int):
         return f"{path}[{step}]"
-    return f"{path}.{step}" if path else step
+    return f"{path}.{step}" if path else str(step)
 
 
 def _walk(item: object, depth: int, budget: list[int]) -> None:
-    kind = type(item)
-    if kind is dict or kind is list:
-        assert isinstance(item, dict | list)
-        if depth >= MAX_DEPTH:
-            raise _Refused(f"nested deeper than {MAX_DEPTH} levels")
-        if len(item) > MAX_ENTRIES:
-            raise _Refused(f"has more than {MAX_ENTRIES} entries")
-        budget[0] -= len(item)
-        if budget[0] < 0:
-            raise _Refused(f"holds more than {MAX_VALUES} values", whole=True)
-        pairs = item.items() if isinstance(item, dict) else enumerate(item)
-        for key, v in pairs:
-            if kind is dict and (type(key) is not str or len(key) > MAX_KEY):
-                raise _Refused(f"has a key longer than {MAX_KEY} characters")
-            # Strings are most values: checked here without a call.
-            if type(v) is str:
-                if len(v) <= MAX_TEXT:
-                    continue
-                exc = _Refused(f"longer than {MAX_TEXT} characters")
-                exc.steps.append(key)
-                raise exc
-            if v is None or type(v) is bool:
-                continue
-            try:
-                _walk(v, depth + 1, budget)
-            except _Refused as exc:
-                exc.steps.append(key)
-                raise
-    elif kind is float:
-        assert isinstance(item, float)
-        if not math.isfinite(item):
-            raise _Refused("must be a finite number")
-    elif kind is int:
-        assert isinstance(item, int)
-        if abs(item) > MAX_INT:
-            raise _Refused(f"must be within ±{MAX_INT}")
-    elif kind is str:
-        assert isinstance(item, str)
+    # `type(x) is` rather than isinstance: exact JSON types, and the fastest test there is.
+    if type(item) is dict:
+        _entries(item, item.items(), True, depth, budget)
+    elif type(item) is list:
+        _entries(item, enumerate(item), False, depth, budget)
+    elif type(item) is str:
         if len(item) > MAX_TEXT:
             raise _Refused(f"longer than {MAX_TEXT} characters")
+    elif type(item) is float:
+        if not math.isfinite(item):
+            raise _Refused("must be a finite number")
+    elif type(item) is int and abs(item) > MAX_INT:
+        raise _Refused(f"must be within ±{MAX_INT}")
+
+
+def _entries(
+    item: Sized,
+    entries: Iterable[tuple[object, object]],
+    keyed: bool,
+    depth: int,
+    budget: list[int],
+) -> None:
+    if depth >= MAX_DEPTH:
+        raise _Refused(f"nested deeper than {MAX_DEPTH} levels")
+    if len(item) > MAX_ENTRIES:
+        raise _Refused(f"has more than {MAX_ENTRIES} entries")
+    budget[0] -= len(item)
+    if budget[0] < 0:
+        raise _Refused(f"holds more than {MAX_VALUES} values", whole=True)
+    for key, value in entries:
+        if keyed and (type(key) is not str or len(key) > MAX_KEY):
+            raise _Refused(f"has a key longer than {MAX_KEY} characters")
+        # Strings, None and booleans are most values: checked here, without a call.
+        if type(value) is str:
+            if len(value) <= MAX_TEXT:
+                continue
+        elif value is None or type(value) is bool:
+            continue
+        try:
+            _walk(value, depth + 1, budget)
+        except _Refused as exc:
+            exc.steps.append(key)
+            raise
