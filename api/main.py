@@ -26,6 +26,7 @@ from identity_graph.api.routes import (
     segments,
     stats,
 )
+from identity_graph.api.schemas import BAD_BODY
 from identity_graph.service.identity import IdentityService
 
 log = logging.getLogger("identity_graph.api")
@@ -96,7 +97,7 @@ def create_app(
         audit,
         explain,
     ):
-        app.include_router(resource.router, responses=errors.VALIDATION_RESPONSE)
+        app.include_router(resource.router, responses={**BAD_BODY, **errors.VALIDATION_RESPONSE})
     # Neo4j Browser guides: the only routes with CORS (any origin, GET), see guides.py.
     app.include_router(guides.router)
     app.include_router(health.router)

@@ -8,9 +8,10 @@ names the OpenAPI document has always given them, plus the error bodies.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import Path, Query
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from identity_graph.service.views import (
     AuditEntry,
@@ -33,6 +34,35 @@ __all__ = [
     "ReviewPage",
     "SegmentEvent",
 ]
+
+# -- limits of path and query values (README.md "Batches and errors") --------------------
+
+# A segment's name, or a ready-made list's (`exposed:CAMPAIGN:N` holds a 256-character ID).
+MAX_SEGMENT = 300
+# Person IDs, leases, cursors.
+MAX_ID = 256
+# An identifier as type:value (a value holds at most 1,024 characters before trimming);
+# a review pair ID encodes two of them.
+MAX_IDENTIFIER = 1100
+MAX_PAIR = 3000
+MAX_PLATFORM = 32
+MAX_EXCLUDE = 100
+
+SegmentName = Annotated[str, Path(max_length=MAX_SEGMENT)]
+DestinationName = Annotated[str, Path(max_length=64)]
+IdPath = Annotated[str, Path(max_length=MAX_ID)]
+PairPath = Annotated[str, Path(max_length=MAX_PAIR)]
+# Beyond a 64-bit integer a store cannot even compare it (SQLite: OverflowError, a 500).
+MAX_OFFSET = 2**53
+Generation = Annotated[int, Path(ge=0, le=MAX_OFFSET)]
+IdentifierType = Annotated[str, Path(max_length=64)]
+IdentifierValue = Annotated[str, Path(max_length=1024)]
+SegmentText = Annotated[str, StringConstraints(max_length=MAX_SEGMENT)]
+PlatformQuery = Annotated[
+    str,
+    Query(max_length=MAX_PLATFORM, description="google, meta, tiktok, linkedin, snap or x"),
+]
+LeaseQuery = Annotated[str, Query(max_length=MAX_ID, description="the lease of the staged delta")]
 
 # -- inputs ------------------------------------------------------------------------------
 
@@ -109,3 +139,9 @@ class ErrorOut(BaseModel):
     message: str = Field(default="", description="what went wrong, with the first problems listed")
     detail: str
     errors: list[ItemProblem] = Field(default_factory=list)
+
+
+# Any route may answer this: a body that is not JSON (schemathesis sends them everywhere).
+BAD_BODY: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorOut, "description": "the body is not valid JSON, or a bad item"},
+}

@@ -132,6 +132,12 @@ class Settings(BaseModel):
         description="identifier types that mark a person as established (for hub detection)",
     )
     default_phone_region: str = Field("US", min_length=2, max_length=2)
+    max_future_seconds: int = Field(
+        86_400,
+        ge=0,
+        description="an event or record time may lie at most this far past the server's "
+        "clock (a client's clock runs ahead); later, or before 1970, it is a bad item",
+    )
     activity: dict[str, ActivityRule] = Field(default_factory=_default_activity)
     date_order: Literal["dmy", "mdy"] | None = Field(
         None,

@@ -226,3 +226,96 @@ def test_bad_consent_names_the_field(parser: EventParser, prefs: object, field: 
     assert str(error) == f"item 3: {field}: must be true or false" or str(error).endswith(
         "must be an object"
     )
+
+
+# -- hostile input: bounded times, sizes, IDs ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "reason"),
+    [
+        # Year 9999 was once stored as every link's last_seen.
+        ({"timestamp": "9999-12-31T23:59:59Z"}, "timestamp", "in the future"),
+        ({"timestamp": "1969-12-31T23:59:59Z"}, "timestamp", "before 1970"),
+        ({"timestamp": "0001-01-01T00:00:00Z"}, "timestamp", "before 1970"),
+        # Once an OverflowError (a 500): no UTC time exists for it.
+        ({"timestamp": "0001-01-01T00:00:00+01:00"}, "timestamp", "out of range"),
+        ({"timestamp": None, "originalTimestamp": "2999-01-01T00:00:00Z"}, "originalTimestamp", ""),
+        ({"timestamp": None, "sentAt": "garbage"}, "sentAt", "not an ISO-8601"),
+    ],
+)
+def test_times_outside_the_window_name_their_field(
+    parser: EventParser, fields: dict[str, object], field: str, reason: str
+) -> None:
+    ev = {**event("identify", userId="u"), **fields}
+    result = parser.parse(ev, 0)
+    assert result.observation is None
+    assert [(e.field, reason in e.reason) for e in result.errors] == [(field, True)]
+
+
+def test_a_clock_a_little_ahead_is_accepted_and_the_skew_is_a_setting() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    soon = (datetime.now(UTC) + timedelta(hours=2)).isoformat()
+    s = Settings()
+    assert EventParser(s, Normalizer(s)).parse(event(userId="u", ts=soon), 0).errors == []
+    strict = Settings(max_future_seconds=60)
+    result = EventParser(strict, Normalizer(strict)).parse(event(userId="u", ts=soon), 0)
+    assert [e.field for e in result.errors] == ["timestamp"]
+
+
+def _nested(depth: int) -> dict[str, object]:
+    inner: dict[str, object] = {}
+    for _ in range(depth):
+        inner = {"n": inner}
+    return inner
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"properties": {str(i): i for i in range(100_000)}}, "properties"),
+        ({"properties": _nested(50)}, "properties" + ".n" * 14),
+        ({"traits": {"bio": "x" * 5000}}, "traits.bio"),
+        ({"traits": {"k" * 300: 1}}, "traits"),
+        ({"traits": {"score": float("inf")}}, "traits.score"),
+        ({"context": {"page": {"n": 2**60}}}, "context.page.n"),
+        ({"properties": {"rows": [[0] * 1000] * 20}}, "$"),
+        ({"event": "x" * 257}, "event"),
+    ],
+)
+def test_oversized_or_deep_events_are_refused_naming_the_field(
+    parser: EventParser, fields: dict[str, object], field: str
+) -> None:
+    ev = {**event("track", userId="u", event="Signed Up"), **fields}
+    result = parser.parse(ev, 0)
+    assert result.observation is None
+    assert [e.field for e in result.errors] == [field]
+
+
+@pytest.mark.parametrize(
+    ("target", "reason"),
+    [
+        ("p" * 257, "longer than 256"),
+        ("p\x07", "control characters"),
+        ("p\ud800", "not valid Unicode"),
+        ({"id": 1}, "string or an integer"),
+        (1.5, "string or an integer"),
+    ],
+)
+def test_activity_ids_are_bounded_and_stored_as_sent(
+    parser: EventParser, target: object, reason: str
+) -> None:
+    ev = event(
+        "track",
+        userId="u",
+        event="Order Completed",
+        properties={"products": [{"product_id": target, "price": 1}]},
+    )
+    result = parser.parse(ev, 0)
+    assert [(e.field, reason in e.reason) for e in result.errors] == [
+        ("properties.products[0].product_id", True)
+    ]
+    ok = event("track", userId="u", event="Case Opened", properties={"case_id": 123})
+    obs = parser.parse(ok, 0).observation
+    assert obs is not None and obs.activity == [("OPENED_CASE", "Case", "123", 0.0)]

@@ -4,9 +4,12 @@ from pathlib import Path
 
 import pytest
 
+from identity_graph.config import Settings
 from identity_graph.errors import ConfigError
+from identity_graph.ingest.normalize import Normalizer
+from identity_graph.ingest.observations import ParseResult
 from identity_graph.ingest.readers import read_items
-from identity_graph.ingest.records import RecordMapping
+from identity_graph.ingest.records import RecordMapping, RecordParser
 from identity_graph.service.identity import IdentityService, StreamRejected, records_mapping
 from tests.helpers import login, person_of
 
@@ -164,3 +167,57 @@ def test_a_bad_consent_value_names_its_column(tmp_path: Path, service: IdentityS
     assert [(e.position, e.field, e.reason) for e in info.value.errors] == [
         (4, "Consent Email Marketing", "must be true or false (yes/no, y/n, 1/0)")
     ]
+
+
+# -- hostile input: valid dates, bounded times and texts --------------------------------
+
+
+def _parse(row: dict[str, object], lenient: bool = False) -> ParseResult:
+    s = Settings()
+    mapping = RecordMapping.infer(list(row), "crm", Normalizer(s).types)
+    return RecordParser(mapping, Normalizer(s), lenient=lenient, settings=s).parse(row, 7)
+
+
+@pytest.mark.parametrize(
+    ("fields", "column", "reason"),
+    [
+        # Once stored as it came.
+        ({"birth_date": "1980-13-45"}, "birth_date", "not a valid date"),
+        ({"birth_date": "19810229"}, "birth_date", "not a valid date"),
+        ({"birth_date": "03/04/1980"}, "birth_date", "ambiguous"),
+        ({"updated_at": "9999-01-01T00:00:00Z"}, "updated_at", "in the future"),
+        ({"updated_at": "1900-01-01"}, "updated_at", "before 1970"),
+        ({"address": "x" * 5000}, "address", "longer than 4096"),
+        ({"first_name": "An\x00na"}, "first_name", "control characters"),
+        ({"first_name": "An\ud800na"}, "first_name", "not valid Unicode"),
+    ],
+)
+def test_bad_record_values_name_their_column_never_the_value(
+    fields: dict[str, object], column: str, reason: str
+) -> None:
+    row = {"crm_id": "C1", "first_name": "Anna", **fields}
+    result = _parse(row)
+    assert result.observation is None
+    assert [(e.position, e.field) for e in result.errors] == [(7, column)]
+    assert reason in result.errors[0].reason
+    assert str(fields[column]) not in result.errors[0].reason
+
+
+def test_lenient_records_drop_a_bad_attribute_and_keep_the_rest() -> None:
+    result = _parse(
+        {"crm_id": "C1", "birth_date": "1980-13-45", "first_name": "Anna"}, lenient=True
+    )
+    assert result.observation is not None and result.observation.record is not None
+    assert '"given_name": "Anna"' in result.observation.record[3]
+    assert "date_of_birth" not in result.observation.record[3]
+    assert [(e.field, e.reason) for e in result.dropped] == [
+        ("birth_date", "not a valid date (expected YYYY-MM-DD or YYYYMMDD) (field dropped)")
+    ]
+
+
+def test_addresses_may_span_lines_and_dates_take_the_configured_order() -> None:
+    s = Settings(date_order="dmy")
+    row = {"crm_id": "C1", "address": "1 Main St\nFlat 2", "birth_date": "03/04/1980"}
+    mapping = RecordMapping.infer(list(row), "crm", Normalizer(s).types)
+    result = RecordParser(mapping, Normalizer(s), settings=s).parse(row, 0)
+    assert result.errors == []

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from identity_graph.api.deps import ServiceDep
-from identity_graph.api.schemas import AuditEntry
+from identity_graph.api.schemas import MAX_PAIR, AuditEntry
 
 router = APIRouter(prefix="/v1/audit", tags=["review"])
 
@@ -14,7 +14,7 @@ router = APIRouter(prefix="/v1/audit", tags=["review"])
 def audit(
     service: ServiceDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    subject: str | None = None,
+    subject: Annotated[str | None, Query(max_length=MAX_PAIR)] = None,
 ) -> list[AuditEntry]:
     """Steward decisions, newest first: who, when, what."""
     return service.audit(limit, subject)

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from identity_graph.api.deps import ServiceDep
-from identity_graph.api.schemas import ErrorOut
+from identity_graph.api.schemas import MAX_IDENTIFIER, ErrorOut
 from identity_graph.graph.explain import Explanation
 
 router = APIRouter(prefix="/v1/explain", tags=["explain"])
@@ -18,8 +18,14 @@ router = APIRouter(prefix="/v1/explain", tags=["explain"])
 )
 def explain(
     service: ServiceDep,
-    a: Annotated[str, Query(description="identifier as type:value, e.g. email:anna@example.com")],
-    b: Annotated[str, Query(description="identifier as type:value")],
+    a: Annotated[
+        str,
+        Query(
+            max_length=MAX_IDENTIFIER,
+            description="identifier as type:value, e.g. email:anna@example.com",
+        ),
+    ],
+    b: Annotated[str, Query(max_length=MAX_IDENTIFIER, description="identifier as type:value")],
 ) -> Explanation:
     """Why two identifiers are (or are not) one person: the path of links with their
     evidence, and for probabilistic links the per-field contributions (a waterfall)."""

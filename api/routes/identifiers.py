@@ -5,7 +5,7 @@ from fastapi.responses import Response
 
 from identity_graph.api.deps import ServiceDep
 from identity_graph.api.routes.persons import NOT_FOUND, person_json
-from identity_graph.api.schemas import ErrorOut
+from identity_graph.api.schemas import ErrorOut, IdentifierType, IdentifierValue
 from identity_graph.views import Person
 
 router = APIRouter(prefix="/v1/identifiers", tags=["persons"])
@@ -18,6 +18,8 @@ router = APIRouter(prefix="/v1/identifiers", tags=["persons"])
     response_model=Person,
     responses={**NOT_FOUND, 422: {"model": ErrorOut}},
 )
-def get_person_by_identifier(type: str, value: str, service: ServiceDep) -> Response:
+def get_person_by_identifier(
+    type: IdentifierType, value: IdentifierValue, service: ServiceDep
+) -> Response:
     """The person an identifier belongs to; the value is normalized as on ingest."""
     return person_json(service.person_by_identifier(type, value))

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from identity_graph.api.deps import ServiceDep
-from identity_graph.api.schemas import ErrorOut
+from identity_graph.api.schemas import ErrorOut, IdPath
 from identity_graph.views import Person
 
 router = APIRouter(prefix="/v1/persons", tags=["persons"])
@@ -20,6 +20,6 @@ def person_json(person: Person) -> Response:
 
 
 @router.get("/{person_id}", response_model=Person, responses=NOT_FOUND)
-def get_person(person_id: str, service: ServiceDep) -> Response:
+def get_person(person_id: IdPath, service: ServiceDep) -> Response:
     """A person by ID. An ID merged into another person resolves to it (`redirected_from`)."""
     return person_json(service.person(person_id))

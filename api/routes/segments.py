@@ -8,7 +8,13 @@ from fastapi import APIRouter, Body, Query, Response
 from fastapi.responses import StreamingResponse
 
 from identity_graph.api.deps import ServiceDep
-from identity_graph.api.schemas import ErrorOut
+from identity_graph.api.schemas import (
+    MAX_EXCLUDE,
+    ErrorOut,
+    PlatformQuery,
+    SegmentName,
+    SegmentText,
+)
 from identity_graph.exports.files import csv_chunks
 from identity_graph.service.audiences import MembersPage, SegmentCount, SegmentInfo, SegmentWhy
 
@@ -41,9 +47,13 @@ def list_segments(service: ServiceDep) -> list[SegmentInfo]:
     return service.audiences.list_segments()
 
 
-@router.put("/{name}", response_model=SegmentInfo, responses=ERRORS)
+@router.put(
+    "/{name}",
+    response_model=SegmentInfo,
+    responses={201: {"model": SegmentInfo, "description": "created"}, **ERRORS},
+)
 def put_segment(
-    name: str,
+    name: SegmentName,
     service: ServiceDep,
     response: Response,
     definition: Annotated[dict[str, Any], Body(examples=[EXAMPLE])],
@@ -55,28 +65,30 @@ def put_segment(
 
 
 @router.get("/{name}", response_model=SegmentInfo, responses=ERRORS)
-def get_segment(name: str, service: ServiceDep) -> SegmentInfo:
+def get_segment(name: SegmentName, service: ServiceDep) -> SegmentInfo:
     return service.audiences.show(name)
 
 
 @router.delete("/{name}", status_code=204, responses=ERRORS)
-def delete_segment(name: str, service: ServiceDep) -> Response:
+def delete_segment(name: SegmentName, service: ServiceDep) -> Response:
     service.audiences.delete(name)
     return Response(status_code=204)
 
 
 @router.get("/{name}/count", response_model=SegmentCount, responses=ERRORS)
-def count_segment(name: str, service: ServiceDep, as_of: AsOf = None) -> SegmentCount:
+def count_segment(name: SegmentName, service: ServiceDep, as_of: AsOf = None) -> SegmentCount:
     """How many persons are in the segment (or ready-made list) now."""
     return service.audiences.count(name, as_of)
 
 
 @router.get("/{name}/members", response_model=MembersPage, responses=ERRORS)
 def segment_members(
-    name: str,
+    name: SegmentName,
     service: ServiceDep,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
-    cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page")] = None,
+    cursor: Annotated[
+        str | None, Query(max_length=256, description="`next_cursor` of the previous page")
+    ] = None,
     as_of: AsOf = None,
 ) -> MembersPage:
     """Members in person ID order, a page at a time; cursors stay valid under ingest."""
@@ -84,7 +96,7 @@ def segment_members(
 
 
 @router.get("/{name}/why/{person_id}", response_model=SegmentWhy, responses=ERRORS)
-def why(name: str, person_id: str, service: ServiceDep, as_of: AsOf = None) -> SegmentWhy:
+def why(name: SegmentName, person_id: str, service: ServiceDep, as_of: AsOf = None) -> SegmentWhy:
     """Is the person in the segment, and which criteria held through which identifiers and
     activity."""
     return service.audiences.why(name, person_id, as_of)
@@ -96,10 +108,13 @@ def why(name: str, person_id: str, service: ServiceDep, as_of: AsOf = None) -> S
     responses={200: {"content": {"text/csv": {}}}, **ERRORS},
 )
 def export_segment(
-    name: str,
+    name: SegmentName,
     service: ServiceDep,
-    platform: Annotated[str, Query(description="google, meta, tiktok, linkedin, snap or x")],
-    exclude: Annotated[list[str] | None, Query(description="segments to leave out")] = None,
+    platform: PlatformQuery,
+    exclude: Annotated[
+        list[SegmentText] | None,
+        Query(max_length=MAX_EXCLUDE, description="segments to leave out"),
+    ] = None,
 ) -> StreamingResponse:
     """The segment's consenting persons in the platform's upload format (CSV, hashed its
     way), streamed. `X-Audience-Persons` says how many persons; `X-Audience-Warning` is

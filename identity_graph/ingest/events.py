@@ -18,11 +18,19 @@ from typing import Any
 from identity_graph.config import Settings
 from identity_graph.errors import InvalidValue, ItemError
 from identity_graph.ids import IdentifierKey, identifier_key
+from identity_graph.ingest.limits import MAX_ID, json_problem
 from identity_graph.ingest.normalize import Normalizer, text_problem
-from identity_graph.ingest.observations import Observation, ParseResult, parse_ts, utc_now
+from identity_graph.ingest.observations import (
+    Observation,
+    ParseResult,
+    TimeWindow,
+    parse_ts,
+    utc_now,
+)
 
 EVENT_TYPES = frozenset({"identify", "track", "page", "screen", "alias", "group"})
-_MAX_MESSAGE_ID = 256
+# Read in this order, as Segment's libraries fill them: the first one present is the time.
+_TIME_FIELDS = ("timestamp", "originalTimestamp", "sentAt")
 # A price or revenue beyond this is a typo or an attack, not a sale; and it keeps every
 # sum of amounts finite.
 MAX_AMOUNT = 1e12
@@ -45,6 +53,7 @@ class EventParser:
         self._settings = settings
         self._norm = normalizer
         self._types = normalizer.types
+        self._window = TimeWindow(settings.max_future_seconds)
 
     def parse(self, event: object, position: int) -> ParseResult:
         if not isinstance(event, Mapping):
@@ -61,6 +70,9 @@ class EventParser:
                 )
             )
             return ParseResult(None, errors)
+        # Before anything reads it: a huge or deeply nested event costs no more than this.
+        if (bad := json_problem(event, "")) is not None:
+            return ParseResult(None, [ItemError(position, bad[0] or "$", bad[1])])
         message_id = event.get("messageId")
         if message_id is None:
             # Without a messageId a replay is only harmless if identical content maps to one id.
@@ -68,21 +80,20 @@ class EventParser:
             message_id = "sha1:" + hashlib.sha1(blob.encode()).hexdigest()
         elif not isinstance(message_id, str) or not message_id.strip():
             errors.append(ItemError(position, "messageId", "must be a non-empty string"))
-        elif len(message_id) > _MAX_MESSAGE_ID:
-            errors.append(
-                ItemError(position, "messageId", f"longer than {_MAX_MESSAGE_ID} characters")
-            )
-        elif (problem := text_problem(message_id)) is not None:
+        elif (problem := id_problem(message_id)) is not None:
             errors.append(ItemError(position, "messageId", problem))
-        raw_ts = event.get("timestamp") or event.get("originalTimestamp") or event.get("sentAt")
-        if raw_ts is None:
+        time_field = next((f for f in _TIME_FIELDS if event.get(f)), None)
+        if time_field is None:
             at = utc_now()
         else:
             try:
-                at = parse_ts(raw_ts)
+                at = parse_ts(event[time_field])
             except ValueError as exc:
-                errors.append(ItemError(position, "timestamp", str(exc)))
+                errors.append(ItemError(position, time_field, str(exc)))
                 at = ""
+            else:
+                if (problem := self._window.problem(at)) is not None:
+                    errors.append(ItemError(position, time_field, problem))
         obs = Observation(position, str(message_id), at, f"segment:{etype}")
         seen: set[IdentifierKey] = set()
 
@@ -189,6 +200,9 @@ class EventParser:
         if not isinstance(name, str) or not name:
             errors.append(ItemError(position, "event", "track events need an event name"))
             return
+        if len(name) > MAX_ID:
+            errors.append(ItemError(position, "event", f"longer than {MAX_ID} characters"))
+            return
         rule = self._settings.activity.get(name)
         if rule is None:
             return
@@ -209,10 +223,11 @@ class EventParser:
                 if not isinstance(item, Mapping) or item.get(rule.target_property) in (None, ""):
                     errors.append(ItemError(position, field, f"needs {rule.target_property}"))
                     continue
+                target_field = f"{field}.{rule.target_property}"
+                target = _target_id(item[rule.target_property], target_field, position, errors)
                 amount = _amount(item, rule.amount_property, field, position, errors)
-                obs.activity.append(
-                    (rule.kind, target_type, str(item[rule.target_property]), amount)
-                )
+                if target is not None:
+                    obs.activity.append((rule.kind, target_type, target, amount))
         else:
             target = props.get(rule.target_property)
             if target in (None, ""):
@@ -222,8 +237,32 @@ class EventParser:
                     )
                 )
                 return
+            target_field = f"properties.{rule.target_property}"
+            target_id = _target_id(target, target_field, position, errors)
             amount = _amount(props, rule.amount_property, "properties", position, errors)
-            obs.activity.append((rule.kind, target_type, str(target), amount))
+            if target_id is not None:
+                obs.activity.append((rule.kind, target_type, target_id, amount))
+
+
+def id_problem(value: str) -> str | None:
+    """Why a string sent as an ID (messageId, product, campaign or case ID) cannot be stored
+    as it is, or None."""
+    if len(value) > MAX_ID:
+        return f"longer than {MAX_ID} characters"
+    return text_problem(value)
+
+
+def _target_id(raw: object, field: str, position: int, errors: list[ItemError]) -> str | None:
+    # Product IDs are often numbers; anything else (an object, a list, a float) would be
+    # stored as its Python text.
+    if isinstance(raw, bool) or not isinstance(raw, str | int):
+        errors.append(ItemError(position, field, "must be a string or an integer"))
+        return None
+    text = str(raw)
+    if (problem := id_problem(text)) is not None:
+        errors.append(ItemError(position, field, problem))
+        return None
+    return text
 
 
 def owner_key(identifiers: Sequence[tuple[IdentifierKey, str, str]]) -> IdentifierKey | None:

@@ -38,6 +38,17 @@ def text_problem(value: str) -> str | None:
     return "contains control characters"
 
 
+# Free text (an address, a name) may hold tabs and line breaks; nothing else invisible.
+_BAD_IN_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def free_text_problem(value: str) -> str | None:
+    """Like `text_problem`, for text that may span lines (tab, CR and LF allowed)."""
+    if _BAD_IN_TEXT.search(value) is None:
+        return None
+    return text_problem(value.replace("\t", " ").replace("\n", " ").replace("\r", " "))
+
+
 Normalize = Callable[[str], str | None]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from identity_graph.errors import ItemError
 from identity_graph.ids import IdentifierKey
@@ -44,7 +44,35 @@ def utc_now() -> str:
 def format_ts(value: datetime) -> str:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # isoformat pads the year to four digits (strftime's %Y does not on every platform), so
+    # the text sorts as the time does.
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+
+
+# Evidence older than the Unix epoch is a default or a typo (0001-01-01, a 0 parsed as
+# year 0), never a customer's visit.
+EARLIEST_TS = "1970-01-01T00:00:00.000000Z"
+
+
+class TimeWindow:
+    """Accepted times of evidence: from EARLIEST_TS to `ahead_seconds` past this machine's
+    clock (a client's clock runs ahead; year 9999 is not a clock, it would be `last_seen`
+    for ever)."""
+
+    def __init__(self, ahead_seconds: int) -> None:
+        self._ahead = timedelta(seconds=ahead_seconds)
+        # The latest accepted time only grows: recomputed only when a time lies beyond it.
+        self._latest = ""
+
+    def problem(self, at: str) -> str | None:
+        """Why a canonical UTC timestamp lies outside the window, or None."""
+        if at < EARLIEST_TS:
+            return "before 1970-01-01T00:00:00Z"
+        if at > self._latest:
+            self._latest = format_ts(datetime.now(UTC) + self._ahead)
+            if at > self._latest:
+                return f"more than {self._ahead.total_seconds() / 3600:g} h in the future"
+        return None
 
 
 # Canonical UTC text with 0-6 fraction digits: by far the most common form on the wire, so it
@@ -65,3 +93,6 @@ def parse_ts(raw: object) -> str:
         return format_ts(datetime.fromisoformat(raw.strip()))
     except ValueError:
         raise ValueError(f"not an ISO-8601 timestamp: {raw[:40]!r}") from None
+    except OverflowError:
+        # 0001-01-01T00:00+01:00 or 9999-12-31T23:00-05:00 has no UTC time.
+        raise ValueError(f"out of range in UTC: {raw[:40]!r}") from None

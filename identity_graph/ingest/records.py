@@ -16,15 +16,25 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from identity_graph.config import Settings
 from identity_graph.errors import ConfigError, InvalidValue, ItemError, describe_validation
 from identity_graph.ids import IdentifierKey, identifier_key
-from identity_graph.ingest.normalize import Normalizer
-from identity_graph.ingest.observations import Observation, ParseResult, parse_ts, utc_now
-from identity_graph.matching.standardize import STANDARD_FIELDS, normalize_header
+from identity_graph.ingest.limits import MAX_TEXT
+from identity_graph.ingest.normalize import Normalizer, free_text_problem
+from identity_graph.ingest.observations import (
+    Observation,
+    ParseResult,
+    TimeWindow,
+    parse_ts,
+    utc_now,
+)
+from identity_graph.matching.standardize import STANDARD_FIELDS, normalize_header, parse_date
 
 # Person attributes a record may carry (matching fields, by their canonical names); headers
 # are recognised through the matcher's alias table ("First Name" -> given_name).
 ATTRIBUTES = frozenset(STANDARD_FIELDS) - {"email", "phone"}
+# Attributes that hold a calendar date: stored as sent, but only if it is one.
+DATE_ATTRIBUTES = frozenset({"date_of_birth"})
 # Identifier values also copied into the record's attributes, for matching.
 _MATCHED_IDENTIFIERS = ("email", "phone")
 # A column `consent_<purpose>` (normalized header) is a consent signal for that purpose.
@@ -107,11 +117,17 @@ class RecordMapping(BaseModel):
 
 
 class RecordParser:
-    """`lenient`: a malformed identifier value is dropped (and counted) rather than an error;
-    for batch resolution of files whose rows must all come out again."""
+    """`lenient`: a malformed identifier or attribute value (an invalid date, an overlong
+    text) is dropped (and counted) rather than an error; for messy CRM exports and batch
+    resolution of files whose rows must all come out again. The record ID and the record's
+    time are never dropped: a bad one is always an error."""
 
     def __init__(
-        self, mapping: RecordMapping, normalizer: Normalizer, lenient: bool = False
+        self,
+        mapping: RecordMapping,
+        normalizer: Normalizer,
+        lenient: bool = False,
+        settings: Settings | None = None,
     ) -> None:
         unknown = {mapping.id_type, *mapping.identifiers.values()} - normalizer.types
         if unknown:
@@ -119,6 +135,9 @@ class RecordParser:
         self._m = mapping
         self._norm = normalizer
         self._lenient = lenient
+        settings = settings or Settings.model_validate({})
+        self._date_order = settings.date_order
+        self._window = TimeWindow(settings.max_future_seconds)
 
     def parse(self, row: object, position: int) -> ParseResult:
         m = self._m
@@ -131,6 +150,9 @@ class RecordParser:
                 at = parse_ts(row[m.timestamp_column])
             except ValueError as exc:
                 errors.append(ItemError(position, m.timestamp_column, str(exc)))
+            else:
+                if (problem := self._window.problem(at)) is not None:
+                    errors.append(ItemError(position, m.timestamp_column, problem))
         record_id = _text(row.get(m.id_column))
         if not record_id:
             errors.append(ItemError(position, m.id_column, "the record ID is required"))
@@ -164,9 +186,18 @@ class RecordParser:
             if key not in seen:
                 seen.add(key)
                 obs.identifiers.append((key, type_, value))
-        attributes = {
-            name: text for column, name in m.attributes.items() if (text := _text(row.get(column)))
-        }
+        attributes: dict[str, str] = {}
+        for column, name in m.attributes.items():
+            text = _text(row.get(column))
+            if not text:
+                continue
+            problem = self._attribute_problem(name, text)
+            if problem is None:
+                attributes[name] = text
+            elif self._lenient:
+                dropped.append(ItemError(position, column, f"{problem} (field dropped)"))
+            else:
+                errors.append(ItemError(position, column, problem))
         for _, type_, value in obs.identifiers:
             if type_ in _MATCHED_IDENTIFIERS:
                 attributes.setdefault(type_, value)
@@ -188,6 +219,21 @@ class RecordParser:
         if obs.consent:
             obs.activity_key = own_key
         return ParseResult(obs, errors, dropped)
+
+    def _attribute_problem(self, name: str, text: str) -> str | None:
+        if len(text) > MAX_TEXT:
+            return f"longer than {MAX_TEXT} characters"
+        if (problem := free_text_problem(text)) is not None:
+            return problem
+        if name in DATE_ATTRIBUTES:
+            try:
+                parse_date(text, field=name, date_order=self._date_order)
+            except ValueError as exc:
+                # parse_date's message quotes the value: a birth date is personal data.
+                if "ambiguous" in str(exc):
+                    return "day/month ambiguous: set date_order (dmy or mdy) in the settings"
+                return "not a valid date (expected YYYY-MM-DD or YYYYMMDD)"
+        return None
 
 
 def _text(value: object) -> str:

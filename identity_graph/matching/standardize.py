@@ -12,8 +12,9 @@ import math
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-from functools import lru_cache
 from typing import Literal
+
+from identity_graph.caches import MAX_CACHED_TEXT, short_text_cache
 
 STANDARD_FIELDS: tuple[str, ...] = (
     "given_name",
@@ -142,7 +143,7 @@ _SLASHED = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$")
 _NON_DIGIT = re.compile(r"\D")
 
 
-@lru_cache(maxsize=4096)
+@short_text_cache(maxsize=4096)
 def normalize_header(name: str) -> str:
     """Canonical field name for a header: `"First Name"` -> `"given_name"`."""
     key = re.sub(r"[^a-z0-9]+", "_", name.strip().lower()).strip("_")
@@ -158,7 +159,7 @@ def to_text(value: object) -> str | None:
     return _clean_text(str(value))
 
 
-@lru_cache(maxsize=262_144)
+@short_text_cache(maxsize=262_144)
 def _clean_text(raw: str) -> str | None:
     text = raw
     if not text.isascii():
@@ -171,14 +172,14 @@ def _clean_text(raw: str) -> str | None:
     return text
 
 
-@lru_cache(maxsize=262_144)
+@short_text_cache(maxsize=262_144)
 def clean_name(text: str) -> str | None:
     """Names keep letters, spaces, hyphens and apostrophes; punctuation becomes space."""
     out = _SPACE.sub(" ", _PUNCT.sub(" ", text).replace(".", " ")).strip()
     return out or None
 
 
-@lru_cache(maxsize=262_144)
+@short_text_cache(maxsize=262_144)
 def clean_address(text: str) -> str | None:
     tokens = _SPACE.sub(" ", re.sub(r"[^\w\s/\-]", " ", text)).split()
     out = " ".join(ADDRESS_ABBREVIATIONS.get(t, t) for t in tokens)
@@ -282,18 +283,26 @@ class Standardizer:
         key = (field, text)
         if key in self._date_cache:
             return self._date_cache[key]
+        if len(text) > MAX_CACHED_TEXT or len(self._date_cache) >= _CACHE_LIMIT:
+            # Not a date anyone types, or a flood of distinct ones: not worth keeping.
+            return self._parsed_date(field, text)
+        out = self._date_cache[key] = self._parsed_date(field, text)
+        return out
+
+    def _parsed_date(self, field: str, text: str) -> str | None:
         try:
             out: str | None = parse_date(text, field=field, date_order=self.date_order)
         except ValueError:
             if self.invalid_dates == "raise":
                 raise
             out = None
-        self._date_cache[key] = out
         return out
 
     def _cached(self, name: str, value: object) -> str | None:
         if value is None or (type(value) is float and value != value):  # None or NaN
             return None
+        if type(value) is str and len(value) > MAX_CACHED_TEXT:
+            return self.standardize_value(name, value)
         key = (name, value)
         try:
             return self._cache[key]

@@ -32,9 +32,9 @@ def parse_pair_id(value: str) -> Pair:
         raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
         a, b = json.loads(raw)
     except (ValueError, TypeError) as exc:
-        raise NotFoundError(f"no review pair with ID {value!r}") from exc
+        raise NotFoundError("no review pair with that ID") from exc
     if not (isinstance(a, str) and isinstance(b, str)):
-        raise NotFoundError(f"no review pair with ID {value!r}")
+        raise NotFoundError("no review pair with that ID")
     return ordered_pair(IdentifierKey(a), IdentifierKey(b))
 
 

@@ -10,6 +10,7 @@ Errors never quote a value of the expression: values may be personal data (an em
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Annotated, TypeAlias, TypeVar
@@ -18,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, Stri
 from pydantic import ValidationError as _ValidationError
 
 from identity_graph.errors import SegmentError
+from identity_graph.ingest.normalize import text_problem
 
 __all__ = [
     "CRITERIA",
@@ -54,6 +56,15 @@ __all__ = [
 MAX_DEPTH = 12
 MAX_NODES = 200
 MAX_LIST = 100  # values of one `in` (200 nodes of 100 stay within bound-parameter limits)
+# Names and IDs (a product, a campaign, a purpose, a trait), as ingest bounds them.
+MAX_NAME = 256
+# A compared string (an attribute value: an address).
+MAX_VALUE = 4096
+# A comparison beyond these has no meaning and overflows the stores' integers and the
+# date arithmetic of time windows.
+MAX_NUMBER = 2**53
+MAX_DAYS = 36_500
+MAX_COUNT = 1_000_000_000
 OPERATORS = ("eq", "ne", "lt", "lte", "gt", "gte", "in", "contains", "exists")
 # The ordering operators as SQL and Cypher both write them.
 SYMBOLS = {"eq": "=", "ne": "<>", "lt": "<", "lte": "<=", "gt": ">", "gte": ">="}
@@ -115,27 +126,27 @@ class _Compare(_Node):
 
 class AttributeBody(_Compare):
     # Quoted into a JSON path (SQLite) and a property name (Neo4j): no quote or backslash.
-    name: StrictStr = Field(min_length=1, pattern=r'^[^"\\]+$')
+    name: StrictStr = Field(min_length=1, max_length=MAX_NAME, pattern=r'^[^"\\]+$')
 
 
 class TraitBody(_Compare):
-    name: StrictStr
+    name: StrictStr = Field(max_length=MAX_NAME)
 
 
 class HasIdentifierBody(_Node):
-    type: StrictStr = Field(min_length=1)
+    type: StrictStr = Field(min_length=1, max_length=MAX_NAME)
 
 
 class ActivityBody(_Node):
-    product: StrictStr | None = Field(None, min_length=1)
-    within_days: StrictInt | None = Field(None, ge=0)
-    at_least: StrictInt = Field(1, ge=1)
+    product: StrictStr | None = Field(None, min_length=1, max_length=MAX_NAME)
+    within_days: StrictInt | None = Field(None, ge=0, le=MAX_DAYS)
+    at_least: StrictInt = Field(1, ge=1, le=MAX_COUNT)
 
 
 class ExposedBody(_Node):
-    campaign: StrictStr = Field(min_length=1)
-    at_least: StrictInt = Field(1, ge=1)
-    within_days: StrictInt | None = Field(None, ge=0)
+    campaign: StrictStr = Field(min_length=1, max_length=MAX_NAME)
+    at_least: StrictInt = Field(1, ge=1, le=MAX_COUNT)
+    within_days: StrictInt | None = Field(None, ge=0, le=MAX_DAYS)
 
 
 class OpenCaseBody(_Node):
@@ -143,11 +154,11 @@ class OpenCaseBody(_Node):
 
 
 class ConsentBody(_Node):
-    purpose: StrictStr = Field(min_length=1)
+    purpose: StrictStr = Field(min_length=1, max_length=MAX_NAME)
 
 
 class DevicesBody(_Node):
-    at_least: StrictInt = Field(ge=1)
+    at_least: StrictInt = Field(ge=1, le=MAX_COUNT)
 
 
 class HasIdentifier(_Node):
@@ -206,7 +217,7 @@ CRITERIA = tuple(_CRITERION_TYPES)
 
 
 class SegmentRef(_Node):
-    name: StrictStr = Field(min_length=1)
+    name: StrictStr = Field(min_length=1, max_length=300)
 
 
 class InSegment(_Node):
@@ -390,12 +401,24 @@ def _one_operator(body: object, where: str) -> None:
         if len(value) > MAX_LIST:
             raise _fail(at, f"at most {MAX_LIST} values")
         for i, item in enumerate(value):
-            if isinstance(item, bool) or not isinstance(item, str | int | float):
-                raise _fail(_join(at, i), "must be a string or a number")
+            if (problem := _scalar_problem(item)) is not None:
+                raise _fail(_join(at, i), problem)
     elif value is None:
         raise _fail(at, "needs a value")
-    elif isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise _fail(at, "must be a string or a number")
+    elif (problem := _scalar_problem(value)) is not None:
+        raise _fail(at, problem)
+
+
+def _scalar_problem(value: object) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return "must be a string or a number"
+    if isinstance(value, str):
+        if len(value) > MAX_VALUE:
+            return f"longer than {MAX_VALUE} characters"
+        return text_problem(value)
+    if not math.isfinite(value) or abs(value) > MAX_NUMBER:
+        return f"must be a finite number within ±{MAX_NUMBER}"
+    return None
 
 
 def _check_values(body: _Compare, where: str, what: str, types: tuple[type, ...]) -> None:
@@ -451,7 +474,11 @@ def canonical_ts(text: str) -> str:
     value = datetime.fromisoformat(text.strip())
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    try:
+        value = value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("out of range in UTC") from None
+    return value.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def parse_segment(data: object) -> Expr:

@@ -45,6 +45,8 @@ from identity_graph.stores.rows import ChangeSet, DestinationRow, SegmentRow
 
 _NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
 _CURSOR_PREFIX = "p1:"
+_EARLIEST_AS_OF = 1970
+_LATEST_AS_OF = 9000
 # Persons read per round trip while an export streams the audience.
 _EXPORT_CHUNK = 2_000
 # Consent is checked by the export itself, whatever the segment says.
@@ -397,6 +399,14 @@ class Audiences:
         return get_platform(name, default_region=self.settings.default_phone_region)
 
     def _ctx(self, as_of: datetime | None) -> EvalContext:
+        if as_of is not None:
+            if as_of.tzinfo is None:
+                as_of = as_of.replace(tzinfo=UTC)
+            # A time window reaches MAX_DAYS back from as_of: both ends must be datetimes.
+            if not _EARLIEST_AS_OF <= as_of.year <= _LATEST_AS_OF:
+                raise InvalidValue(
+                    f"as_of: must lie between the years {_EARLIEST_AS_OF} and {_LATEST_AS_OF}"
+                )
         return EvalContext(as_of=as_of or datetime.now(UTC), settings=self.settings)
 
     def _row(self, r: StoreReader, name: str) -> SegmentRow:

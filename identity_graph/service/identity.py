@@ -92,8 +92,9 @@ class IdentityService:
         return self._events.parse
 
     def record_parser(self, mapping: RecordMapping, *, lenient: bool = False) -> Parser:
-        """`lenient` drops malformed identifier values (counted) instead of rejecting."""
-        return RecordParser(mapping, self.normalizer, lenient=lenient).parse
+        """`lenient` drops malformed identifier and attribute values (counted) instead of
+        rejecting the record."""
+        return RecordParser(mapping, self.normalizer, lenient=lenient, settings=self.settings).parse
 
     def ingest_stream(
         self,

@@ -11,8 +11,8 @@ hashed.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import lru_cache
 
+from identity_graph.caches import short_text_cache
 from identity_graph.errors import InvalidValue
 from identity_graph.exports.platforms import normalize as n
 from identity_graph.exports.platforms.base import (
@@ -74,7 +74,7 @@ def _address(attributes: Mapping[str, str], on_skip: OnSkip) -> dict[int, str]:
 
 
 # Names repeat across people: hash each distinct one once.
-_hashed = lru_cache(maxsize=65_536)(n.sha256)
+_hashed = short_text_cache(maxsize=65_536)(n.sha256)
 
 
 # hashed_email is not exported: it cannot have had the gmail rule applied, and a hash of a

@@ -12,8 +12,8 @@ date as year, month and day. Everything is SHA-256 except mobile ad IDs, sent lo
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import lru_cache
 
+from identity_graph.caches import short_text_cache
 from identity_graph.errors import InvalidValue
 from identity_graph.exports.platforms import normalize as n
 from identity_graph.exports.platforms.base import (
@@ -43,7 +43,7 @@ normalize_city = n.letters_only
 _ZIP_DROP = str.maketrans("", "", " \t\r\n\f\v-")
 
 
-@lru_cache(maxsize=65_536)
+@short_text_cache(maxsize=65_536)
 def normalize_zip(raw: str, country: str | None = None) -> str:
     value = raw.lower().translate(_ZIP_DROP)
     if not value:
@@ -57,7 +57,7 @@ def normalize_country(raw: str) -> str:
     return n.country_code(raw).lower()
 
 
-@lru_cache(maxsize=65_536)
+@short_text_cache(maxsize=65_536)
 def normalize_dob(raw: str) -> str:
     """YYYYMMDD (the Conversions API `db` form); the users endpoint takes its three parts."""
     return n.birth_date(raw).strftime("%Y%m%d")
@@ -92,7 +92,7 @@ _TEXT = (
     (5, "city", normalize_city),
 )
 # Attribute values repeat across people (names, years, months): hash each distinct once.
-_hashed = lru_cache(maxsize=65_536)(n.sha256)
+_hashed = short_text_cache(maxsize=65_536)(n.sha256)
 
 
 SPEC = RowSpec(

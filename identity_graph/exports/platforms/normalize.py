@@ -11,11 +11,12 @@ import hashlib
 import re
 import unicodedata
 from datetime import date
-from functools import cache, lru_cache
+from functools import cache
 
 import phonenumbers
 from phonenumbers.geodata.locale import LOCALE_DATA
 
+from identity_graph.caches import short_text_cache
 from identity_graph.errors import InvalidValue
 
 _MAID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -64,7 +65,7 @@ def e164(raw: str, region: str) -> str:
     return parsed
 
 
-@lru_cache(maxsize=65_536)
+@short_text_cache(maxsize=65_536)
 def _parse_phone(raw: str, region: str) -> str | None:
     candidates = [(raw, region)]
     digits = "".join(c for c in raw if c.isdigit())
@@ -98,7 +99,7 @@ def maid(raw: str) -> str:
     return value
 
 
-@lru_cache(maxsize=_ATTRIBUTE_CACHE)
+@short_text_cache(maxsize=_ATTRIBUTE_CACHE)
 def name(raw: str) -> str:
     """Trimmed, inner white space collapsed, lower-cased; empty is skipped."""
     value = _SPACES.sub(" ", raw.strip()).lower()
@@ -107,7 +108,7 @@ def name(raw: str) -> str:
     return value
 
 
-@lru_cache(maxsize=_ATTRIBUTE_CACHE)
+@short_text_cache(maxsize=_ATTRIBUTE_CACHE)
 def letters_only(raw: str) -> str:
     """Lower-case letters and digits only: punctuation, symbols and spaces go, accents and
     other scripts stay (NFC, so `Valéry` is `valéry` whichever way the é was typed)."""
@@ -118,7 +119,7 @@ def letters_only(raw: str) -> str:
     return kept
 
 
-@lru_cache(maxsize=_ATTRIBUTE_CACHE)
+@short_text_cache(maxsize=_ATTRIBUTE_CACHE)
 def birth_date(raw: str) -> date:
     """ISO (YYYY-MM-DD or YYYYMMDD, what the store keeps) or US M/D/YYYY."""
     value = raw.strip()
@@ -137,7 +138,7 @@ def birth_date(raw: str) -> date:
     return born
 
 
-@lru_cache(maxsize=_ATTRIBUTE_CACHE)
+@short_text_cache(maxsize=_ATTRIBUTE_CACHE)
 def country_code(raw: str) -> str:
     """ISO 3166-1 alpha-2, upper-case, from a code or an English country name."""
     value = _SPACES.sub(" ", raw.strip()).upper()
