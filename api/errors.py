@@ -98,6 +98,21 @@ def _unauthenticated(exc: Unauthenticated) -> JSONResponse:
     )
 
 
+async def _denied(request: Request) -> JSONResponse | None:
+    """FastAPI parses a JSON body before the app's dependencies run, so a body that is not
+    JSON is refused before `authorize` has looked at the key: a caller without a valid key
+    is told that (401/403), never what is wrong with the body."""
+    if getattr(request.state, "caller", None) is not None or "route" not in request.scope:
+        return None
+    try:
+        await run_in_threadpool(authorize, request)
+    except Unauthenticated as exc:
+        return _unauthenticated(exc)
+    except Forbidden as exc:
+        return _reply(403, ErrorOut(detail=str(exc)))
+    return None
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(BatchRejected)
     async def batch_rejected(_: Request, exc: BatchRejected) -> JSONResponse:
@@ -109,15 +124,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
-        # FastAPI parses a JSON body before the app's dependencies run, so a body that is not
-        # JSON lands here before `authorize`: a caller without a valid key is told that
-        # (401/403), never what is wrong with the body.
-        try:
-            await run_in_threadpool(authorize, request)
-        except Unauthenticated as denied:
-            return _unauthenticated(denied)
-        except Forbidden as denied:
-            return _reply(403, ErrorOut(detail=str(denied)))
+        if denied := await _denied(request):
+            return denied
         problems = []
         for err in exc.errors():
             loc = [str(x) for x in err.get("loc", ())]
@@ -178,9 +186,12 @@ def install(app: FastAPI) -> None:
         return _reply(400, ErrorOut(detail=str(exc)))
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         # Starlette's own answers (no such route: 404, wrong method: 405) and any
-        # HTTPException a route or dependency raises, in the one error shape.
+        # HTTPException a route or dependency raises, in the one error shape; FastAPI's 400
+        # for a body it cannot parse comes before the key is checked (see `_denied`).
+        if exc.status_code == 400 and (denied := await _denied(request)):
+            return denied
         return _reply(exc.status_code, ErrorOut(detail=str(exc.detail)), exc.headers)
 
     @app.exception_handler(Exception)
