@@ -68,7 +68,8 @@ def create_app(
         version="0.1.0",
         description="Persons, not devices: profiles resolved from an identity graph.",
         lifespan=lifespan,
-        # Every route, before its body is parsed: see identity_graph/security/rules.py.
+        # Every route, before its handler (rules: identity_graph/security/rules.py); a body
+        # FastAPI cannot parse is answered after the same check (errors._denied).
         dependencies=[Depends(authorize)],
         # Served from packaged files instead of a CDN (api/routes/docs.py).
         docs_url=None,
