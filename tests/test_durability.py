@@ -1,33 +1,35 @@
 """Durability: a server or a CLI ingest killed (SIGKILL) in the middle of a stream of batches
 keeps every batch it acknowledged, whole, and none half-applied; replaying after a restart
 is harmless. And SIGTERM lets the batch in flight finish while refusing new connections.
-
-"Acknowledged" is a 2xx answer for the API, and for `identity-graph ingest` a
-`NAME: committed lines FIRST-LAST` line on stderr (printed after each batch's commit when
-stderr is not a terminal).
+What "acknowledged" means for each: tests/kill_runs.py.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import signal
 import socket
-import subprocess
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from identity_graph.config import Settings
 from identity_graph.stores import open_store
-from identity_graph.stores.contract import GraphStore
 from tests.conftest import STORES
-from tests.ingest_checks import Batch, batch_state, check_partition
-from tests.live_server import REPO_ROOT, LiveServer, cli, post_until_accepted, repo_env
+from tests.ingest_checks import Batch, check_partition
+from tests.kill_runs import (
+    counts,
+    ingest_to_the_end,
+    kill_ingest_mid_file,
+    kill_server_mid_stream,
+    opened,
+    replay,
+    states,
+    write_events,
+)
+from tests.live_server import LiveServer
 from tests.neo4j_server import auth_from_env
 
 pytestmark = pytest.mark.slow
@@ -46,82 +48,23 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     yield uri
 
 
-def opened(url: str) -> GraphStore:
-    return open_store(url, neo4j_auth=auth_from_env())
-
-
-def states(url: str, batches: list[Batch]) -> dict[int, str]:
-    store = opened(url)
-    try:
-        return {b.n: batch_state(store, b) for b in batches}
-    finally:
-        store.close()
-
-
-def counts(url: str) -> dict[str, int]:
-    store = opened(url)
-    try:
-        with store.reader() as r:
-            return r.row_counts()
-    finally:
-        store.close()
-
-
-def stream(base: str, batches: list[Batch], acked: set[int], lock: threading.Lock) -> None:
-    """Post the batches one after another until the server goes away."""
-    with httpx.Client(base_url=base, timeout=60.0) as client:
-        for b in batches:
-            try:
-                r = client.post("/v1/batch", json={"batch": b.events()})
-            except httpx.HTTPError:
-                return  # killed: this batch was not acknowledged
-            if 200 <= r.status_code < 300:
-                with lock:
-                    acked.add(b.n)
-            else:
-                assert r.status_code == 503 and "Retry-After" in r.headers, r.text
-
-
-def replay(base: str, batches: list[Batch]) -> None:
-    with httpx.Client(base_url=base, timeout=60.0) as client:
-        for b in batches:
-            r = post_until_accepted(client, "/v1/batch", {"batch": b.events()})
-            assert r.status_code == 200, r.text
-
-
 def test_a_killed_server_keeps_every_acknowledged_batch_whole(store_url: str) -> None:
     batches = [Batch("srv", n, 40) for n in range(120)]
-    acked: set[int] = set()
-    lock = threading.Lock()
-    with LiveServer(store_url) as server:
-        # Three clients at once: several batches are in flight when the kill comes.
-        streams = [
-            threading.Thread(target=stream, args=(server.base, batches[i::3], acked, lock))
-            for i in range(3)
-        ]
-        for t in streams:
-            t.start()
-        deadline = time.monotonic() + 120
-        while len(acked) < 45 and time.monotonic() < deadline:
-            assert any(t.is_alive() for t in streams), server.log()
-            time.sleep(0.05)
-        server.kill()
-        for t in streams:
-            t.join(timeout=60)
+    sent = kill_server_mid_stream(store_url, batches, kill_after=45)
+    acked = sent.acked
     assert len(acked) >= 45, "the server acknowledged too few batches before the kill"
-    assert len(acked) < len(batches), "the kill came after the last batch"
+    assert len(sent.sent) < len(batches), "the kill came after the last batch"
 
     after_kill = states(store_url, batches)
     assert {n: after_kill[n] for n in acked} == dict.fromkeys(acked, "all")
     assert set(after_kill.values()) <= {"all", "none"}, "a batch is half applied"
 
-    # Restarted: replay every batch not acknowledged, and some that were.
-    again = [b for b in batches if b.n not in acked] + [b for b in batches if b.n in acked][:20]
-    with LiveServer(store_url) as server:
-        replay(server.base, again)
-        before = counts(store_url)
-        replay(server.base, [b for b in batches if b.n in acked][:20])
-        assert counts(store_url) == before, "a replay changed the store"
+    # Restarted: replay every batch not acknowledged, and some that were; then some again.
+    some = [b for b in batches if b.n in acked][:20]
+    replay(store_url, [b for b in batches if b.n not in acked] + some)
+    before = counts(store_url)
+    replay(store_url, some)
+    assert counts(store_url) == before, "a replay changed the store"
     assert set(states(store_url, batches).values()) == {"all"}
     assert before["messages"] == sum(b.size for b in batches)
     store = opened(store_url)
@@ -132,44 +75,14 @@ def test_a_killed_server_keeps_every_acknowledged_batch_whole(store_url: str) ->
     assert len(set(person_of.values())) == len(batches)
 
 
-COMMITTED = re.compile(r": committed lines (\d+)-(\d+)$")
-
-
-def run_ingest(url: str, path: Path, size: int) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        cli("ingest", str(path), "--store", url, "--batch-size", str(size)),
-        cwd=REPO_ROOT,
-        env=repo_env(),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-
-
 def test_a_killed_cli_ingest_keeps_every_committed_batch_whole(
     store_url: str, tmp_path: Path
 ) -> None:
     size = 40
     batches = [Batch("cli", n, size) for n in range(200)]
     path = tmp_path / "events.jsonl"
-    with path.open("w", encoding="utf-8") as f:
-        for b in batches:
-            f.writelines(json.dumps(e) + "\n" for e in b.events())
-
-    proc = run_ingest(store_url, path, size)
-    assert proc.stderr is not None
-    acked_lines = 0
-    for line in proc.stderr:
-        m = COMMITTED.search(line.rstrip("\n"))
-        if m is not None:
-            assert int(m.group(1)) == acked_lines + 1, "batches are committed in order"
-            acked_lines = int(m.group(2))
-        if acked_lines >= 60 * size:
-            break
-    proc.kill()
-    proc.wait(timeout=30)
+    write_events(path, batches)
+    acked_lines = kill_ingest_mid_file(store_url, path, size, kill_after=60)
     assert acked_lines >= 60 * size, "the ingest committed too few batches before the kill"
     acked = acked_lines // size
     assert acked < len(batches), "the kill came after the last batch"
@@ -180,13 +93,10 @@ def test_a_killed_cli_ingest_keeps_every_committed_batch_whole(
     present = [n for n, s in after_kill.items() if s == "all"]
     assert present == list(range(len(present))), "a committed batch after a missing one"
 
-    finished = []
-    for _ in range(2):  # run to the end, then once more: the second run changes nothing
-        rerun = run_ingest(store_url, path, size)
-        _, err = rerun.communicate(timeout=600)
-        assert rerun.returncode == 0, err[-3000:]
-        finished.append(counts(store_url))
-    assert finished[1] == finished[0], "re-running the file changed the store"
+    ingest_to_the_end(store_url, path, size)
+    first = counts(store_url)
+    ingest_to_the_end(store_url, path, size)  # once more: a replay of the whole file
+    assert counts(store_url) == first, "re-running the file changed the store"
     assert set(states(store_url, batches).values()) == {"all"}
 
 
