@@ -7,6 +7,7 @@ get its turn within the configured wait is answered 503 with Retry-After, not le
 
 from __future__ import annotations
 
+import json
 import random
 import sqlite3
 import threading
@@ -18,8 +19,10 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 from neo4j import exceptions as nx
+from typer.testing import CliRunner
 
 from identity_graph.api.main import create_app
+from identity_graph.cli import app as cli_app
 from identity_graph.config import Settings
 from identity_graph.errors import Busy, TransientStoreError
 from identity_graph.service.identity import IdentityService
@@ -192,6 +195,17 @@ def test_a_write_held_by_another_process_past_the_wait_is_a_503_with_retry_after
         other.rollback()
         r = client.post("/v1/batch", json=BATCH)
         assert r.status_code == 200, r.text
+
+
+def test_a_cli_ingest_that_cannot_get_its_turn_exits_saying_busy(
+    held_sqlite: tuple[str, sqlite3.Connection], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, _ = held_sqlite
+    path = tmp_path / "events.jsonl"
+    path.write_text(json.dumps(BATCH["batch"][0]) + "\n", encoding="utf-8")
+    monkeypatch.setenv("IDENTITY_GRAPH_WRITE_WAIT_SECONDS", "0.3")
+    r = CliRunner().invoke(cli_app, ["ingest", str(path), "--store", url])
+    assert r.exit_code == 1 and "is busy" in r.output and "nothing was written" in r.output
 
 
 def gated_store(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> GraphStore:
