@@ -12,6 +12,7 @@ import random
 import sqlite3
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,7 @@ from identity_graph.stores.admission import retry_transient
 from identity_graph.stores.contract import GraphStore
 from identity_graph.stores.neo4j.errors import translate
 from tests.conftest import STORES
-from tests.ingest_checks import check_partition, components, persons_of
+from tests.ingest_checks import Batch, batch_state, check_partition, components, persons_of
 from tests.live_server import LiveServer, post_until_accepted
 from tests.neo4j_server import auth_from_env
 
@@ -227,6 +228,31 @@ def test_a_write_of_this_process_held_past_the_wait_is_a_503_with_retry_after(
             r = client.post("/v1/batch", json=BATCH)
         assert r.status_code == 503 and int(r.headers["Retry-After"]) >= 1, r.text
         assert client.post("/v1/batch", json=BATCH).status_code == 200
+
+
+@pytest.mark.parametrize("kind", STORES)
+def test_a_batch_that_fails_transiently_is_run_again_and_applied_once(
+    kind: str, tmp_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = gated_store(kind, tmp_path, request)
+    real = store.unit_of_work
+    failures = ["deadlock"]
+
+    @contextmanager
+    def deadlocked_once() -> Iterator[Any]:
+        with real() as tx:
+            yield tx
+            if failures:  # after the batch's writes, before its commit: all rolled back
+                raise TransientStoreError(failures.pop())
+
+    monkeypatch.setattr(store, "unit_of_work", deadlocked_once)
+    batch = Batch("retry", 0, 10)
+    try:
+        summary = IdentityService(store, Settings()).ingest_events(batch.events())
+        assert not failures and summary.replayed == 0
+        assert batch_state(store, batch) == "all"
+    finally:
+        store.close()
 
 
 def test_a_transient_failure_is_retried_then_busy() -> None:
