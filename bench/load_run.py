@@ -316,12 +316,12 @@ def table(result: dict[str, Any]) -> str:
     rows = [
         f"| {r['route']} | {r['target_per_s']:g} | {r['requests']:,} | "
         f"{100 * (r['error_rate'] or 0):.2f}% | {r['p50_ms']} | {r['p99_ms']} | "
-        f"{r['throughput_per_s']} |"
+        f"{r['throughput_per_s']} | {', '.join(f'{k}: {v:,}' for k, v in r['statuses'].items())} |"
         for r in result["routes"]
     ]
     head = (
-        "| route | target/s | requests | errors | p50 ms | p99 ms | answered 2xx/s |\n"
-        "|---|---|---|---|---|---|---|"
+        "| route | target/s | requests | errors | p50 ms | p99 ms | answered 2xx/s | answers |\n"
+        "|---|---|---|---|---|---|---|---|"
     )
     return f"{result['store']}:\n{head}\n" + "\n".join(rows)
 
@@ -330,8 +330,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--stores", nargs="+", choices=["sqlite", "neo4j"], default=["sqlite", "neo4j"])
     ap.add_argument("--seconds", type=float, default=600.0)
-    ap.add_argument("--people", type=int, default=20_000)
-    ap.add_argument("--preload", type=int, default=100_000, help="events ingested before the load")
+    ap.add_argument("--people", type=int, default=10_000)
+    ap.add_argument("--preload", type=int, default=50_000, help="events ingested before the load")
     ap.add_argument("--load-events", type=int, default=150_000, help="events for POST /v1/batch")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--batch-size", type=int, default=100)
