@@ -12,11 +12,13 @@ from identity_graph.errors import (
     Busy,
     ConfigError,
     ConflictError,
+    Forbidden,
     IdentityGraphError,
     InvalidValue,
     NotFoundError,
     SegmentError,
     StoreError,
+    Unauthenticated,
 )
 
 
@@ -59,6 +61,16 @@ def install(app: FastAPI) -> None:
                 ItemProblem(position=position, field=".".join(loc) or "body", reason=err["msg"])
             )
         return _reply(422, ErrorOut(detail="invalid request", errors=problems))
+
+    @app.exception_handler(Unauthenticated)
+    async def unauthenticated(_: Request, exc: Unauthenticated) -> JSONResponse:
+        response = _reply(401, ErrorOut(detail=str(exc)))
+        response.headers["WWW-Authenticate"] = 'Bearer realm="identity-graph"'
+        return response
+
+    @app.exception_handler(Forbidden)
+    async def forbidden(_: Request, exc: Forbidden) -> JSONResponse:
+        return _reply(403, ErrorOut(detail=str(exc)))
 
     @app.exception_handler(NotFoundError)
     async def not_found(_: Request, exc: NotFoundError) -> JSONResponse:

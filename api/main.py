@@ -6,9 +6,10 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from identity_graph.api import errors
+from identity_graph.api.auth import authorize, document_security
 from identity_graph.api.routes import (
     audit,
     batch,
@@ -57,8 +58,11 @@ def create_app(
         version="0.1.0",
         description="Persons, not devices: profiles resolved from an identity graph.",
         lifespan=lifespan,
+        # Every route, before its body is parsed: see identity_graph/security/rules.py.
+        dependencies=[Depends(authorize)],
     )
     errors.install(app)
+    document_security(app)
     for resource in (
         batch,
         persons,

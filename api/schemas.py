@@ -69,7 +69,6 @@ class DecisionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     decision: Literal["approve", "reject"]
-    by: str = Field(min_length=1, max_length=200, description="the steward deciding")
     comment: str | None = Field(None, max_length=2000)
 
 

@@ -17,4 +17,5 @@ RETURN COUNT { MATCH (:Message) } AS messages,
        COUNT { MATCH (:Tombstone) } AS tombstones,
        COUNT { MATCH (:Segment) } AS segments,
        COUNT { MATCH (:Destination) } AS destinations,
-       COUNT { MATCH (:LedgerRow) } AS ledger
+       COUNT { MATCH (:LedgerRow) } AS ledger,
+       COUNT { MATCH (:ApiKey) } AS api_keys

@@ -62,3 +62,8 @@ FOR (r:Review) ON (r.probability);
 // latest_model(): the newest of the saved match models.
 CREATE INDEX match_model_created_at IF NOT EXISTS
 FOR (m:MatchModel) ON (m.created_at);
+// API keys: a SHA-256 digest of each key, never the key; the name is the audit actor.
+CREATE CONSTRAINT api_key_name IF NOT EXISTS
+FOR (k:ApiKey) REQUIRE k.name IS UNIQUE;
+CREATE CONSTRAINT api_key_digest IF NOT EXISTS
+FOR (k:ApiKey) REQUIRE k.digest IS UNIQUE;

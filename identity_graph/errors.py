@@ -86,3 +86,11 @@ class SegmentError(IdentityGraphError):
     def __init__(self, message: str, path: str = "") -> None:
         super().__init__(message)
         self.path = path
+
+
+class Unauthenticated(IdentityGraphError):
+    """No API key, or one this service does not know (or has revoked)."""
+
+
+class Forbidden(IdentityGraphError):
+    """A known API key whose role or scope does not allow this."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from itertools import count
 from typing import Any
 
@@ -11,6 +11,36 @@ from identity_graph.stores.contract import GraphStore, assignments
 from identity_graph.views import Identifier, Link
 
 _ids = count()
+_key_names = count()
+
+
+def issue_key(
+    service_or_store: IdentityService | GraphStore,
+    role: str,
+    name: str | None = None,
+    segments: Sequence[str] = (),
+    destinations: Sequence[str] = (),
+) -> str:
+    """A new API key of `role` on this store (the plaintext key, as `keys create` prints it)."""
+    from identity_graph.service.keys import ApiKeys
+
+    store = (
+        service_or_store.store
+        if isinstance(service_or_store, IdentityService)
+        else service_or_store
+    )
+    _, key = ApiKeys(store).create(
+        name or f"test-{role}-{next(_key_names)}",
+        role,
+        segments=segments,
+        destinations=destinations,
+        by="tests",
+    )
+    return key
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
 
 
 def event(

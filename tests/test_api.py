@@ -10,13 +10,15 @@ from identity_graph.api import create_app
 from identity_graph.config import Settings
 from identity_graph.service.identity import IdentityService
 from identity_graph.stores.contract import GraphStore
-from tests.helpers import event, login
+from identity_graph.stores.sqlite import SQLiteStore
+from tests.helpers import bearer, event, issue_key, login
 
 
 @pytest.fixture
 def client(store: GraphStore) -> Iterator[TestClient]:
+    """A client with an admin key: every route is open to it (roles: test_auth_matrix.py)."""
     app = create_app(service_factory=lambda: IdentityService(store, Settings()))
-    with TestClient(app) as c:
+    with TestClient(app, headers=bearer(issue_key(store, "admin", "test-admin"))) as c:
         yield c
 
 
@@ -164,8 +166,12 @@ def test_openapi_documents_the_routes(client: TestClient) -> None:
 def test_app_reads_store_url_from_environment(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("IDENTITY_GRAPH_STORE", f"sqlite:///{tmp_path / 'env.db'}")
-    with TestClient(create_app()) as c:
+    url = f"sqlite:///{tmp_path / 'env.db'}"
+    store = SQLiteStore(url)
+    key = issue_key(store, "ingest")
+    store.close()
+    monkeypatch.setenv("IDENTITY_GRAPH_STORE", url)
+    with TestClient(create_app(), headers=bearer(key)) as c:
         assert c.post("/v1/batch", json={"batch": [login("u1", "c1")]}).status_code == 200
     assert (tmp_path / "env.db").exists()
 
@@ -205,6 +211,7 @@ def _two_records_in_review(store: GraphStore, tmp_path: Path) -> str:
 
 def test_review_queue_flow(client: TestClient, store: GraphStore, tmp_path: Path) -> None:
     pid = _two_records_in_review(store, tmp_path)
+    client.headers.update(bearer(issue_key(store, "steward", "stewie")))
     page = client.get("/v1/review").json()
     assert page["total"] == 1 and page["next_offset"] is None
     item = page["items"][0]
@@ -216,13 +223,14 @@ def test_review_queue_flow(client: TestClient, store: GraphStore, tmp_path: Path
 
     r = client.post(
         f"/v1/review/{pid}/decision",
-        json={"decision": "approve", "by": "stewie", "comment": "typo"},
+        json={"decision": "approve", "comment": "typo"},
     )
     assert r.status_code == 200, r.text
     assert r.json()["item"]["status"] == "approved" and r.json()["merges"] == 1
-    again = client.post(f"/v1/review/{pid}/decision", json={"decision": "reject", "by": "x"})
+    again = client.post(f"/v1/review/{pid}/decision", json={"decision": "reject"})
     assert again.status_code == 409
     audit = client.get("/v1/audit").json()
+    # The actor is the API key's name, never something the body says.
     assert audit[0]["actor"] == "stewie" and audit[0]["action"] == "review.approve"
     assert audit[0]["detail"]["comment"] == "typo"
     e = client.get("/v1/explain", params={"a": "crm_id:C1", "b": "crm_id:C2"}).json()
@@ -232,9 +240,10 @@ def test_review_queue_flow(client: TestClient, store: GraphStore, tmp_path: Path
 def test_review_errors(client: TestClient, store: GraphStore, tmp_path: Path) -> None:
     pid = _two_records_in_review(store, tmp_path)
     assert client.get("/v1/review/nope").status_code == 404
-    r = client.post(f"/v1/review/{pid}/decision", json={"decision": "maybe", "by": "s"})
+    r = client.post(f"/v1/review/{pid}/decision", json={"decision": "maybe"})
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "decision"
-    r = client.post(f"/v1/review/{pid}/decision", json={"decision": "approve"})
+    # Who decides is the key's name: a body that names someone else is refused.
+    r = client.post(f"/v1/review/{pid}/decision", json={"decision": "approve", "by": "boss"})
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "by"
     assert client.get("/v1/review?status=bogus").status_code == 422
 
@@ -269,7 +278,7 @@ def test_review_page_of_every_status_and_audit_filter(
     client: TestClient, store: GraphStore, tmp_path: Path
 ) -> None:
     pid = _two_records_in_review(store, tmp_path)
-    client.post(f"/v1/review/{pid}/decision", json={"decision": "reject", "by": "stewie"})
+    client.post(f"/v1/review/{pid}/decision", json={"decision": "reject"})
     assert client.get("/v1/review").json()["total"] == 0
     page = client.get("/v1/review", params={"status": "all", "limit": 1}).json()
     assert page["total"] == 1 and page["next_offset"] == 1

@@ -20,7 +20,7 @@ from identity_graph.cli import app
 from identity_graph.config import Settings
 from identity_graph.service.identity import IdentityService
 from identity_graph.stores.contract import GraphStore
-from tests.helpers import event, login
+from tests.helpers import bearer, event, issue_key, login
 
 AS_OF = "2025-03-31T12:00:00Z"
 RECENT = "2025-03-20T10:00:00Z"
@@ -110,7 +110,8 @@ def service(store: GraphStore) -> IdentityService:
 
 @pytest.fixture
 def client(service: IdentityService) -> Iterator[TestClient]:
-    with TestClient(create_app(service_factory=lambda: service)) as c:
+    app = create_app(service_factory=lambda: service)
+    with TestClient(app, headers=bearer(issue_key(service, "admin"))) as c:
         r = c.post("/v1/batch", json={"batch": story()})
         assert r.status_code == 200, r.text
         yield c

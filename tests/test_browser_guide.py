@@ -29,7 +29,7 @@ from identity_graph.ingest.records import RecordMapping
 from identity_graph.service.identity import IdentityService
 from identity_graph.stores.neo4j import Neo4jStore, type_label
 from identity_graph.stores.sqlite import SQLiteStore
-from tests.helpers import login
+from tests.helpers import bearer, issue_key, login
 from tests.neo4j_server import auth_from_env
 
 BROWSER = resources.files("identity_graph.cypher").joinpath("browser")
@@ -318,7 +318,7 @@ def test_steward_decisions_show_a_decided_review(
 def client(tmp_path: Path) -> Iterator[TestClient]:
     store = SQLiteStore(f"sqlite:///{tmp_path / 'graph.db'}")
     app = create_app(service_factory=lambda: IdentityService(store, Settings()))
-    with TestClient(app) as c:
+    with TestClient(app, headers=bearer(issue_key(store, "admin"))) as c:
         yield c
 
 

@@ -11,6 +11,7 @@ from identity_graph.graph.commit import resolve_merges
 from identity_graph.stores.contract import GraphStore
 from identity_graph.stores.rows import (
     ActivityRow,
+    ApiKeyRow,
     AuditRow,
     ChangeSet,
     ConsentRow,
@@ -376,6 +377,37 @@ def test_segments_are_upserted_by_name_and_keep_their_created_at(graph: GraphSto
     assert r.row_counts()["segments"] == 2
     _apply(graph, delete_segments=["vip", "nope"])
     assert [s.name for s in reads(graph).segments()] == ["a"]
+
+
+def test_api_keys_are_replaced_by_name_and_found_by_digest(graph: GraphStore) -> None:
+    ops = ApiKeyRow("ops", "admin", "d" * 64, (), (), T0)
+    # Scope names as exporters use them: ready-made lists carry ':' and ',' is legal.
+    ads = ApiKeyRow("ads", "exporter", "e" * 64, ("bought:SKU,1", "vip"), ("meta-vip",), T0)
+    _apply(graph, api_keys=[ops, ads])
+    r = reads(graph)
+    assert r.api_keys() == [ads, ops]
+    assert r.api_keys(["ops", "nope"]) == [ops] and r.api_keys([]) == []
+    assert r.api_key("e" * 64) == ads and r.api_key("f" * 64) is None
+    revoked = ApiKeyRow("ops", "admin", "d" * 64, (), (), T0, revoked_at=T2)
+    _apply(graph, api_keys=[revoked])
+    assert reads(graph).api_key("d" * 64) == revoked
+    assert reads(graph).row_counts()["api_keys"] == 2
+    rows = sorted(reads(graph).scan("api_keys"), key=lambda row: str(row["name"]))
+    assert rows[0] == {
+        "name": "ads",
+        "role": "exporter",
+        "digest": "e" * 64,
+        "segments": ["bought:SKU,1", "vip"],
+        "destinations": ["meta-vip"],
+        "created_at": T0,
+        "revoked_at": None,
+    }
+    graph.reset()
+    assert reads(graph).api_keys() == []
+    with graph.unit_of_work() as tx:  # migrate's import: the exported shape, twice
+        tx.import_rows("api_keys", rows)
+        tx.import_rows("api_keys", rows)
+    assert reads(graph).api_keys() == [ads, revoked]
 
 
 def _ledger(destination: str, gen: int, *digests: str) -> list[LedgerRow]:

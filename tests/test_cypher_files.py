@@ -67,6 +67,15 @@ RECORD = {
 CONSENT = {"key": "cookie:c1", "purpose": "ads", "granted": False, "source": "crm", "at": AT}
 
 SEGMENT = {"name": "vip", "body": "{}", "created_at": AT, "updated_at": AT}
+API_KEY = {
+    "name": "ads",
+    "role": "exporter",
+    "digest": "0f" * 32,
+    "segments": ["vip"],
+    "destinations": [],
+    "created_at": AT,
+    "revoked_at": None,
+}
 DESTINATION = {
     "name": "ads",
     "platform": "meta",
@@ -84,6 +93,10 @@ PARAMS: dict[str, dict[str, Any]] = {
     "segments": {},
     "segments_named": {"names": ["vip"]},
     "upsert_segments": {"rows": [SEGMENT]},
+    "api_keys": {},
+    "api_keys_named": {"names": ["ops"]},
+    "api_key": {"digest": "0f" * 32},
+    "upsert_api_keys": {"rows": [API_KEY]},
     "delete_segments": {"names": ["vip"]},
     "destinations": {},
     "destinations_named": {"names": ["ads"]},
@@ -269,7 +282,7 @@ WHOLE_GRAPH |= {f"export_{kind}" for kind in EXPORT_KINDS} | {"export_counts"}
 # These read one index in its order on purpose (newest first, highest probability first).
 INDEX_ORDER = {"audit", "latest_model", "refused_merges", "reviews", "reviews_with_status"}
 # Every segment or destination, in name order (few rows, read from their index).
-INDEX_ORDER |= {"segments", "destinations"}
+INDEX_ORDER |= {"segments", "destinations", "api_keys"}
 SCANS = (
     "AllNodesScan",
     "NodeByLabelScan",

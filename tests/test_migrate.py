@@ -63,6 +63,10 @@ def source_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     pending = reads(store).reviews("pending", limit=1)
     assert pending, "the synthetic population should leave pairs for review"
     service.decide(pair_id(pending[0].a, pending[0].b), "approve", "steward:test", "same")
+    # API keys, one of them revoked: a copy keeps them working (and refused) as they were.
+    service.keys.create("ops", "admin", by="test")
+    service.keys.create("ads", "exporter", segments=["vip"], destinations=["ads"], by="test")
+    service.keys.revoke("ops", by="test")
     # No use case erases yet; a tombstone written directly must survive a copy all the same.
     # Nor do the synthetic events carry consent: signals written directly, a grant and a denial.
     # Segments, destinations and the export ledger (one row sent, one seen only) likewise.

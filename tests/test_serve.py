@@ -14,6 +14,8 @@ from typer.testing import CliRunner
 
 import identity_graph.cli.serve as serve_module
 from identity_graph.cli import app
+from identity_graph.stores.sqlite import SQLiteStore
+from tests.helpers import bearer, issue_key
 
 runner = CliRunner()
 
@@ -41,7 +43,10 @@ def test_one_worker_gets_the_settings_as_values(
     ((factory, kw),) = calls
     assert kw["factory"] is True and kw["port"] == 8123 and kw["access_log"] is False
     made: Callable[[], FastAPI] = factory
-    with TestClient(made()) as client:
+    store = SQLiteStore(url)
+    key = issue_key(store, "reader")
+    store.close()
+    with TestClient(made(), headers=bearer(key)) as client:
         assert client.get("/v1/stats").status_code == 200
         assert client.app.state.service.settings.hub_limit == 5  # type: ignore[attr-defined]
     assert (tmp_path / "served.db").exists()

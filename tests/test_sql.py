@@ -55,6 +55,7 @@ WHOLE_TABLE = {name for name in STATEMENTS if name.startswith(("copies.", "write
     "reads.COUNT_REVIEWS",
     "reads.SEGMENTS",
     "reads.DESTINATIONS",
+    "reads.API_KEYS",
 }
 
 

@@ -4,6 +4,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
+from identity_graph.api.auth import CallerDep
 from identity_graph.api.deps import ServiceDep
 from identity_graph.api.schemas import DecisionIn, DecisionOut, ErrorOut, ReviewItem, ReviewPage
 from identity_graph.service.views import DecisionResult
@@ -35,6 +36,9 @@ def get_review(pair_id: str, service: ServiceDep) -> ReviewItem:
     response_model=DecisionOut,
     responses={404: {"model": ErrorOut}, 409: {"model": ErrorOut}},
 )
-def decide(pair_id: str, body: DecisionIn, service: ServiceDep) -> DecisionResult:
-    """Approve (link and cluster the two records) or reject (remember as cannot-link)."""
-    return service.decide_review(pair_id, body.decision, body.by, body.comment)
+def decide(
+    pair_id: str, body: DecisionIn, service: ServiceDep, caller: CallerDep
+) -> DecisionResult:
+    """Approve (link and cluster the two records) or reject (remember as cannot-link). The
+    audit trail records the API key's name as the steward deciding."""
+    return service.decide_review(pair_id, body.decision, caller.name, body.comment)

@@ -15,6 +15,7 @@ from identity_graph.cli import (
     demo,
     idmap,
     ingest,
+    keys,
     matching,
     migrate,
     serve,
@@ -37,6 +38,7 @@ app.add_typer(audiences.destination_app, name="destination")
 app.command()(idmap.idmap)
 app.command()(stats.stats)
 app.command()(serve.serve)
+app.add_typer(keys.keys_app, name="keys")
 app.command()(demo.demo)
 app.command()(migrate.migrate)
 

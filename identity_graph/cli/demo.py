@@ -40,7 +40,7 @@ def demo(
 
     with service_session(store, config) as service:
         try:
-            run_demo(
+            result = run_demo(
                 service,
                 people=people,
                 seed=seed,
@@ -60,5 +60,16 @@ def demo(
             ) from None
     out.print(
         f"\nNext: serve the API on this store with\n  identity-graph serve --store "
-        f"{service.store_url}\nthen open http://127.0.0.1:8000/docs"
+        f"{service.store_url}\nthen open http://127.0.0.1:8000/docs (Authorize with the key below)"
+    )
+    name = result.admin_key_name
+    out.print(
+        f"\nAPI key {name} (admin; shown only this once; revoke it with "
+        f"`identity-graph keys revoke {name}`):"
+    )
+    typer.echo(result.admin_key)
+    target = f"persons/{result.sample_person}" if result.sample_person else "stats"
+    out.print("Try it:")
+    typer.echo(
+        f'  curl -H "Authorization: Bearer {result.admin_key}" http://127.0.0.1:8000/v1/{target}'
     )

@@ -37,6 +37,9 @@ class DemoResult:
     true_hubs: int
     refused_merges: int
     seconds: float
+    admin_key_name: str = ""
+    admin_key: str = ""  # shown once: the store keeps only its digest
+    sample_person: str = ""  # a person ID to try the API with
 
 
 def run_demo(
@@ -93,10 +96,23 @@ def run_demo(
         refused_merges=stats.refused_merges,
         seconds=time.perf_counter() - started,
     )
+    # Before the marker: the key is part of the demo's output, so a re-run may empty it.
+    result.admin_key_name, result.admin_key = admin_key(service)
+    result.sample_person = str(assignments[0][1]) if assignments else ""
     if emptied:
         mark_demo_output(service)
     _report(result, assignments, out)
     return result
+
+
+def admin_key(service: IdentityService) -> tuple[str, str]:
+    """A fresh admin key for the person trying the demo: `demo-admin`, or the first
+    `demo-admin-N` not taken (a run on a store that was not emptied)."""
+    taken = {k.name for k in service.keys.list()}
+    names = ("demo-admin" if i == 1 else f"demo-admin-{i}" for i in range(1, len(taken) + 2))
+    name = next(n for n in names if n not in taken)
+    _, key = service.keys.create(name, "admin", by="demo")
+    return name, key
 
 
 class StoreHoldsOtherData(ConflictError):

@@ -32,6 +32,7 @@ from identity_graph.service.ingest import (
     ingest_stream,
     records_mapping,
 )
+from identity_graph.service.keys import ApiKeys
 from identity_graph.service.views import (
     AuditEntry,
     BatchResult,
@@ -66,6 +67,7 @@ class IdentityService:
         self.normalizer = Normalizer(settings)
         self._events = EventParser(settings, self.normalizer)
         self.audiences = Audiences(store, settings)
+        self.keys = ApiKeys(store)
 
     @classmethod
     def open(

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Literal, Protocol, TypeVar, runtime_checkable
 
 from identity_graph.ids import IdentifierKey, Pair, PersonId
 from identity_graph.stores.rows import (
+    ApiKeyRow,
     AuditRow,
     ChangeSet,
     DestinationRow,
@@ -71,6 +72,8 @@ T = TypeVar("T")
 #:   segments        name, body (JSON text), created_at, updated_at
 #:   destinations    name, platform, segment, created_at, gen, last_export_at, lease, lease_at
 #:   ledger          destination, digest, row (JSON text), person_id, sent_gen, seen_gen
+#:   api_keys        name, role, digest, segments (list), destinations (list), created_at,
+#:                   revoked_at
 #: `seq` orders the append-only rows (newest = largest) and is their identity in a copy.
 EXPORT_KINDS: tuple[str, ...] = (
     "messages",
@@ -89,6 +92,7 @@ EXPORT_KINDS: tuple[str, ...] = (
     "segments",
     "destinations",
     "ledger",
+    "api_keys",
 )
 
 
@@ -195,6 +199,14 @@ class StoreReader(Protocol):
         """Destinations (all, or those among `names`), ordered by name."""
         ...
 
+    def api_keys(self, names: Sequence[str] | None = None) -> list[ApiKeyRow]:
+        """API keys (all, or those among `names`), revoked ones included, ordered by name."""
+        ...
+
+    def api_key(self, digest: str) -> ApiKeyRow | None:
+        """The API key with this digest, revoked or not."""
+        ...
+
     def ledger_delta(
         self,
         destination: str,
@@ -270,7 +282,7 @@ class GraphStore(Protocol):
 
     def reset(self) -> None:
         """Delete every node, edge and row (tests, demo re-runs), segments, destinations and
-        the export ledger included; keeps the schema."""
+        the export ledger and API keys included; keeps the schema."""
         ...
 
     def reader(self) -> AbstractContextManager[StoreReader]:

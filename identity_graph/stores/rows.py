@@ -262,6 +262,22 @@ class SegmentRow:
 
 
 @dataclass(slots=True)
+class ApiKeyRow:
+    """An API key as stored: never the key, only the SHA-256 `digest` of it (a key is 256
+    random bits, so a fast hash is as good as a slow one). `segments` and `destinations`
+    scope an exporter's key; `revoked_at` set: refused since then. A revoked key's row stays,
+    so that its name, the actor of the audit trail, is never given to another key."""
+
+    name: str
+    role: str
+    digest: str
+    segments: tuple[str, ...]
+    destinations: tuple[str, ...]
+    created_at: str
+    revoked_at: str | None = None
+
+
+@dataclass(slots=True)
 class DestinationRow:
     """Where a segment is exported to. `gen` is its last committed export generation (0:
     never exported); `lease`, `lease_at`: who holds the export now, since when (or None)."""
@@ -343,7 +359,8 @@ class ChangeSet:
     13. `touched_persons`: `updated_at = at`.
     14. `reviews`: replaced whole by pair; `models`: replaced whole by version.
     15. `segments`: upserted by name, body and updated_at replaced (a stored one keeps its
-        created_at); `destinations`: replaced whole by name.
+        created_at); `destinations`: replaced whole by name; `api_keys`: replaced whole by
+        name (a revocation is the row with `revoked_at` set).
     16. `ledger_seen`: upserted by (destination, digest): a new row is stored unsent
         (sent_gen NULL) with seen_gen = gen; a stored one gets seen_gen = gen, its row and
         person_id replaced, its sent_gen kept.
@@ -381,6 +398,7 @@ class ChangeSet:
     models: list[ModelRow] = field(default_factory=list)
     segments: list[SegmentRow] = field(default_factory=list)
     destinations: list[DestinationRow] = field(default_factory=list)
+    api_keys: list[ApiKeyRow] = field(default_factory=list)
     ledger_seen: list[LedgerRow] = field(default_factory=list)
     ledger_commits: list[tuple[str, int]] = field(default_factory=list)
     delete_links: list[Pair] = field(default_factory=list)

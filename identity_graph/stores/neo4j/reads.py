@@ -21,6 +21,7 @@ from identity_graph.stores.cypher_files import Query, query
 from identity_graph.stores.neo4j.errors import translate
 from identity_graph.stores.query import Statement
 from identity_graph.stores.rows import (
+    ApiKeyRow,
     AuditRow,
     DestinationRow,
     LedgerRow,
@@ -72,6 +73,13 @@ def link_row(r: neo4j.Record) -> LinkRow:
 def _values(r: neo4j.Record, names: Iterable[str]) -> dict[str, Any]:
     """A record's columns named like the fields of a slotted row dataclass (its slots)."""
     return {name: r[name] for name in names}
+
+
+def _api_key(r: neo4j.Record) -> ApiKeyRow:
+    row = _values(r, ApiKeyRow.__slots__)
+    return ApiKeyRow(
+        **{**row, "segments": tuple(row["segments"]), "destinations": tuple(row["destinations"])}
+    )
 
 
 def _review(r: neo4j.Record) -> ReviewRow:
@@ -258,6 +266,13 @@ class Neo4jReads:
             DestinationRow(**_values(r, DestinationRow.__slots__))
             for r in self._named("destinations", names)
         ]
+
+    def api_keys(self, names: Sequence[str] | None = None) -> list[ApiKeyRow]:
+        return [_api_key(r) for r in self._named("api_keys", names)]
+
+    def api_key(self, digest: str) -> ApiKeyRow | None:
+        rows = self._run(query("api_key"), digest=digest)
+        return _api_key(rows[0]) if rows else None
 
     def ledger_delta(
         self,

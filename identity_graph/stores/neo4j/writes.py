@@ -15,7 +15,7 @@ from identity_graph.errors import StoreError
 from identity_graph.stores.contract import EXPORT_KINDS
 from identity_graph.stores.cypher_files import ACTIVITY_TARGETS, Query, query, template
 from identity_graph.stores.neo4j.reads import Neo4jReads
-from identity_graph.stores.rows import ChangeSet, newest_consent
+from identity_graph.stores.rows import ApiKeyRow, ChangeSet, newest_consent
 
 # Append-only rows are numbered unit of work * SEQ_PER_TX + position in it.
 SEQ_PER_TX = 1_000_000
@@ -173,6 +173,7 @@ class Neo4jTx(Neo4jReads):
         w(query("upsert_models"), [_fields(m) for m in ch.models])
         w(query("upsert_segments"), [_fields(s) for s in ch.segments])
         w(query("upsert_destinations"), [_fields(d) for d in ch.destinations])
+        w(query("upsert_api_keys"), [_api_key_params(k) for k in ch.api_keys])
         w(query("ledger_seen"), [_fields(r) for r in ch.ledger_seen])
         commits = [{"destination": d, "gen": g} for d, g in ch.ledger_commits]
         w(query("ledger_send"), commits)
@@ -205,6 +206,8 @@ class Neo4jTx(Neo4jReads):
             return
         if kind == "records":
             rows = [record_row(r) for r in rows]
+        if kind == "api_keys":
+            rows = [_api_key_params(r) for r in rows]
         if kind == "identifiers":
             # The type label (Neo4j Browser colours), as create_identifiers sets it.
             rows = [
@@ -223,12 +226,18 @@ class Neo4jTx(Neo4jReads):
             "tombstones": "add_tombstones",
             "segments": "upsert_segments",
             "destinations": "upsert_destinations",
+            "api_keys": "upsert_api_keys",
         }
         self._write(query(name.get(kind, f"import_{kind}")), list(rows))
         if kind in ("refused_merges", "audit"):
             # Later units of work must number their rows after the copied ones.
             top = max(int(str(r["seq"])) for r in rows)
             self._run(query("import_write_lock"), tx=top // SEQ_PER_TX + 1)
+
+
+def _api_key_params(k: ApiKeyRow | Mapping[str, Any]) -> dict[str, Any]:
+    row = _fields(k) if isinstance(k, ApiKeyRow) else dict(k)
+    return {**row, "segments": list(row["segments"]), "destinations": list(row["destinations"])}
 
 
 def _lineage_query(name: str, kind: str) -> Query:

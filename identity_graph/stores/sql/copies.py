@@ -45,6 +45,9 @@ SCANS: Mapping[str, str] = {
         "FROM destinations"
     ),
     "ledger": ("SELECT destination, digest, row, person_id, sent_gen, seen_gen FROM export_ledger"),
+    "api_keys": (
+        "SELECT name, role, digest, segments, destinations, created_at, revoked_at FROM api_keys"
+    ),
 }
 ROW_COUNTS = (
     "SELECT (SELECT count(*) FROM messages) AS messages, "
@@ -62,7 +65,8 @@ ROW_COUNTS = (
     "(SELECT count(*) FROM tombstones) AS tombstones, "
     "(SELECT count(*) FROM segments) AS segments, "
     "(SELECT count(*) FROM destinations) AS destinations, "
-    "(SELECT count(*) FROM export_ledger) AS ledger"
+    "(SELECT count(*) FROM export_ledger) AS ledger, "
+    "(SELECT count(*) FROM api_keys) AS api_keys"
 )
 IMPORTS: Mapping[str, str] = {
     "messages": "INSERT OR REPLACE INTO messages (message_id, at) VALUES ($message_id, $at)",
@@ -132,5 +136,10 @@ IMPORTS: Mapping[str, str] = {
     "ledger": (
         "INSERT OR REPLACE INTO export_ledger (destination, digest, row, person_id, sent_gen, "
         "seen_gen) VALUES ($destination, $digest, $row, $person_id, $sent_gen, $seen_gen)"
+    ),
+    "api_keys": (
+        "INSERT OR REPLACE INTO api_keys (name, role, digest, segments, destinations, "
+        "created_at, revoked_at) VALUES ($name, $role, $digest, $segments, $destinations, "
+        "$created_at, $revoked_at)"
     ),
 }

@@ -134,6 +134,18 @@ DESTINATIONS_IN = (
     "SELECT name, platform, segment, created_at, gen, last_export_at, lease, lease_at "
     "FROM destinations WHERE name IN (%%names%%) ORDER BY name"
 )
+API_KEYS = (
+    "SELECT name, role, digest, segments, destinations, created_at, revoked_at FROM api_keys "
+    "ORDER BY name"
+)
+API_KEYS_IN = (
+    "SELECT name, role, digest, segments, destinations, created_at, revoked_at FROM api_keys "
+    "WHERE name IN (%%names%%) ORDER BY name"
+)
+API_KEY_BY_DIGEST = (
+    "SELECT name, role, digest, segments, destinations, created_at, revoked_at FROM api_keys "
+    "WHERE digest = $digest"
+)
 # Keyset pages by digest: `after` is '' for the first page.
 LEDGER_ADDS = (
     "SELECT destination, digest, row, person_id, seen_gen FROM export_ledger "

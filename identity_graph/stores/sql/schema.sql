@@ -180,3 +180,14 @@ CREATE TABLE IF NOT EXISTS export_ledger (
 ) WITHOUT ROWID;
 -- A generation's rows in digest order (the index ends with the primary key).
 CREATE INDEX IF NOT EXISTS export_ledger_by_seen ON export_ledger (destination, seen_gen);
+-- API keys: only a SHA-256 digest of each key; lists as JSON text. A revoked key keeps its row
+-- (revoked_at set), so its name, an actor in the audit trail, is never reused.
+CREATE TABLE IF NOT EXISTS api_keys (
+    name         TEXT PRIMARY KEY,
+    role         TEXT NOT NULL,
+    digest       TEXT NOT NULL UNIQUE,
+    segments     TEXT NOT NULL,    -- JSON list (exporter's scope)
+    destinations TEXT NOT NULL,    -- JSON list (exporter's scope)
+    created_at   TEXT NOT NULL,
+    revoked_at   TEXT
+) WITHOUT ROWID;

@@ -68,6 +68,10 @@ UPSERT_DESTINATION = (
     "INSERT OR REPLACE INTO destinations (name, platform, segment, created_at, gen, "
     "last_export_at, lease, lease_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
+UPSERT_API_KEY = (
+    "INSERT OR REPLACE INTO api_keys (name, role, digest, segments, destinations, created_at, "
+    "revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
 LEDGER_SEEN = (
     "INSERT INTO export_ledger (destination, digest, row, person_id, seen_gen) "
     "VALUES (?, ?, ?, ?, ?) ON CONFLICT (destination, digest) DO UPDATE SET "
@@ -112,4 +116,5 @@ RESET = (
     "DELETE FROM segments",
     "DELETE FROM destinations",
     "DELETE FROM export_ledger",
+    "DELETE FROM api_keys",
 )

@@ -16,6 +16,7 @@ from identity_graph.segments.context import EvalContext
 from identity_graph.stores.contract import EXPORT_KINDS, chunks
 from identity_graph.stores.query import expand
 from identity_graph.stores.rows import (
+    ApiKeyRow,
     AuditRow,
     DestinationRow,
     LedgerRow,
@@ -293,6 +294,14 @@ class SQLiteReads:
         rows = self._named("destinations", reads.DESTINATIONS, reads.DESTINATIONS_IN, names)
         return [DestinationRow(*r) for r in rows]
 
+    def api_keys(self, names: Sequence[str] | None = None) -> list[ApiKeyRow]:
+        rows = self._named("api_keys", reads.API_KEYS, reads.API_KEYS_IN, names)
+        return [_api_key(r) for r in rows]
+
+    def api_key(self, digest: str) -> ApiKeyRow | None:
+        row = self._one(reads.API_KEY_BY_DIGEST, digest=digest)
+        return None if row is None else _api_key(row)
+
     def ledger_delta(
         self,
         destination: str,
@@ -353,8 +362,26 @@ def _split(text: object) -> list[str]:
     return [s for s in str(text or "").split(",") if s]
 
 
+def _json_list(text: object) -> list[str]:
+    return [str(v) for v in json.loads(str(text))]
+
+
+def _api_key(r: Row) -> ApiKeyRow:
+    name, role, digest, segments, destinations, created_at, revoked_at = r
+    return ApiKeyRow(
+        name,
+        role,
+        digest,
+        tuple(_json_list(segments)),
+        tuple(_json_list(destinations)),
+        created_at,
+        revoked_at,
+    )
+
+
 _SCAN_CONVERT: Mapping[str, Mapping[str, Callable[[object], object]]] = {
     "identifiers": {"is_hub": bool, "joined": _split},
     "links": {"sources": _split},
     "consent": {"granted": bool},
+    "api_keys": {"segments": _json_list, "destinations": _json_list},
 }

@@ -3,6 +3,7 @@ in the order `ChangeSet` documents; fields without rows cost nothing."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from operator import attrgetter
 from typing import Any
@@ -23,6 +24,10 @@ def _rows(items: Sequence[Any], *extra: object) -> list[tuple[object, ...]]:
 
 def _join(values: Any) -> str:
     return ",".join(str(v) for v in values or ())
+
+
+def _json_list(values: Any) -> str:
+    return json.dumps([str(v) for v in values or ()])
 
 
 class SQLiteTx(SQLiteReads):
@@ -71,6 +76,21 @@ class SQLiteTx(SQLiteReads):
         many(writes.UPSERT_MODEL, _rows(ch.models))
         many(writes.UPSERT_SEGMENT, _rows(ch.segments))
         many(writes.UPSERT_DESTINATION, _rows(ch.destinations))
+        many(
+            writes.UPSERT_API_KEY,
+            [
+                (
+                    k.name,
+                    k.role,
+                    k.digest,
+                    _json_list(k.segments),
+                    _json_list(k.destinations),
+                    k.created_at,
+                    k.revoked_at,
+                )
+                for k in ch.api_keys
+            ],
+        )
         many(writes.LEDGER_SEEN, _rows(ch.ledger_seen))
         many(writes.LEDGER_SEND, ch.ledger_commits)
         many(writes.LEDGER_DROP, ch.ledger_commits)
@@ -110,4 +130,5 @@ _IMPORT_CONVERT: Mapping[str, Mapping[str, Callable[[Any], object]]] = {
     "identifiers": {"is_hub": lambda v: 1 if v else 0, "joined": _join},
     "links": {"sources": _join},
     "consent": {"granted": lambda v: 1 if v else 0},
+    "api_keys": {"segments": _json_list, "destinations": _json_list},
 }

@@ -1,0 +1,6 @@
+// Every API key (revoked ones included), in name order.
+MATCH (k:ApiKey)
+WHERE k.name IS NOT NULL
+RETURN k.name AS name, k.role AS role, k.digest AS digest, k.segments AS segments,
+       k.destinations AS destinations, k.created_at AS created_at, k.revoked_at AS revoked_at
+ORDER BY name

@@ -1,0 +1,1 @@
+"""API keys and the roles they carry: what each caller may do (no HTTP here)."""
