@@ -39,6 +39,7 @@ from tests.kill_runs import (
     states,
     write_events,
 )
+from tests.live_server import create_key
 
 
 def tally(after: dict[int, str], acked: set[int]) -> dict[str, int]:
@@ -52,7 +53,7 @@ def server_round(url: str, batches: list[Batch], kill_after: int) -> dict[str, i
     row = {"sent": len(sent.sent), "acknowledged": len(sent.acked), "busy_503": sent.busy}
     row.update(tally(states(url, batches), sent.acked))
     again = [b for b in batches if b.n not in sent.acked]
-    replay(url, again + [b for b in batches if b.n in sent.acked][:10])
+    replay(url, again + [b for b in batches if b.n in sent.acked][:10], create_key(url, "ingest"))
     final = tally(states(url, batches), {b.n for b in batches})
     messages = counts(url)["messages"]
     row.update(

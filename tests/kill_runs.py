@@ -21,8 +21,16 @@ import httpx
 
 from identity_graph.stores import open_store
 from identity_graph.stores.contract import GraphStore
+from tests.helpers import bearer
 from tests.ingest_checks import Batch, batch_state
-from tests.live_server import REPO_ROOT, LiveServer, cli, post_until_accepted, repo_env
+from tests.live_server import (
+    REPO_ROOT,
+    LiveServer,
+    cli,
+    create_key,
+    post_until_accepted,
+    repo_env,
+)
 from tests.neo4j_server import auth_from_env
 
 COMMITTED = re.compile(r": committed lines (\d+)-(\d+)$")
@@ -61,9 +69,9 @@ class Sent:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-def _stream(base: str, batches: list[Batch], out: Sent) -> None:
+def _stream(base: str, key: str, batches: list[Batch], out: Sent) -> None:
     """Post the batches one after another until the server goes away."""
-    with httpx.Client(base_url=base, timeout=60.0) as client:
+    with httpx.Client(base_url=base, timeout=60.0, headers=bearer(key)) as client:
         for b in batches:
             with out.lock:
                 out.sent.add(b.n)
@@ -85,9 +93,10 @@ def kill_server_mid_stream(
     """Serve `url`, post `batches` from `clients` clients at once, SIGKILL the server once
     `kill_after` batches are acknowledged (several are in flight then)."""
     out = Sent()
+    key = create_key(url, "ingest")
     with LiveServer(url) as server:
         streams = [
-            threading.Thread(target=_stream, args=(server.base, batches[i::clients], out))
+            threading.Thread(target=_stream, args=(server.base, key, batches[i::clients], out))
             for i in range(clients)
         ]
         for t in streams:
@@ -102,9 +111,12 @@ def kill_server_mid_stream(
     return out
 
 
-def replay(url: str, batches: list[Batch]) -> None:
-    """Serve `url` again and post `batches`, retrying 503s; each must be accepted."""
-    with LiveServer(url) as server, httpx.Client(base_url=server.base, timeout=60.0) as client:
+def replay(url: str, batches: list[Batch], key: str) -> None:
+    """Serve `url` again and post `batches` with an ingest `key`, retrying 503s; each must
+    be accepted."""
+    headers = bearer(key)
+    server = LiveServer(url)
+    with server, httpx.Client(base_url=server.base, timeout=60.0, headers=headers) as client:
         for b in batches:
             r = post_until_accepted(client, "/v1/batch", {"batch": b.events()})
             assert r.status_code == 200, r.text

@@ -8,6 +8,8 @@ with it.
 
 from __future__ import annotations
 
+import itertools
+import json
 import os
 import signal
 import socket
@@ -23,6 +25,7 @@ from typing import Any
 import httpx
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+_key_names = itertools.count()
 
 
 def free_port() -> int:
@@ -43,6 +46,23 @@ def cli(*args: str) -> list[str]:
     """The command line of `identity-graph ARGS` on this checkout (run it with `cwd` =
     REPO_ROOT and `env` = repo_env())."""
     return [sys.executable, "-m", "identity_graph", *args]
+
+
+def create_key(store_url: str, role: str) -> str:
+    """A new API key of `role` in the store, made as an operator makes it
+    (`identity-graph keys create --json`); the plaintext key."""
+    name = f"{role}-{os.getpid()}-{next(_key_names)}"
+    done = subprocess.run(
+        cli("keys", "create", "--store", store_url, "--name", name, "--role", role, "--json"),
+        cwd=REPO_ROOT,
+        env=repo_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    key: str = json.loads(done.stdout)["key"]
+    return key
 
 
 class LiveServer:

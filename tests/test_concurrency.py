@@ -32,8 +32,9 @@ from identity_graph.stores.admission import retry_transient
 from identity_graph.stores.contract import GraphStore
 from identity_graph.stores.neo4j.errors import translate
 from tests.conftest import STORES
+from tests.helpers import bearer, issue_key
 from tests.ingest_checks import Batch, batch_state, check_partition, components, persons_of
-from tests.live_server import LiveServer, post_until_accepted
+from tests.live_server import LiveServer, create_key, post_until_accepted
 from tests.neo4j_server import auth_from_env
 
 GROUPS = 30
@@ -81,8 +82,8 @@ class Writer:
             events.append(event)
         return events, pairs
 
-    def run(self, base: str) -> None:
-        with httpx.Client(base_url=base, timeout=120.0) as client:
+    def run(self, base: str, key: str) -> None:
+        with httpx.Client(base_url=base, timeout=120.0, headers=bearer(key)) as client:
             for b in range(self.batches):
                 events, pairs = self.batch(b)
                 r = post_until_accepted(client, "/v1/batch", {"batch": events})
@@ -91,10 +92,12 @@ class Writer:
                 self.pairs.extend(pairs)
 
 
-def read_while(base: str, writing: threading.Event, seed: int, statuses: list[int]) -> None:
+def read_while(
+    base: str, key: str, writing: threading.Event, seed: int, statuses: list[int]
+) -> None:
     """Look customers up by cookie and by person ID until the writers are done."""
     rng = random.Random(seed)
-    with httpx.Client(base_url=base, timeout=120.0) as client:
+    with httpx.Client(base_url=base, timeout=120.0, headers=bearer(key)) as client:
         while writing.is_set():
             r = client.get(f"/v1/identifiers/cookie/c-{rng.randrange(GROUPS)}-0/person")
             statuses.append(r.status_code)
@@ -132,11 +135,16 @@ def test_many_clients_at_once_lose_nothing_and_split_no_identifier(
         except BaseException as exc:
             failures.append(exc)
 
+    ingest, reader = create_key(url, "ingest"), create_key(url, "reader")
     # Short waits make writers meet the 503 path under this contention.
     with LiveServer(url, workers=workers, args=["--write-wait", "0.5"]) as server:
-        threads = [threading.Thread(target=guarded, args=(w.run, server.base)) for w in writers]
+        threads = [
+            threading.Thread(target=guarded, args=(w.run, server.base, ingest)) for w in writers
+        ]
         readers = [
-            threading.Thread(target=guarded, args=(read_while, server.base, writing, n, statuses))
+            threading.Thread(
+                target=guarded, args=(read_while, server.base, reader, writing, n, statuses)
+            )
             for n in range(3)
         ]
         for t in [*threads, *readers]:
@@ -162,15 +170,15 @@ def test_many_clients_at_once_lose_nothing_and_split_no_identifier(
 
 
 @pytest.fixture
-def held_sqlite(tmp_path: Path) -> Iterator[tuple[str, sqlite3.Connection]]:
-    """A SQLite store whose write lock another process would hold: a connection of its
-    own in `BEGIN IMMEDIATE` (commit or roll back to let go)."""
+def held_sqlite(tmp_path: Path) -> Iterator[tuple[str, str, sqlite3.Connection]]:
+    """A SQLite store with an admin key, whose write lock another process would hold: a
+    connection of its own in `BEGIN IMMEDIATE` (commit or roll back to let go)."""
     url = f"sqlite:///{tmp_path / 'graph.db'}"
-    open_store(url).close()  # the schema first
+    key = create_key(url, "admin")
     other = sqlite3.connect(tmp_path / "graph.db", isolation_level=None)
     other.execute("BEGIN IMMEDIATE")
     try:
-        yield url, other
+        yield url, key, other
     finally:
         other.close()
 
@@ -182,12 +190,13 @@ BATCH = {
 
 @pytest.mark.slow
 def test_a_write_held_by_another_process_past_the_wait_is_a_503_with_retry_after(
-    held_sqlite: tuple[str, sqlite3.Connection],
+    held_sqlite: tuple[str, str, sqlite3.Connection],
 ) -> None:
-    url, other = held_sqlite
+    url, key, other = held_sqlite
     server = LiveServer(url, args=["--write-wait", "0.5"])
+    headers = bearer(key)
     # A hang would end in the client's timeout, a failure.
-    with server, httpx.Client(base_url=server.base, timeout=30.0) as client:
+    with server, httpx.Client(base_url=server.base, timeout=30.0, headers=headers) as client:
         r = client.post("/v1/batch", json=BATCH)
         assert r.status_code == 503, r.text
         assert int(r.headers["Retry-After"]) >= 1
@@ -199,9 +208,11 @@ def test_a_write_held_by_another_process_past_the_wait_is_a_503_with_retry_after
 
 
 def test_a_cli_ingest_that_cannot_get_its_turn_exits_saying_busy(
-    held_sqlite: tuple[str, sqlite3.Connection], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    held_sqlite: tuple[str, str, sqlite3.Connection],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    url, _ = held_sqlite
+    url, _, _ = held_sqlite
     path = tmp_path / "events.jsonl"
     path.write_text(json.dumps(BATCH["batch"][0]) + "\n", encoding="utf-8")
     monkeypatch.setenv("IDENTITY_GRAPH_WRITE_WAIT_SECONDS", "0.3")
@@ -222,7 +233,7 @@ def test_a_write_of_this_process_held_past_the_wait_is_a_503_with_retry_after(
     store = gated_store(kind, tmp_path, request)
     service = IdentityService(store, Settings())
     app = create_app(service_factory=lambda: service)
-    with TestClient(app) as client:
+    with TestClient(app, headers=bearer(issue_key(store, "ingest"))) as client:
         with store.unit_of_work():  # a long batch of another request
             assert store.writes_waiting == 0
             r = client.post("/v1/batch", json=BATCH)

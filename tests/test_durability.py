@@ -29,7 +29,7 @@ from tests.kill_runs import (
     states,
     write_events,
 )
-from tests.live_server import LiveServer
+from tests.live_server import LiveServer, create_key
 from tests.neo4j_server import auth_from_env
 
 pytestmark = pytest.mark.slow
@@ -61,9 +61,10 @@ def test_a_killed_server_keeps_every_acknowledged_batch_whole(store_url: str) ->
 
     # Restarted: replay every batch not acknowledged, and some that were; then some again.
     some = [b for b in batches if b.n in acked][:20]
-    replay(store_url, [b for b in batches if b.n not in acked] + some)
+    key = create_key(store_url, "ingest")
+    replay(store_url, [b for b in batches if b.n not in acked] + some, key)
     before = counts(store_url)
-    replay(store_url, some)
+    replay(store_url, some, key)
     assert counts(store_url) == before, "a replay changed the store"
     assert set(states(store_url, batches).values()) == {"all"}
     assert before["messages"] == sum(b.size for b in batches)
@@ -106,11 +107,13 @@ def test_sigterm_finishes_the_batch_in_flight_and_refuses_new_connections(
     url = f"sqlite:///{tmp_path / 'graph.db'}"
     batch = Batch("term", 0, 200)
     body = json.dumps({"batch": batch.events()}).encode()
+    key = create_key(url, "ingest")
     with LiveServer(url, args=["--shutdown-grace", "60"]) as server:
         sock = socket.create_connection(("127.0.0.1", server.port), timeout=60)
         head = (
             "POST /v1/batch HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\nExpect: 100-continue\r\n\r\n"
+            f"Authorization: Bearer {key}\r\nContent-Length: {len(body)}\r\n"
+            "Expect: 100-continue\r\n\r\n"
         )
         sock.sendall(head.encode())
         # The server answers 100 Continue when the route starts reading the body: from here
