@@ -23,6 +23,7 @@ from identity_graph.api.auth import authorize
 from identity_graph.api.schemas import MAX_BATCH_ITEMS, ErrorOut, ItemProblem
 from identity_graph.errors import (
     BatchRejected,
+    Busy,
     ConfigError,
     ConflictError,
     Forbidden,
@@ -113,7 +114,19 @@ async def _denied(request: Request) -> JSONResponse | None:
     return None
 
 
+async def _busy(_: Request, exc: Exception) -> JSONResponse:
+    """A write that did not get its turn in time: 503 and when to try again, never a hang.
+    The store's own message names its file or host; clients get none of it."""
+    seconds = exc.retry_after if isinstance(exc, Busy) else 1
+    detail = f"the store is busy; nothing was written, retry in {seconds} s"
+    reply = _reply(503, ErrorOut(detail=detail))
+    reply.headers["Retry-After"] = str(seconds)
+    return reply
+
+
 def install(app: FastAPI) -> None:
+    app.add_exception_handler(Busy, _busy)
+
     @app.exception_handler(BatchRejected)
     async def batch_rejected(_: Request, exc: BatchRejected) -> JSONResponse:
         problems = [

@@ -56,10 +56,12 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         service = build()
         app.state.service = service
+        observability.watch_write_queue(service.store.writes_waiting)
         log.info("serving %s (docs at /docs)", service.store_url)
         try:
             yield
         finally:
+            observability.watch_write_queue(None)
             service.close()
             observability.worker_exit()
 

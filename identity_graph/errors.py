@@ -38,6 +38,21 @@ class StoreError(IdentityGraphError):
         self.query = query
 
 
+class Busy(StoreError):
+    """A write could not start within the configured wait (another write held the store),
+    or the store kept failing transiently: nothing of it was written; retrying after
+    `retry_after` seconds is safe (replays change nothing)."""
+
+    def __init__(self, message: str, retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class TransientStoreError(StoreError):
+    """The store failed in a way that may pass (a deadlock, a lock timeout, a leader
+    switch); the unit of work was rolled back, so running it again is safe."""
+
+
 class InvalidValue(IdentityGraphError):
     """One value cannot become an identifier (malformed, not a placeholder)."""
 

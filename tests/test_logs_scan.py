@@ -24,7 +24,7 @@ import pytest
 from identity_graph.logs import REQUESTS_LOGGER
 from identity_graph.stores.sqlite import SQLiteStore
 from tests.helpers import bearer, event
-from tests.live_server import cli, live_server
+from tests.logged_server import cli, live_server
 from tests.test_api import _two_records_in_review
 
 pytestmark = pytest.mark.slow

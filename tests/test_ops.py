@@ -37,7 +37,7 @@ from identity_graph.service.identity import IdentityService
 from identity_graph.stores.contract import GraphStore
 from identity_graph.stores.sqlite import SQLiteStore
 from tests.helpers import bearer, issue_key, login
-from tests.live_server import ROOT, live_server
+from tests.logged_server import ROOT, live_server
 
 SECRET = "Priscilla.Private@Example.com"
 
@@ -275,7 +275,11 @@ def test_metric_route_labels_are_route_templates(
                 assert s.labels["route"] in templates, s
 
 
-def test_the_write_queue_depth_is_read_from_its_hook(sqlite_client: TestClient) -> None:
+def test_the_write_queue_depth_is_read_from_its_hook(
+    sqlite_client: TestClient, sqlite_store: SQLiteStore
+) -> None:
+    # The app hands the gauge its store's count of writes waiting for their turn.
+    assert observability._queue_depth == sqlite_store.writes_waiting
     observability.watch_write_queue(lambda: 7)
     try:
         samples = _samples(sqlite_client.get("/metrics").text)

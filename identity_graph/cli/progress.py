@@ -20,14 +20,27 @@ from identity_graph.service.ingest import Ingest, IngestObserver, IngestReport, 
 
 
 class ProgressBars(IngestObserver):
-    """One bar per file, drawn on `console` when it is a terminal."""
+    """One bar per file, drawn on `console` when it is a terminal; otherwise (a script, a
+    log) one line per committed batch, `NAME: committed lines FIRST-LAST`, so that what a
+    killed or failed run left committed is on record."""
 
     def __init__(self, console: Console) -> None:
         self.console = console
         self._progress: Progress | None = None
         self._task = TaskID(0)
+        self._name = ""
+
+    def committed(self, first: int, last: int) -> None:
+        if not self.console.is_terminal:
+            self.console.print(
+                f"{self._name}: committed lines {first}-{last}",
+                markup=False,
+                highlight=False,
+                soft_wrap=True,
+            )
 
     def started(self, name: str, total: int) -> None:
+        self._name = name
         self._progress = Progress(
             TextColumn("[bold]{task.description}"),
             BarColumn(),

@@ -7,6 +7,7 @@ and the settings file, then hands plain values to the core.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -14,6 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from identity_graph.config import Settings, load_settings
 from identity_graph.service.identity import IdentityService
 from identity_graph.stores import DEFAULT_STORE_URL
+from identity_graph.stores.admission import DEFAULT_WRITE_WAIT
 
 
 class RuntimeSettings(BaseSettings):
@@ -23,6 +25,13 @@ class RuntimeSettings(BaseSettings):
     config: Path | None = None
     # The HTTP server's request body limit, on the bytes received and on the decoded body.
     max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
+    #: How long a write (an API batch, a CLI batch) waits for its turn before it fails as
+    #: busy (HTTP 503 with Retry-After): in its own process, then as long again for a
+    #: write of another process on the same SQLite file.
+    write_wait_seconds: Annotated[float, Field(gt=0)] = DEFAULT_WRITE_WAIT
+    #: `serve`: on SIGTERM or Ctrl-C, how long requests in flight may take to finish
+    #: (their batches commit and are answered) before the server stops anyway.
+    shutdown_grace_seconds: Annotated[int, Field(ge=0)] = 30
 
 
 class Neo4jCredentials(BaseSettings):
@@ -42,9 +51,14 @@ class Neo4jCredentials(BaseSettings):
 
 
 def build_service(
-    store_url: str, config_path: Path | None, credentials: Neo4jCredentials | None = None
+    store_url: str,
+    config_path: Path | None,
+    credentials: Neo4jCredentials | None = None,
+    write_wait: float | None = None,
 ) -> IdentityService:
-    """`credentials` default to the environment's NEO4J_USER/NEO4J_PASSWORD."""
+    """`credentials` default to the environment's NEO4J_USER/NEO4J_PASSWORD, `write_wait`
+    to IDENTITY_GRAPH_WRITE_WAIT_SECONDS."""
     settings: Settings = load_settings(config_path)
     creds = credentials if credentials is not None else Neo4jCredentials()
-    return IdentityService.open(store_url, settings, neo4j_auth=creds.auth())
+    wait = write_wait if write_wait is not None else RuntimeSettings().write_wait_seconds
+    return IdentityService.open(store_url, settings, neo4j_auth=creds.auth(), write_wait=wait)

@@ -47,6 +47,25 @@ def serve(
             show_default=False,
         ),
     ] = None,
+    write_wait: Annotated[
+        float | None,
+        typer.Option(
+            min=0.001,
+            help="Seconds a write waits for its turn before it is answered 503 with "
+            "Retry-After [default: IDENTITY_GRAPH_WRITE_WAIT_SECONDS, else 5]",
+            show_default=False,
+        ),
+    ] = None,
+    shutdown_grace: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            help="On SIGTERM/Ctrl-C, seconds requests in flight may take to finish (their "
+            "batches commit and are answered; new connections are refused) "
+            "[default: IDENTITY_GRAPH_SHUTDOWN_GRACE_SECONDS, else 30]",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Serve the HTTP API (OpenAPI docs at /docs)."""
     import uvicorn
@@ -54,10 +73,13 @@ def serve(
     from identity_graph.api.main import create_app
 
     url, cfg = store_and_config(store, config)
-    body_limit = max_body_bytes or RuntimeSettings().max_body_bytes
+    runtime = RuntimeSettings()
+    body_limit = max_body_bytes or runtime.max_body_bytes
+    wait = write_wait if write_wait is not None else runtime.write_wait_seconds
+    grace = shutdown_grace if shutdown_grace is not None else runtime.shutdown_grace_seconds
     credentials = Neo4jCredentials()
     try:  # fail here, with a clear message, rather than inside the server's lifespan
-        build_service(url, cfg, credentials).close()
+        build_service(url, cfg, credentials, wait).close()
     except IdentityGraphError as exc:
         raise fail(str(exc)) from None
     # Nothing printed here: stderr holds the server's log lines only, in one format (the
@@ -67,7 +89,7 @@ def serve(
         # One process: the app factory gets the settings as values; no environment involved.
         factory = partial(
             create_app,
-            service_factory=partial(build_service, url, cfg, credentials),
+            service_factory=partial(build_service, url, cfg, credentials, wait),
             max_body_bytes=body_limit,
         )
         uvicorn.run(
@@ -79,6 +101,7 @@ def serve(
             access_log=False,
             log_config=log_config,
             log_level="info",
+            timeout_graceful_shutdown=grace,
         )
         return
     # Several workers: uvicorn starts each in a fresh interpreter that imports an import
@@ -88,7 +111,12 @@ def serve(
     # written; the new process replaces it (exec), so signals (Ctrl-C, docker stop) reach
     # uvicorn directly. `identity_graph.cli.workers` runs uvicorn's command line after
     # giving the workers a shared metrics directory and this command's logging setup.
-    env = dict(os.environ, IDENTITY_GRAPH_STORE=url, IDENTITY_GRAPH_MAX_BODY_BYTES=str(body_limit))
+    env = dict(
+        os.environ,
+        IDENTITY_GRAPH_STORE=url,
+        IDENTITY_GRAPH_MAX_BODY_BYTES=str(body_limit),
+        IDENTITY_GRAPH_WRITE_WAIT_SECONDS=str(wait),
+    )
     if cfg is not None:
         env["IDENTITY_GRAPH_CONFIG"] = str(Path(cfg).resolve())
     argv = [
@@ -115,6 +143,8 @@ def serve(
         # then never gets to serve.
         "--timeout-worker-healthcheck",
         str(WORKER_HEALTHCHECK_SECONDS),
+        "--timeout-graceful-shutdown",
+        str(grace),
     ]
     exec_process(argv, env)
 

@@ -44,6 +44,7 @@ from identity_graph.service.views import (
     review_item,
 )
 from identity_graph.stores import open_store
+from identity_graph.stores.admission import DEFAULT_WRITE_WAIT, retry_transient
 from identity_graph.stores.contract import GraphStore, assignments
 from identity_graph.stores.rows import ChangeSet, ReviewRow
 from identity_graph.views import Person, StoreStats
@@ -70,10 +71,16 @@ class IdentityService:
 
     @classmethod
     def open(
-        cls, store_url: str, settings: Settings, *, neo4j_auth: tuple[str, str] | None = None
+        cls,
+        store_url: str,
+        settings: Settings,
+        *,
+        neo4j_auth: tuple[str, str] | None = None,
+        write_wait: float = DEFAULT_WRITE_WAIT,
     ) -> IdentityService:
-        """The service on the store a URL names; ConfigError for a bad URL."""
-        return cls(open_store(store_url, neo4j_auth=neo4j_auth), settings)
+        """The service on the store a URL names; ConfigError for a bad URL. A write waits
+        at most `write_wait` seconds for its turn, then raises Busy."""
+        return cls(open_store(store_url, neo4j_auth=neo4j_auth, write_wait=write_wait), settings)
 
     # -- ingest ------------------------------------------------------------------------
 
@@ -248,8 +255,9 @@ class IdentityService:
         self.store.ping()
 
     def commit_batch(self, observations: list[Observation]) -> BatchSummary:
-        """One batch of parsed items, clustered and written in one transaction."""
-        return ingest_batch(self.store, self.settings, observations)
+        """One batch of parsed items, clustered and written in one transaction; run again
+        (decided afresh) after a transient store failure, a few times, then Busy."""
+        return retry_transient(lambda: ingest_batch(self.store, self.settings, observations))
 
     def person_id_of(self, key: str) -> str | None:
         """The current person of a stored identifier key."""

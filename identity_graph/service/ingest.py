@@ -65,6 +65,10 @@ class IngestObserver:
     def advanced(self, items: int, done: int) -> None:
         """A batch was committed: `items` read so far, `done` of `total`."""
 
+    def committed(self, first: int, last: int) -> None:
+        """The items of positions `first` to `last` (lines, rows) are committed, all of
+        them that were valid: a run stopped after this keeps them."""
+
     def finished(self) -> None:
         """The file ended, committed or not (also called when it was rejected)."""
 
@@ -140,6 +144,7 @@ class Ingest:
                 skip_invalid=self.skip_invalid,
                 on_progress=self.observer.advanced,
                 after_batch=matcher.add_observations if matcher is not None else None,
+                on_commit=self.observer.committed,
             )
         finally:
             self.observer.finished()
@@ -165,13 +170,15 @@ def ingest_stream(
     skip_invalid: bool = False,
     on_progress: Callable[[int, int], None] | None = None,
     after_batch: Callable[[list[Observation]], None] | None = None,
+    on_commit: Callable[[int, int], None] | None = None,
 ) -> IngestReport:
     """Ingest items in batches of `batch_size`, each one transaction.
 
     A batch with bad items is rejected whole (StreamRejected, earlier batches stay
     committed, and re-running after a fix is harmless: replays change nothing), unless
     `skip_invalid`, which drops bad items and reports them. `after_batch` sees each
-    committed batch (incremental matching of records hooks in there).
+    committed batch (incremental matching of records hooks in there); `on_commit` gets the
+    first and last position of each committed batch.
     """
     report = IngestReport()
     batches = prefetch(_parse_batches(items, parser, batch_size))
@@ -187,6 +194,8 @@ def ingest_stream(
             report.batches += 1
             if after_batch is not None:
                 after_batch(batch)
+        if on_commit is not None:
+            on_commit(first, last)
         if on_progress is not None:
             on_progress(report.summary.items, done)
     return report

@@ -296,7 +296,13 @@ class GraphStore(Protocol):
 
     def unit_of_work(self) -> AbstractContextManager[StoreTx]:
         """One write transaction; units of work are applied one at a time across every
-        process sharing the store (the core decides from what it read inside)."""
+        process sharing the store (the core decides from what it read inside). Raises
+        `Busy` when its turn does not come within the store's write wait."""
+        ...
+
+    @property
+    def writes_waiting(self) -> int:
+        """Units of work of this process waiting for their turn now (the write queue)."""
         ...
 
 

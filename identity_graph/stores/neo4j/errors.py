@@ -6,7 +6,12 @@ from __future__ import annotations
 
 from neo4j import exceptions as nx
 
-from identity_graph.errors import ConfigError, IdentityGraphError, StoreError
+from identity_graph.errors import (
+    ConfigError,
+    IdentityGraphError,
+    StoreError,
+    TransientStoreError,
+)
 from identity_graph.stores.cypher_files import Query
 
 # Server messages of these codes name query text or parameter names, never values.
@@ -50,7 +55,7 @@ def translate(exc: Exception, where: str, q: Query | None) -> IdentityGraphError
             return ConfigError(f"Neo4j at {where}: not allowed to run {what} ({code})")
         detail = f": {exc.message}" if code in _SAFE_MESSAGE_CODES and exc.message else ""
         if isinstance(exc, nx.TransientError):
-            return StoreError(
+            return TransientStoreError(
                 f"Neo4j at {where}: {what} failed transiently ({code}); the batch was rolled "
                 f"back, retrying it is safe{detail}",
                 text,

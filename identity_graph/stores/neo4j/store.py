@@ -5,7 +5,11 @@ are parameters, batch writes are one `UNWIND $rows AS row ...` per row kind. A w
 work is one explicit driver transaction: leaving the block commits, an exception rolls
 back. Its first statement locks the `(:Meta {name: 'write_lock'})` node, so batches are
 applied one at a time across every process writing to the database, as the core expects
-(it decides merges from what it read inside the transaction). `reader()` is one explicit
+(it decides merges from what it read inside the transaction); within one process they
+wait for their turn at most `write_wait` seconds (`admission.WriteGate`), then raise Busy.
+A transient failure (deadlock, lock timeout, leader switch) raises `TransientStoreError`:
+the unit of work was rolled back and the caller may run it again (the ingest use case
+does, a few times). `reader()` is one explicit
 read transaction routed to readers (`READ_ACCESS`); sessions share the driver's bookmarks,
 so a read after a committed batch sees it, on a cluster too.
 """
@@ -21,6 +25,7 @@ import neo4j
 from neo4j import exceptions as nx
 
 from identity_graph.errors import ConfigError, StoreError
+from identity_graph.stores.admission import DEFAULT_WRITE_WAIT, WriteGate
 from identity_graph.stores.cypher_files import Query, query, statements
 from identity_graph.stores.neo4j.errors import SCHEMA_RACE_CODES, translate
 from identity_graph.stores.neo4j.reads import Neo4jReads
@@ -45,11 +50,16 @@ class Neo4jStore:
     """
 
     def __init__(
-        self, url: str, auth: tuple[str, str] | None = None, database: str | None = None
+        self,
+        url: str,
+        auth: tuple[str, str] | None = None,
+        database: str | None = None,
+        write_wait: float = DEFAULT_WRITE_WAIT,
     ) -> None:
         target = parse_url(url, auth, database)
         self.url = target.display  # never the password: the CLI prints it
         self._where = target.display
+        self._gate = WriteGate(write_wait, f"Neo4j at {target.display}")
         self._database = target.database
         try:
             self._driver = neo4j.GraphDatabase.driver(
@@ -145,7 +155,14 @@ class Neo4jStore:
                 with self.unit_of_work() as tx:
                     tx.import_rows("records", batch)
 
+    @property
+    def writes_waiting(self) -> int:
+        """Writes of this process waiting for their turn now (the write queue's depth)."""
+        return self._gate.waiting
+
     def close(self) -> None:
+        # A write still in progress commits or fails whole before the driver goes.
+        self._gate.close(timeout=self._gate.wait)
         self._driver.close()
 
     def ping(self) -> None:
@@ -174,6 +191,11 @@ class Neo4jStore:
 
     @contextmanager
     def unit_of_work(self) -> Iterator[Neo4jTx]:
+        with self._gate.turn(), self._write_transaction() as tx:
+            yield tx
+
+    @contextmanager
+    def _write_transaction(self) -> Iterator[Neo4jTx]:
         lock = query("write_lock")
         try:
             session = self._session(neo4j.WRITE_ACCESS)

@@ -4,9 +4,12 @@ Durability: WAL with `synchronous = NORMAL` (the default) keeps every committed 
 across a crash of the process; a power cut may lose the last commits. Pass
 `synchronous="FULL"` to survive power loss too, at about twice the commit cost here.
 
-Writes go through one connection under a lock (SQLite has one writer anyway) inside
+Writes go through one connection, one at a time (SQLite has one writer anyway), inside
 `BEGIN IMMEDIATE`; reads use one connection per thread, each `reader()` block one read
-transaction (a snapshot), so the API serves lookups concurrently with ingestion. sqlite3
+transaction (a snapshot), so the API serves lookups concurrently with ingestion. A write
+waits at most `write_wait` seconds for its turn in this process (`admission.WriteGate`),
+then as long again for SQLite's lock, which another process (a second API worker, a CLI
+ingest) may hold; past that it raises `Busy`, as does any "database is locked". sqlite3
 error messages hold SQL text and names, never bound values: they are kept in `StoreError`.
 """
 
@@ -19,6 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from identity_graph.errors import ConfigError, StoreError
+from identity_graph.stores.admission import DEFAULT_WRITE_WAIT, WriteGate, busy
 from identity_graph.stores.sql import reads, schema, writes
 from identity_graph.stores.sql import upgrade as upgrade_sql
 from identity_graph.stores.sqlite.reads import SQLiteReads
@@ -47,7 +51,9 @@ def path_from_url(url: str) -> Path:
 class SQLiteStore:
     """`GraphStore` on one SQLite file."""
 
-    def __init__(self, url: str, synchronous: str = "NORMAL") -> None:
+    def __init__(
+        self, url: str, synchronous: str = "NORMAL", write_wait: float = DEFAULT_WRITE_WAIT
+    ) -> None:
         self.url = url
         self.path = path_from_url(url)
         if synchronous not in _SYNCHRONOUS:
@@ -56,7 +62,7 @@ class SQLiteStore:
         if self.path.parent and not self.path.parent.exists():
             raise ConfigError(f"directory of the SQLite store does not exist: {self.path.parent}")
         self._local = threading.local()
-        self._write_lock = threading.Lock()
+        self._gate = WriteGate(write_wait, f"SQLite store {self.path}")
         self._all: list[sqlite3.Connection] = []
         self._all_lock = threading.Lock()
         self._writer = self._connect()
@@ -65,7 +71,10 @@ class SQLiteStore:
     def _connect(self) -> sqlite3.Connection:
         try:
             conn = sqlite3.connect(
-                self.path, isolation_level=None, check_same_thread=False, timeout=30.0
+                self.path,
+                isolation_level=None,
+                check_same_thread=False,
+                timeout=self._gate.wait,
             )
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute(self._synchronous)
@@ -76,13 +85,25 @@ class SQLiteStore:
             conn.execute("PRAGMA wal_autocheckpoint = 10000")
             conn.execute("PRAGMA temp_store = MEMORY")
         except sqlite3.Error as exc:
-            raise StoreError(f"cannot open SQLite store {self.path}: {exc}") from exc
+            raise self._error(exc, "cannot open SQLite store") from exc
         with self._all_lock:
             self._all.append(conn)
         return conn
 
+    def _error(self, exc: sqlite3.Error, what: str = "SQLite store") -> StoreError:
+        """`exc` as this package's error: Busy for a lock held past the wait."""
+        code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+        if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+            return busy(f"SQLite store {self.path}", self._gate.wait)
+        return StoreError(f"{what} {self.path}: {exc}")
+
+    @property
+    def writes_waiting(self) -> int:
+        """Writes of this process waiting for their turn now (the write queue's depth)."""
+        return self._gate.waiting
+
     def _init_schema(self) -> None:
-        with self._write_lock:
+        with self._gate.turn():
             c = self._writer
             try:
                 tables = {r[0] for r in c.execute(reads.TABLES)}
@@ -111,7 +132,7 @@ class SQLiteStore:
                     # After the additive schema: an interrupted upgrade simply runs again.
                     c.execute(writes.SET_SCHEMA_VERSION, {"version": SCHEMA_VERSION})
             except sqlite3.Error as exc:
-                raise StoreError(f"SQLite store {self.path}: {exc}") from exc
+                raise self._error(exc) from exc
 
     @property
     def _reader(self) -> sqlite3.Connection:
@@ -122,6 +143,9 @@ class SQLiteStore:
         return conn
 
     def close(self) -> None:
+        # A write still in progress (a batch of a request that outlived the shutdown grace)
+        # commits or fails whole before its connection goes.
+        self._gate.close(timeout=self._gate.wait)
         with self._all_lock:
             for conn in self._all:
                 conn.close()
@@ -142,32 +166,38 @@ class SQLiteStore:
                 c.execute("BEGIN")
             yield SQLiteReads(c)
         except sqlite3.Error as exc:
-            raise StoreError(f"SQLite store {self.path}: {exc}") from exc
+            raise self._error(exc) from exc
         finally:
             if outer and c.in_transaction:
                 c.execute("COMMIT")
 
     @contextmanager
     def unit_of_work(self) -> Iterator[SQLiteTx]:
-        with self._write_lock:
+        with self._gate.turn():
             c = self._writer
             try:
                 c.execute("BEGIN IMMEDIATE")
             except sqlite3.Error as exc:
-                raise StoreError(f"SQLite store {self.path}: {exc}") from exc
+                raise self._error(exc) from exc
             try:
                 yield SQLiteTx(c)
             except sqlite3.Error as exc:
-                c.execute("ROLLBACK")
-                raise StoreError(f"SQLite store {self.path}: {exc}") from exc
+                self._rollback(c)
+                raise self._error(exc) from exc
             except BaseException:
-                c.execute("ROLLBACK")
+                self._rollback(c)
                 raise
             try:
                 c.execute("COMMIT")
             except sqlite3.Error as exc:
-                c.execute("ROLLBACK")
-                raise StoreError(f"commit failed: {exc}") from exc
+                self._rollback(c)
+                raise self._error(exc, "commit failed:") from exc
+
+    @staticmethod
+    def _rollback(c: sqlite3.Connection) -> None:
+        # SQLite has rolled back by itself after some errors (a full disk, an interrupt).
+        if c.in_transaction:
+            c.execute("ROLLBACK")
 
     def reset(self) -> None:
         with self.unit_of_work():
