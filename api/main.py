@@ -56,7 +56,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         service = build()
         app.state.service = service
-        observability.watch_write_queue(service.store.writes_waiting)
+        observability.watch_write_queue(lambda: service.store.writes_waiting)
         log.info("serving %s (docs at /docs)", service.store_url)
         try:
             yield

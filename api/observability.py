@@ -85,8 +85,12 @@ def watch_write_queue(depth: Callable[[], int] | None) -> None:
 
 
 def _refresh_queue_depth() -> None:
-    if _queue_depth is not None:
+    if _queue_depth is None:
+        return
+    try:
         WRITE_QUEUE_DEPTH.set(_queue_depth())
+    except Exception as exc:  # a metric must never fail the request it follows
+        errors_log.error("cannot read the write queue depth", exc_info=exc)
 
 
 def request_id(scope: Scope) -> str:

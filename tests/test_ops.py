@@ -279,7 +279,10 @@ def test_the_write_queue_depth_is_read_from_its_hook(
     sqlite_client: TestClient, sqlite_store: SQLiteStore
 ) -> None:
     # The app hands the gauge its store's count of writes waiting for their turn.
-    assert observability._queue_depth == sqlite_store.writes_waiting
+    assert observability._queue_depth is not None
+    assert observability._queue_depth() == sqlite_store.writes_waiting == 0
+    samples = _samples(sqlite_client.get("/metrics").text)
+    assert _value(samples, "identity_graph_write_queue_depth") == 0
     observability.watch_write_queue(lambda: 7)
     try:
         samples = _samples(sqlite_client.get("/metrics").text)
