@@ -12,10 +12,6 @@ key made with `identity-graph keys create`, sent by both SDKs as the HTTP Basic 
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -38,8 +34,7 @@ from identity_graph.service.identity import IdentityService
 from identity_graph.service.views import BatchResult
 from identity_graph.stores import open_store
 from tests.helpers import issue_key
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.logged_server import cli, free_port, live_server
 
 
 @dataclass
@@ -71,13 +66,6 @@ class Server:
             store.close()
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 def wait_until_up(url: str, alive: Callable[[], bool]) -> None:
     deadline = time.monotonic() + 60
     while True:
@@ -94,40 +82,18 @@ def wait_until_up(url: str, alive: Callable[[], bool]) -> None:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """`identity-graph serve` of this worktree's code on a fresh SQLite file."""
-    db = tmp_path_factory.mktemp("sdk") / "sdk.db"
-    store_url = f"sqlite:///{db}"
-    port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    cli = [sys.executable, "-m", "identity_graph"]
+    tmp = tmp_path_factory.mktemp("sdk")
+    store_url = f"sqlite:///{tmp / 'sdk.db'}"
 
     def create_key(name: str, role: str) -> str:
-        argv = [*cli, "keys", "create", "--store", store_url, "--name", name, "--role", role]
-        done = subprocess.run(
-            [*argv, "--json"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
-        )
+        done = cli("keys", "create", "--store", store_url, "--name", name, "--role", role, "--json")
         assert done.returncode == 0, done.stderr
         key: str = json.loads(done.stdout)["key"]
         return key
 
     keys = create_key("sdk-write", "ingest"), create_key("sdk-read", "reader")
-    proc = subprocess.Popen(
-        [*cli, "serve", "--store", store_url, "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(url, lambda: proc.poll() is None)
-        yield Server(url, store_url, *keys)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    with live_server(store_url, tmp) as live:
+        yield Server(live.url, store_url, *keys)
 
 
 @dataclass
