@@ -5,7 +5,6 @@ the one that kills and restarts servers)."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -16,7 +15,9 @@ from pathlib import Path
 
 import httpx
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.live_server import REPO_ROOT, free_port
+
+ROOT = REPO_ROOT
 # A worker starts in a few seconds on an idle machine; the suite shares two cores.
 STARTUP_SECONDS = 180.0
 
@@ -29,12 +30,6 @@ class LiveServer:
 
     def log_lines(self) -> list[str]:
         return self.log.read_text(encoding="utf-8").splitlines()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

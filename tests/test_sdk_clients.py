@@ -11,7 +11,6 @@ key made with `identity-graph keys create`, sent by both SDKs as the HTTP Basic 
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 import uuid
@@ -34,7 +33,8 @@ from identity_graph.service.identity import IdentityService
 from identity_graph.service.views import BatchResult
 from identity_graph.stores import open_store
 from tests.helpers import issue_key
-from tests.logged_server import cli, free_port, live_server
+from tests.live_server import create_key, free_port
+from tests.logged_server import live_server
 
 
 @dataclass
@@ -85,13 +85,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     tmp = tmp_path_factory.mktemp("sdk")
     store_url = f"sqlite:///{tmp / 'sdk.db'}"
 
-    def create_key(name: str, role: str) -> str:
-        done = cli("keys", "create", "--store", store_url, "--name", name, "--role", role, "--json")
-        assert done.returncode == 0, done.stderr
-        key: str = json.loads(done.stdout)["key"]
-        return key
-
-    keys = create_key("sdk-write", "ingest"), create_key("sdk-read", "reader")
+    keys = create_key(store_url, "ingest"), create_key(store_url, "reader")
     with live_server(store_url, tmp) as live:
         yield Server(live.url, store_url, *keys)
 

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, Stri
 from pydantic import ValidationError as _ValidationError
 
 from identity_graph.errors import SegmentError
+from identity_graph.ingest.limits import MAX_ID, MAX_INT, MAX_TEXT
 from identity_graph.ingest.normalize import text_problem
 
 __all__ = [
@@ -57,12 +58,12 @@ MAX_DEPTH = 12
 MAX_NODES = 200
 MAX_LIST = 100  # values of one `in` (200 nodes of 100 stay within bound-parameter limits)
 # Names and IDs (a product, a campaign, a purpose, a trait), as ingest bounds them.
-MAX_NAME = 256
-# A compared string (an attribute value: an address).
-MAX_VALUE = 4096
+MAX_NAME = MAX_ID
+# A compared string (an attribute value: an address), as ingest bounds them.
+MAX_VALUE = MAX_TEXT
 # A comparison beyond these has no meaning and overflows the stores' integers and the
 # date arithmetic of time windows.
-MAX_NUMBER = 2**53
+MAX_NUMBER = MAX_INT
 MAX_DAYS = 36_500
 MAX_COUNT = 1_000_000_000
 OPERATORS = ("eq", "ne", "lt", "lte", "gt", "gte", "in", "contains", "exists")

@@ -155,7 +155,7 @@ class SQLiteStore:
         try:
             self._reader.execute(reads.SCHEMA_VERSION).fetchone()
         except sqlite3.Error as exc:
-            raise StoreError(f"SQLite store {self.path}: {exc}") from exc
+            raise self._error(exc) from exc
 
     @contextmanager
     def reader(self) -> Iterator[SQLiteReads]:
