@@ -3,7 +3,7 @@
 // Meta (schema version, write lock) and the schema itself are kept.
 MATCH (n)
 WHERE n:Identifier OR n:Person OR n:Record OR n:RefusedMerge OR n:Message OR n:Product
-   OR n:Campaign OR n:Case OR n:Review OR n:Audit OR n:MatchModel OR n:Tombstone
+   OR n:Campaign OR n:Case OR n:Review OR n:Audit OR n:AuditRef OR n:MatchModel OR n:Tombstone
    OR n:Purpose OR n:Segment OR n:Destination OR n:LedgerRow OR n:ApiKey
 CALL (n) {
   DETACH DELETE n

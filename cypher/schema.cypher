@@ -54,6 +54,9 @@ CREATE INDEX refused_merge_person IF NOT EXISTS
 FOR (r:RefusedMerge) ON (r.person_a);
 CREATE INDEX audit_subject IF NOT EXISTS
 FOR (e:Audit) ON (e.subject);
+// The audit trail by person and by identifier: (:Audit)-[:REFERS]->(:AuditRef {kind, ref}).
+CREATE CONSTRAINT audit_ref IF NOT EXISTS
+FOR (r:AuditRef) REQUIRE (r.kind, r.ref) IS UNIQUE;
 // The review queue, highest probability first, of one status or of all.
 CREATE INDEX review_status_probability IF NOT EXISTS
 FOR (r:Review) ON (r.status, r.probability);

@@ -22,6 +22,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Literal, Protocol, TypeVar, runtime_checkable
 
+from identity_graph.audit import AuditFilter
 from identity_graph.ids import IdentifierKey, Pair, PersonId
 from identity_graph.stores.rows import (
     ApiKeyRow,
@@ -29,6 +30,7 @@ from identity_graph.stores.rows import (
     ChangeSet,
     DestinationRow,
     LedgerRow,
+    LineageRow,
     LinkRow,
     Person,
     ReviewRow,
@@ -108,6 +110,11 @@ class StoreReader(Protocol):
         """Person rows, merged ones included (`merged_into` set)."""
         ...
 
+    def lineage(self, person_ids: Sequence[PersonId]) -> list[LineageRow]:
+        """Every lineage row with `from_id` or `to_id` among `person_ids`, each once,
+        ordered by (at, from_id, to_id, kind): what a durable ID resolves through."""
+        ...
+
     def members(self, person_ids: Sequence[PersonId]) -> dict[PersonId, list[StoredIdentifier]]:
         """The identifiers of each person, ordered by (type, value); a person without
         identifiers (merged, or unknown) is absent."""
@@ -183,8 +190,14 @@ class StoreReader(Protocol):
         """Review-queue rows (any status) of these pairs (each `a < b`)."""
         ...
 
-    def audit(self, limit: int = 100, subject: str | None = None) -> list[AuditRow]:
-        """The audit trail (of one subject, or all), newest first."""
+    def audit(
+        self, limit: int = 100, subject: str | None = None, where: AuditFilter | None = None
+    ) -> list[AuditRow]:
+        """The audit trail, newest first: all of it, of one subject, or the rows `where`
+        selects (see `AuditFilter`; `subject`, when given, replaces its subject). Rows
+        found by person or identifier come from the store's index of each row's detail
+        `persons`/`identifiers` lists (built at append time, `audit.mentions`), never from a
+        scan of the trail."""
         ...
 
     def tombstones(self, digests: Sequence[str]) -> set[str]:

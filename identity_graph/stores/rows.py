@@ -195,6 +195,9 @@ class MergeRow:
 
 @dataclass(slots=True)
 class LineageRow:
+    """`from_id` MERGED_INTO `to_id` (the old ID redirects there), or `from_id` SPLIT_FROM
+    `to_id` (a piece that got a new ID when `to_id` fell apart)."""
+
     from_id: PersonId
     to_id: PersonId
     kind: str  # MERGED_INTO | SPLIT_FROM
@@ -237,6 +240,9 @@ class ReviewRow:
 
 @dataclass(slots=True)
 class AuditRow:
+    """One entry of the audit trail. `detail` is JSON in the shape `identity_graph.audit`
+    documents; its `persons` and `identifiers` lists are indexed by the store."""
+
     at: str
     actor: str
     action: str
@@ -375,6 +381,10 @@ class ChangeSet:
     21. `delete_segments`: removed by name; `delete_destinations`: removed by name with
         their ledger rows.
     22. `tombstones`: added if absent.
+    23. `redact_audit`: identifier key -> replacement: every audit row whose index holds
+        the key (rows appended by this ChangeSet included) has each mention of it in its
+        subject and detail replaced (`audit.redact`), and its index rebuilt from the new
+        detail; no index entry of the key is left (erasure).
     """
 
     at: str = ""
@@ -407,3 +417,4 @@ class ChangeSet:
     delete_segments: list[str] = field(default_factory=list)
     delete_destinations: list[str] = field(default_factory=list)
     tombstones: list[TombstoneRow] = field(default_factory=list)
+    redact_audit: dict[IdentifierKey, str] = field(default_factory=dict)

@@ -11,6 +11,7 @@ from typing import Any, Literal
 import neo4j
 from neo4j import exceptions as nx
 
+from identity_graph.audit import AuditFilter
 from identity_graph.errors import StoreError
 from identity_graph.ids import IdentifierKey, Pair, PersonId
 from identity_graph.segments import cypher
@@ -25,6 +26,7 @@ from identity_graph.stores.rows import (
     AuditRow,
     DestinationRow,
     LedgerRow,
+    LineageRow,
     LinkRow,
     Person,
     ReviewRow,
@@ -118,6 +120,12 @@ class Neo4jReads:
             )
             for r in self._batch("persons", person_ids, "ids")
         }
+
+    def lineage(self, person_ids: Sequence[PersonId]) -> list[LineageRow]:
+        return [
+            LineageRow(**_values(r, LineageRow.__slots__))
+            for r in self._batch("lineage", person_ids, "ids")
+        ]
 
     def members(self, person_ids: Sequence[PersonId]) -> dict[PersonId, list[StoredIdentifier]]:
         out: dict[PersonId, list[StoredIdentifier]] = {}
@@ -237,10 +245,36 @@ class Neo4jReads:
         rows = [{"a": a, "b": b} for a, b in pairs]
         return {(r.a, r.b): r for r in map(_review, self._batch("review_pairs", rows, "rows"))}
 
-    def audit(self, limit: int = 100, subject: str | None = None) -> list[AuditRow]:
-        if subject is None:
+    def audit(
+        self, limit: int = 100, subject: str | None = None, where: AuditFilter | None = None
+    ) -> list[AuditRow]:
+        f = where or AuditFilter()
+        subject = subject if subject is not None else f.subject
+        others = (f.action, f.since, f.until)
+        if f.by_mention:
+            rows = self._run(
+                query("audit_mentioning"),
+                limit=int(limit),
+                subject=subject,
+                action=f.action,
+                since=f.since,
+                until=f.until,
+                person=f.person,
+                members_of=f.members_of,
+                identifier=f.identifier,
+            )
+        elif any(v is not None for v in others):
+            rows = self._run(
+                query("audit_where"),
+                limit=int(limit),
+                subject=subject,
+                action=f.action,
+                since=f.since,
+                until=f.until,
+            )
+        elif subject is None:
             rows = self._run(query("audit"), limit=int(limit))
-        else:
+        else:  # by subject alone: its index
             rows = self._run(query("audit_subject"), limit=int(limit), subject=subject)
         return [AuditRow(**_values(r, AuditRow.__slots__)) for r in rows]
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import neo4j
 
+from identity_graph.audit import redact, ref_rows
 from identity_graph.errors import StoreError
 from identity_graph.stores.contract import EXPORT_KINDS
 from identity_graph.stores.cypher_files import ACTIVITY_TARGETS, Query, query, template
@@ -24,6 +25,7 @@ _TYPE_NAME = re.compile(r"[a-z][a-z0-9_]*")
 _STORE_LABELS = frozenset(
     {
         "Audit",
+        "AuditRef",
         "Campaign",
         "Case",
         "Destination",
@@ -164,7 +166,10 @@ class Neo4jTx(Neo4jReads):
             [{**_fields(r), "seq": self._next_seq()} for r in ch.refused_merges],
         )
         self._grouped("add_lineage", [_fields(r) for r in ch.lineage])
-        w(query("add_audit"), [{**_fields(r), "seq": self._next_seq()} for r in ch.audit])
+        w(
+            query("add_audit"),
+            [{**_fields(r), "seq": self._next_seq(), "refs": _refs(r.detail)} for r in ch.audit],
+        )
         w(query("flag_hubs"), [_fields(h) for h in ch.hubs])
         w(query("set_joined"), [{"key": k, "persons": list(p)} for k, p in ch.joined.items()])
         if ch.touched_persons:
@@ -189,6 +194,19 @@ class Neo4jTx(Neo4jReads):
             for name in ("delete_destinations", "delete_ledgers"):
                 self._run(query(name), names=list(ch.delete_destinations))
         w(query("add_tombstones"), [_fields(t) for t in ch.tombstones])
+        if ch.redact_audit:
+            self._redact_audit({str(k): v for k, v in ch.redact_audit.items()})
+
+    def _redact_audit(self, replace: dict[str, str]) -> None:
+        """Rewrite the rows the index finds for these keys, rebuild their index entries,
+        then drop the keys' entries no row refers to any more."""
+        keys = list(replace)
+        rows = []
+        for r in self._run(query("audit_mentioning_keys"), keys=keys):
+            subject, detail = redact(r["subject"], r["detail"], replace)
+            rows.append({**dict(r), "subject": subject, "detail": detail, "refs": _refs(detail)})
+        self._write(query("import_audit"), rows)
+        self._run(query("drop_audit_refs"), keys=keys)
 
     def _next_seq(self) -> int:
         self._seq += 1
@@ -208,6 +226,8 @@ class Neo4jTx(Neo4jReads):
             rows = [record_row(r) for r in rows]
         if kind == "api_keys":
             rows = [_api_key_params(r) for r in rows]
+        if kind == "audit":  # the index is derived from the detail, not copied
+            rows = [{**r, "refs": _refs(str(r["detail"]))} for r in rows]
         if kind == "identifiers":
             # The type label (Neo4j Browser colours), as create_identifiers sets it.
             rows = [
@@ -233,6 +253,11 @@ class Neo4jTx(Neo4jReads):
             # Later units of work must number their rows after the copied ones.
             top = max(int(str(r["seq"])) for r in rows)
             self._run(query("import_write_lock"), tx=top // SEQ_PER_TX + 1)
+
+
+def _refs(detail: str) -> list[dict[str, str]]:
+    """An audit row's index entries (`audit.mentions`) as add/import_audit parameters."""
+    return [{"kind": kind, "ref": ref} for _, kind, ref in ref_rows([(0, detail)])]
 
 
 def _api_key_params(k: ApiKeyRow | Mapping[str, Any]) -> dict[str, Any]:

@@ -18,6 +18,10 @@ IDENTIFIERS_IN = (
     "SELECT i.key, i.type, i.value, i.person_id, i.first_seen, i.last_seen, i.is_hub, "
     "i.hub_reason, i.joined FROM identifiers i WHERE i.key IN (%%keys%%)"
 )
+LINEAGE_IN = (
+    "SELECT from_id, to_id, kind, at, reason FROM lineage WHERE from_id IN (%%ids%%) "
+    "UNION SELECT from_id, to_id, kind, at, reason FROM lineage WHERE to_id IN (%%ids%%)"
+)
 PERSONS_IN = (
     "SELECT person_id, created_at, updated_at, merged_into FROM persons "
     "WHERE person_id IN (%%ids%%)"
@@ -109,9 +113,34 @@ REVIEW_PAIRS_IN = (
     "SELECT r.a, r.b, r.probability, r.evidence, r.fingerprint, r.status, r.created_at, "
     "r.decided_at, r.decided_by, r.comment FROM p JOIN review_queue r ON r.a = p.a AND r.b = p.b"
 )
+# The audit trail newest first; each filter is off when its parameter is NULL.
+_AUDIT_FILTERS = (
+    "($subject IS NULL OR a.subject = $subject) AND ($action IS NULL OR a.action = $action) "
+    "AND ($since IS NULL OR a.at >= $since) AND ($until IS NULL OR a.at < $until)"
+)
 AUDIT = (
-    "SELECT at, actor, action, subject, detail FROM audit "
-    "WHERE $subject IS NULL OR subject = $subject ORDER BY id DESC LIMIT $limit"
+    "SELECT a.at, a.actor, a.action, a.subject, a.detail FROM audit a "
+    "WHERE " + _AUDIT_FILTERS + " ORDER BY a.id DESC LIMIT $limit"
+)
+# By person or identifier: the candidate rows come from the index (audit_refs), not from a
+# scan of the trail. A person's rows are those naming it, and those naming an identifier
+# that belongs to `members_of` now; `identifier` narrows either (or alone selects).
+AUDIT_MENTIONING = (
+    "SELECT a.at, a.actor, a.action, a.subject, a.detail FROM audit a WHERE a.id IN ("
+    "SELECT audit_id FROM audit_refs WHERE kind = 'person' AND ref = $person "
+    "UNION SELECT r.audit_id FROM identifiers i JOIN audit_refs r "
+    "ON r.kind = 'identifier' AND r.ref = i.key WHERE i.person_id = $members_of "
+    "AND $person IS NOT NULL "
+    "UNION SELECT audit_id FROM audit_refs WHERE $person IS NULL AND kind = 'identifier' "
+    "AND ref = $identifier) "
+    "AND ($identifier IS NULL OR a.id IN (SELECT audit_id FROM audit_refs "
+    "WHERE kind = 'identifier' AND ref = $identifier)) "
+    "AND " + _AUDIT_FILTERS + " ORDER BY a.id DESC LIMIT $limit"
+)
+# redact_audit: the rows whose index names one of the keys.
+AUDIT_MENTIONING_KEYS_IN = (
+    "SELECT DISTINCT a.id, a.subject, a.detail FROM audit_refs r JOIN audit a "
+    "ON a.id = r.audit_id WHERE r.kind = 'identifier' AND r.ref IN (%%keys%%)"
 )
 TOMBSTONES_IN = "SELECT digest FROM tombstones WHERE digest IN (%%digests%%)"
 STATS = (

@@ -146,6 +146,16 @@ CREATE TABLE IF NOT EXISTS audit (
     detail  TEXT NOT NULL          -- JSON
 );
 CREATE INDEX IF NOT EXISTS audit_by_subject ON audit (subject);
+-- The audit trail by person and by identifier: one row per entry of an audit row's detail
+-- `persons` / `identifiers` lists (identity_graph.audit.mentions), written with the row.
+-- Rows written before it have no such lists and no entries here.
+CREATE TABLE IF NOT EXISTS audit_refs (
+    kind     TEXT NOT NULL,     -- person | identifier
+    ref      TEXT NOT NULL,     -- a person ID or an identifier key
+    audit_id INTEGER NOT NULL,  -- audit.id
+    PRIMARY KEY (kind, ref, audit_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS audit_refs_by_row ON audit_refs (audit_id);
 -- Erased identifiers: a salted hash of the key, so that a replay cannot stitch one back.
 CREATE TABLE IF NOT EXISTS tombstones (
     digest TEXT PRIMARY KEY,

@@ -51,7 +51,13 @@ ADD_REFUSED_MERGE = (
     "VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
 ADD_LINEAGE = "INSERT INTO lineage (from_id, to_id, kind, at, reason) VALUES (?, ?, ?, ?, ?)"
-ADD_AUDIT = "INSERT INTO audit (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)"
+# Audit rows get their ids here (the one writer numbers them) so that their index entries
+# (audit_refs) can name them: (id, at, actor, action, subject, detail).
+NEXT_AUDIT_ID = "SELECT coalesce(max(id), 0) + 1 FROM audit"
+ADD_AUDIT = "INSERT INTO audit (id, at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?, ?)"
+ADD_AUDIT_REF = "INSERT OR IGNORE INTO audit_refs (audit_id, kind, ref) VALUES (?, ?, ?)"
+DELETE_AUDIT_REFS_OF = "DELETE FROM audit_refs WHERE audit_id = ?"  # (audit id,)
+REDACT_AUDIT = "UPDATE audit SET subject = ?2, detail = ?3 WHERE id = ?1"  # (id, subject, detail)
 FLAG_HUB = "UPDATE identifiers SET is_hub = 1, hub_reason = ?2 WHERE key = ?1"
 SET_JOINED = "UPDATE identifiers SET joined = ?2 WHERE key = ?1"  # (key, joined)
 TOUCH_PERSON = "UPDATE persons SET updated_at = ?2 WHERE person_id = ?1"  # (person_id, at)
@@ -112,6 +118,7 @@ RESET = (
     "DELETE FROM match_models",
     "DELETE FROM review_queue",
     "DELETE FROM audit",
+    "DELETE FROM audit_refs",
     "DELETE FROM tombstones",
     "DELETE FROM segments",
     "DELETE FROM destinations",

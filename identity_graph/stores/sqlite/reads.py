@@ -8,6 +8,7 @@ import sqlite3
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Literal
 
+from identity_graph.audit import AuditFilter
 from identity_graph.errors import StoreError
 from identity_graph.ids import IdentifierKey, Pair, PersonId
 from identity_graph.segments import sql as segment_sql
@@ -20,6 +21,7 @@ from identity_graph.stores.rows import (
     AuditRow,
     DestinationRow,
     LedgerRow,
+    LineageRow,
     LinkRow,
     Person,
     ReviewRow,
@@ -116,6 +118,16 @@ class SQLiteReads:
                 None if merged is None else PersonId(str(merged)),
             )
         return out
+
+    def lineage(self, person_ids: Sequence[PersonId]) -> list[LineageRow]:
+        found = {
+            (str(f), str(t), str(k), str(at), str(why))
+            for f, t, k, at, why in self._in("lineage", reads.LINEAGE_IN, "ids", person_ids)
+        }
+        return [
+            LineageRow(PersonId(f), PersonId(t), k, at, why)
+            for f, t, k, at, why in sorted(found, key=lambda r: (r[3], r[0], r[1], r[2]))
+        ]
 
     def members(self, person_ids: Sequence[PersonId]) -> dict[PersonId, list[StoredIdentifier]]:
         out: dict[PersonId, list[StoredIdentifier]] = {}
@@ -259,8 +271,22 @@ class SQLiteReads:
         rows = self._in("review_pairs", reads.REVIEW_PAIRS_IN, "pairs", list(pairs))
         return {(r.a, r.b): r for r in map(_review, rows)}
 
-    def audit(self, limit: int = 100, subject: str | None = None) -> list[AuditRow]:
-        rows = self._c.execute(reads.AUDIT, {"subject": subject, "limit": int(limit)})
+    def audit(
+        self, limit: int = 100, subject: str | None = None, where: AuditFilter | None = None
+    ) -> list[AuditRow]:
+        f = where or AuditFilter()
+        params: dict[str, object] = {
+            "subject": subject if subject is not None else f.subject,
+            "action": f.action,
+            "since": f.since,
+            "until": f.until,
+            "limit": int(limit),
+        }
+        if f.by_mention:
+            params.update(person=f.person, members_of=f.members_of, identifier=f.identifier)
+            rows = self._c.execute(reads.AUDIT_MENTIONING, params)
+        else:
+            rows = self._c.execute(reads.AUDIT, params)
         return [AuditRow(*r) for r in rows]
 
     def tombstones(self, digests: Sequence[str]) -> set[str]:

@@ -8,9 +8,11 @@ from collections.abc import Callable, Mapping, Sequence
 from operator import attrgetter
 from typing import Any
 
+from identity_graph.audit import redact, ref_rows
 from identity_graph.errors import StoreError
-from identity_graph.stores.rows import ChangeSet, newest_consent
-from identity_graph.stores.sql import copies, writes
+from identity_graph.ids import IdentifierKey
+from identity_graph.stores.rows import AuditRow, ChangeSet, newest_consent
+from identity_graph.stores.sql import copies, reads, writes
 from identity_graph.stores.sqlite.reads import SQLiteReads
 
 
@@ -68,7 +70,7 @@ class SQLiteTx(SQLiteReads):
         many(writes.UPSERT_CONSENT, _rows(newest_consent(ch.consent)))
         many(writes.ADD_REFUSED_MERGE, _rows(ch.refused_merges))
         many(writes.ADD_LINEAGE, _rows(ch.lineage))
-        many(writes.ADD_AUDIT, _rows(ch.audit))
+        self._add_audit(ch.audit)
         many(writes.FLAG_HUB, _rows(ch.hubs))
         many(writes.SET_JOINED, [(k, _join(p)) for k, p in ch.joined.items()])
         many(writes.TOUCH_PERSON, [(p, at) for p in sorted(ch.touched_persons)])
@@ -113,6 +115,34 @@ class SQLiteTx(SQLiteReads):
         many(writes.DELETE_DESTINATION, destinations)
         many(writes.DELETE_LEDGER_OF, destinations)
         many(writes.ADD_TOMBSTONE, _rows(ch.tombstones))
+        self._redact_audit(ch.redact_audit)
+
+    def _add_audit(self, rows: list[AuditRow]) -> None:
+        """Append audit rows with their index entries (audit_refs)."""
+        if not rows:
+            return
+        first = int(str(self._one(writes.NEXT_AUDIT_ID)[0]))
+        numbered = [(first + n, *row) for n, row in enumerate(_rows(rows))]
+        self._many(writes.ADD_AUDIT, numbered)
+        self._many(writes.ADD_AUDIT_REF, ref_rows([(int(str(r[0])), str(r[5])) for r in numbered]))
+
+    def _reindex_audit(self, rows: Sequence[tuple[int, str]]) -> None:
+        """Rebuild the index entries of (id, detail) rows from their detail."""
+        self._many(writes.DELETE_AUDIT_REFS_OF, [(i,) for i, _ in rows])
+        self._many(writes.ADD_AUDIT_REF, ref_rows(rows))
+
+    def _redact_audit(self, replace: dict[IdentifierKey, str]) -> None:
+        if not replace:
+            return
+        found: dict[int, tuple[str, str]] = {}
+        for row_id, subject, detail in self._in(
+            "audit_mentioning_keys", reads.AUDIT_MENTIONING_KEYS_IN, "keys", list(replace)
+        ):
+            found[int(row_id)] = (str(subject), str(detail))
+        mapping = {str(k): v for k, v in replace.items()}
+        updated = [(i, *redact(subject, detail, mapping)) for i, (subject, detail) in found.items()]
+        self._many(writes.REDACT_AUDIT, updated)
+        self._reindex_audit([(i, detail) for i, _, detail in updated])
 
     def import_rows(self, kind: str, rows: Sequence[Mapping[str, object]]) -> None:
         """Upsert exported rows by their identity (see `EXPORT_KINDS`)."""
@@ -124,6 +154,8 @@ class SQLiteTx(SQLiteReads):
             sql,
             [{k: convert[k](v) if k in convert else v for k, v in r.items()} for r in rows],
         )
+        if kind == "audit":  # the index is derived from the detail, not copied
+            self._reindex_audit([(int(str(r["seq"])), str(r["detail"])) for r in rows])
 
 
 _IMPORT_CONVERT: Mapping[str, Mapping[str, Callable[[Any], object]]] = {
