@@ -126,6 +126,7 @@ PARAMS: dict[str, dict[str, Any]] = {
                 "subject": "crm_id:C1|crm_id:C2",
                 "detail": "{}",
                 "seq": 1_000_001,
+                "refs": [{"kind": "identifier", "ref": "crm_id:C1"}],
             }
         ]
     },
@@ -267,9 +268,30 @@ PARAMS: dict[str, dict[str, Any]] = {
                 "action": "review.approve",
                 "subject": "crm_id:C1|crm_id:C2",
                 "detail": "{}",
+                "refs": [{"kind": "person", "ref": "p1"}],
             }
         ]
     },
+    "audit_where": {
+        "limit": 100,
+        "subject": None,
+        "action": "person.merge",
+        "since": AT,
+        "until": None,
+    },
+    "audit_mentioning": {
+        "limit": 100,
+        "subject": None,
+        "action": None,
+        "since": None,
+        "until": AT,
+        "person": "p1",
+        "members_of": "p1",
+        "identifier": "cookie:c1",
+    },
+    "audit_mentioning_keys": {"keys": ["cookie:c1"]},
+    "drop_audit_refs": {"keys": ["cookie:c1"]},
+    "lineage": {"ids": ["p1"]},
     "upsert_models": {"rows": [{"version": "v1", "created_at": AT, "body": "{}"}]},
     "import_write_lock": {"tx": 2},
 }
@@ -280,7 +302,7 @@ WHOLE_GRAPH |= {"upgrade_activity_days"}
 # A copy to another store (migrate) streams every row of a kind, or counts them.
 WHOLE_GRAPH |= {f"export_{kind}" for kind in EXPORT_KINDS} | {"export_counts"}
 # These read one index in its order on purpose (newest first, highest probability first).
-INDEX_ORDER = {"audit", "latest_model", "refused_merges", "reviews", "reviews_with_status"}
+INDEX_ORDER = {"audit", "audit_where", "latest_model", "refused_merges", "reviews", "reviews_with_status"}
 # Every segment or destination, in name order (few rows, read from their index).
 INDEX_ORDER |= {"segments", "destinations", "api_keys"}
 SCANS = (
