@@ -20,13 +20,14 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from identity_graph.api.auth import authorize
-from identity_graph.api.schemas import MAX_BATCH_ITEMS, ErrorOut, ItemProblem
+from identity_graph.api.schemas import MAX_BATCH_ITEMS, ErrorOut, GoneOut, ItemProblem
 from identity_graph.errors import (
     BatchRejected,
     Busy,
     ConfigError,
     ConflictError,
     Forbidden,
+    GoneError,
     IdentityGraphError,
     InvalidValue,
     NotFoundError,
@@ -45,6 +46,7 @@ CODES = {
     404: "not_found",
     405: "method_not_allowed",
     409: "conflict",
+    410: "gone",
     413: "payload_too_large",
     415: "unsupported_encoding",
     422: "invalid_request",
@@ -168,6 +170,17 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(NotFoundError)
     async def not_found(_: Request, exc: NotFoundError) -> JSONResponse:
         return _reply(404, ErrorOut(detail=str(exc)))
+
+    @app.exception_handler(GoneError)
+    async def gone(_: Request, exc: GoneError) -> JSONResponse:
+        body = GoneOut(
+            detail=str(exc),
+            person_id=exc.person_id,
+            lineage=exc.lineage,
+            split_from=exc.split_from,
+            split_into=exc.split_into,
+        )
+        return JSONResponse(status_code=410, content=complete(410, body).model_dump(mode="json"))
 
     @app.exception_handler(ConflictError)
     async def conflict(_: Request, exc: ConflictError) -> JSONResponse:

@@ -20,6 +20,7 @@ from identity_graph.service.views import (
     ReviewItem,
     ReviewPage,
 )
+from identity_graph.views import LineageStep
 
 __all__ = [
     "MAX_BATCH_ITEMS",
@@ -29,6 +30,7 @@ __all__ = [
     "DecisionIn",
     "DecisionOut",
     "ErrorOut",
+    "GoneOut",
     "ItemProblem",
     "ReviewItem",
     "ReviewPage",
@@ -139,6 +141,18 @@ class ErrorOut(BaseModel):
     message: str = Field(default="", description="what went wrong, with the first problems listed")
     detail: str
     errors: list[ItemProblem] = Field(default_factory=list)
+
+
+class GoneOut(ErrorOut):
+    """A person ID that was given out and is deleted now (its evidence was all removed):
+    the ID and how it got there."""
+
+    person_id: str = Field(description="the deleted person's ID")
+    lineage: list[LineageStep] = Field(
+        default_factory=list, description="the MERGED_INTO steps from the ID asked for"
+    )
+    split_from: str | None = None
+    split_into: list[str] = Field(default_factory=list)
 
 
 # Any route may answer this: a body that is not JSON (schemathesis sends them everywhere).

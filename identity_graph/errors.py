@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
+
+if TYPE_CHECKING:
+    from identity_graph.views import LineageStep
 
 
 class IdentityGraphError(Exception):
@@ -24,6 +28,26 @@ def describe_validation(exc: ValidationError, root: str) -> str:
 
 class NotFoundError(IdentityGraphError):
     """A person or identifier that the caller named does not exist."""
+
+
+class GoneError(IdentityGraphError):
+    """A person ID that was given out and is deleted now: all its evidence was removed (not
+    erased). `lineage`, `split_from` and `split_into` say how the ID got there (their
+    values are person IDs, never personal data)."""
+
+    def __init__(
+        self,
+        message: str,
+        person_id: str,
+        lineage: list[LineageStep],
+        split_from: str | None = None,
+        split_into: list[str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.person_id = person_id
+        self.lineage = lineage
+        self.split_from = split_from
+        self.split_into = split_into or []
 
 
 class ConflictError(IdentityGraphError):

@@ -112,12 +112,36 @@ class Traits(BaseModel):
     )
 
 
+class LineageStep(BaseModel):
+    """One lineage edge: `from_id` MERGED_INTO `to_id` (the old ID redirects there), or
+    `from_id` SPLIT_FROM `to_id` (a piece that got a new ID when `to_id` fell apart)."""
+
+    from_id: str
+    to_id: str
+    kind: Literal["MERGED_INTO", "SPLIT_FROM"]
+    at: datetime | None = None
+    reason: str | None = None
+
+
 class Person(BaseModel):
     person_id: str
     created_at: datetime
     updated_at: datetime
     redirected_from: str | None = Field(
         None, description="the person ID asked for, when it was merged into this one"
+    )
+    lineage: list[LineageStep] = Field(
+        default_factory=list,
+        description="the path from the person ID asked for to this person: its MERGED_INTO "
+        "steps, oldest first (empty when the ID asked for is this person's)",
+    )
+    split_from: str | None = Field(
+        default=None, description="the person this one was split from (it got a new ID then)"
+    )
+    split_into: list[str] = Field(
+        default_factory=list,
+        description="the current IDs of the pieces split from this person (it kept its ID "
+        "as the largest piece)",
     )
     identifiers: list[Identifier]
     attributes: dict[str, str] = Field(

@@ -8,6 +8,8 @@ import json
 import pytest
 
 from identity_graph.audit import AuditFilter, detail, pair_subject, person_subject, redact
+from identity_graph.ids import IdentifierKey as K
+from identity_graph.ids import PersonId as P
 from identity_graph.stores.contract import GraphStore
 from identity_graph.stores.rows import (
     AuditRow,
@@ -36,11 +38,11 @@ def trail(store: GraphStore) -> GraphStore:
         tx.apply(
             ChangeSet(
                 at=T0,
-                persons=[Person("p1", T0, T0), Person("p2", T0, T0)],
+                persons=[Person(P("p1"), T0, T0), Person(P("p2"), T0, T0)],
                 new_identifiers=[
-                    NewIdentifierRow("cookie:a", "cookie", "a", T0, T0, "p1"),
-                    NewIdentifierRow("email:a@x.io", "email", "a@x.io", T0, T0, "p1"),
-                    NewIdentifierRow("cookie:b", "cookie", "b", T0, T0, "p2"),
+                    NewIdentifierRow(K("cookie:a"), "cookie", "a", T0, T0, P("p1")),
+                    NewIdentifierRow(K("email:a@x.io"), "email", "a@x.io", T0, T0, P("p1")),
+                    NewIdentifierRow(K("cookie:b"), "cookie", "b", T0, T0, P("p2")),
                 ],
                 audit=[
                     _row(
@@ -168,11 +170,11 @@ def test_lineage_reads_the_edges_of_persons(store: GraphStore) -> None:
         tx.apply(
             ChangeSet(
                 at=T0,
-                persons=[Person(p, T0, T0) for p in ("p1", "p2", "p3", "p4")],
+                persons=[Person(P(p), T0, T0) for p in ("p1", "p2", "p3", "p4")],
                 lineage=[
-                    LineageRow("p2", "p1", "SPLIT_FROM", T1, "hub"),
-                    LineageRow("p3", "p2", "MERGED_INTO", T2, "linked identifiers"),
-                    LineageRow("p4", "p3", "SPLIT_FROM", T0, "early"),
+                    LineageRow(P("p2"), P("p1"), "SPLIT_FROM", T1, "hub"),
+                    LineageRow(P("p3"), P("p2"), "MERGED_INTO", T2, "linked identifiers"),
+                    LineageRow(P("p4"), P("p3"), "SPLIT_FROM", T0, "early"),
                 ],
             )
         )

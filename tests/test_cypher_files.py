@@ -302,7 +302,8 @@ WHOLE_GRAPH |= {"upgrade_activity_days"}
 # A copy to another store (migrate) streams every row of a kind, or counts them.
 WHOLE_GRAPH |= {f"export_{kind}" for kind in EXPORT_KINDS} | {"export_counts"}
 # These read one index in its order on purpose (newest first, highest probability first).
-INDEX_ORDER = {"audit", "audit_where", "latest_model", "refused_merges", "reviews", "reviews_with_status"}
+INDEX_ORDER = {"audit", "latest_model", "refused_merges", "reviews", "reviews_with_status"}
+INDEX_ORDER |= {"audit_where"}
 # Every segment or destination, in name order (few rows, read from their index).
 INDEX_ORDER |= {"segments", "destinations", "api_keys"}
 SCANS = (

@@ -8,8 +8,9 @@ from datetime import datetime
 from pydantic import TypeAdapter
 
 from identity_graph.config import Settings
-from identity_graph.errors import NotFoundError
+from identity_graph.errors import GoneError, NotFoundError
 from identity_graph.ids import PersonId
+from identity_graph.profiles.lineage import Resolution, resolve
 from identity_graph.profiles.traits import (
     IdentifierFact,
     compute_traits,
@@ -51,11 +52,15 @@ def current_person(store: StoreReader, person_id: str) -> PersonRow:
 
 
 def build_profile(store: GraphStore, settings: Settings, person_id: str) -> Person:
-    """The profile as of one read snapshot."""
+    """The profile as of one read snapshot, for any person ID once given out
+    (`profiles.lineage`): GoneError for one whose evidence was all removed."""
     with store.reader() as r:
-        info = current_person(r, person_id)
+        found = resolve(r, person_id)
+        info = found.person
         current = info.person_id
         members = r.members([current]).get(current, [])
+        if not members:
+            raise gone(person_id, found)
         keys = [i.key for i in members]
         records = r.records(keys) if keys else []
         activity = r.activity(keys) if keys else []
@@ -67,6 +72,9 @@ def build_profile(store: GraphStore, settings: Settings, person_id: str) -> Pers
         created_at=_TIMESTAMP.validate_python(info.created_at),
         updated_at=_TIMESTAMP.validate_python(info.updated_at),
         redirected_from=person_id if current != person_id else None,
+        lineage=found.path,
+        split_from=found.split_from,
+        split_into=list[str](found.split_into),
         identifiers=[i.view() for i in members],
         attributes=survive(records, settings.source_priority),
         records=records,
@@ -74,6 +82,18 @@ def build_profile(store: GraphStore, settings: Settings, person_id: str) -> Pers
         traits=compute_traits(facts[current], settings),
         consent=consent,
         duplicates=duplicate_records(records),
+    )
+
+
+def gone(person_id: str, found: Resolution) -> GoneError:
+    """A person row left without identifiers: every piece of its evidence was removed
+    (erasure removes the row as well, which makes the ID unknown)."""
+    return GoneError(
+        f"person {found.person.person_id} was deleted: all of its evidence was removed",
+        person_id=found.person.person_id,
+        lineage=found.path,
+        split_from=found.split_from,
+        split_into=list[str](found.split_into),
     )
 
 

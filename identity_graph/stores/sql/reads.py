@@ -114,13 +114,12 @@ REVIEW_PAIRS_IN = (
     "r.decided_at, r.decided_by, r.comment FROM p JOIN review_queue r ON r.a = p.a AND r.b = p.b"
 )
 # The audit trail newest first; each filter is off when its parameter is NULL.
-_AUDIT_FILTERS = (
-    "($subject IS NULL OR a.subject = $subject) AND ($action IS NULL OR a.action = $action) "
-    "AND ($since IS NULL OR a.at >= $since) AND ($until IS NULL OR a.at < $until)"
-)
 AUDIT = (
     "SELECT a.at, a.actor, a.action, a.subject, a.detail FROM audit a "
-    "WHERE " + _AUDIT_FILTERS + " ORDER BY a.id DESC LIMIT $limit"
+    "WHERE "
+    "($subject IS NULL OR a.subject = $subject) AND ($action IS NULL OR a.action = $action) "
+    "AND ($since IS NULL OR a.at >= $since) AND ($until IS NULL OR a.at < $until) "
+    "ORDER BY a.id DESC LIMIT $limit"
 )
 # By person or identifier: the candidate rows come from the index (audit_refs), not from a
 # scan of the trail. A person's rows are those naming it, and those naming an identifier
@@ -135,7 +134,10 @@ AUDIT_MENTIONING = (
     "AND ref = $identifier) "
     "AND ($identifier IS NULL OR a.id IN (SELECT audit_id FROM audit_refs "
     "WHERE kind = 'identifier' AND ref = $identifier)) "
-    "AND " + _AUDIT_FILTERS + " ORDER BY a.id DESC LIMIT $limit"
+    "AND "
+    "($subject IS NULL OR a.subject = $subject) AND ($action IS NULL OR a.action = $action) "
+    "AND ($since IS NULL OR a.at >= $since) AND ($until IS NULL OR a.at < $until) "
+    "ORDER BY a.id DESC LIMIT $limit"
 )
 # redact_audit: the rows whose index names one of the keys.
 AUDIT_MENTIONING_KEYS_IN = (

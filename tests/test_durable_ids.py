@@ -1,0 +1,161 @@
+"""Durable person IDs through GET /v1/persons/{id}, on every store: an ID once given out
+always resolves (merged: the current person and the path; split: itself and its pieces;
+deleted by evidence removal: 410 with the lineage; erased or unknown: 404)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from identity_graph.api import create_app
+from identity_graph.config import Settings
+from identity_graph.service.identity import IdentityService
+from identity_graph.stores.contract import GraphStore
+from identity_graph.stores.rows import ChangeSet, LineageRow, NewIdentifierRow, Person
+from tests.helpers import bearer, event, issue_key, login, person_of
+
+T0 = "2025-01-01T00:00:00.000000Z"
+T1 = "2025-02-01T00:00:00.000000Z"
+T2 = "2025-03-01T00:00:00.000000Z"
+
+
+@pytest.fixture
+def client(store: GraphStore) -> Iterator[TestClient]:
+    settings = Settings().model_copy(update={"type_limits": {}, "hub_limit": 2})
+    app = create_app(service_factory=lambda: IdentityService(store, settings))
+    with TestClient(app, headers=bearer(issue_key(store, "reader", "desk-reader"))) as c:
+        yield c
+
+
+def _apply(store: GraphStore, **fields: object) -> None:
+    with store.unit_of_work() as tx:
+        tx.apply(ChangeSet(at=str(fields.pop("at", T1)), **fields))  # type: ignore[arg-type]
+
+
+def _ident(key: str, person: str) -> NewIdentifierRow:
+    type_, _, value = key.partition(":")
+    return NewIdentifierRow(key, type_, value, T0, T0, person)  # type: ignore[arg-type]
+
+
+def test_a_merged_id_answers_with_the_current_person_and_the_path(
+    client: TestClient, store: GraphStore
+) -> None:
+    service = IdentityService(store, Settings())
+    service.ingest_events(
+        [login("u1", "c1"), event("page", anonymousId="c1", device="d1", email="a@x.io")]
+    )
+    service.ingest_events([event("page", anonymousId="c2", device="d2")])
+    service.ingest_events([event("page", anonymousId="c3")])
+    small, middle = person_of(service, "cookie:c3"), person_of(service, "cookie:c2")
+    service.ingest_events([event("page", anonymousId="c3", device="d2")])  # small -> middle
+    service.ingest_events([event("page", anonymousId="c2", userId="u1")])  # middle -> big
+    current = person_of(service, "customer_id:u1")
+    assert len({small, middle, current}) == 3
+    body = client.get(f"/v1/persons/{small}").json()
+    assert body["person_id"] == current and body["redirected_from"] == small
+    assert [(s["from_id"], s["to_id"], s["kind"]) for s in body["lineage"]] == [
+        (small, middle, "MERGED_INTO"),
+        (middle, current, "MERGED_INTO"),
+    ]
+    assert all(s["at"] and s["reason"] for s in body["lineage"])
+    assert {i["key"] for i in body["identifiers"]} >= {"cookie:c3", "cookie:c2"}
+    own = client.get(f"/v1/persons/{current}").json()
+    assert own["lineage"] == [] and own["redirected_from"] is None
+    assert own["split_from"] is None and own["split_into"] == []
+
+
+def test_a_split_keeps_the_id_and_lists_its_pieces(client: TestClient) -> None:
+    """The hub rule's split (graph/split.py): the largest piece keeps the ID."""
+    service: IdentityService = client.app.state.service  # type: ignore[attr-defined]
+    service.ingest_events([login(u, f"own-{u}") for u in ("a", "b", "c")])
+    first = person_of(service, "customer_id:a")
+    service.ingest_events([login("a", "tablet"), login("b", "tablet")])
+    assert person_of(service, "customer_id:b") == first
+    service.ingest_events([login("c", "tablet")])
+    # The tablet became a hub: first fell into {a, own-a}, {b, own-b} and the tablet.
+    pieces = {person_of(service, k) for k in ("customer_id:a", "customer_id:b", "cookie:tablet")}
+    assert first in pieces and len(pieces) == 3
+    kept = client.get(f"/v1/persons/{first}").json()
+    assert kept["person_id"] == first and kept["redirected_from"] is None
+    assert kept["split_from"] is None
+    assert sorted(kept["split_into"]) == sorted(pieces - {first})
+    for piece in pieces - {first}:
+        got = client.get(f"/v1/persons/{piece}").json()
+        assert got["person_id"] == piece and got["split_from"] == first
+        assert got["split_into"] == [] and got["lineage"] == []
+
+
+def test_pieces_are_listed_by_their_current_ids(client: TestClient, store: GraphStore) -> None:
+    _apply(
+        store,
+        persons=[Person(p, T0, T0) for p in ("p1", "p2", "p3")],  # type: ignore[arg-type]
+        new_identifiers=[_ident("cookie:a", "p1"), _ident("cookie:b", "p3")],
+        lineage=[LineageRow("p2", "p1", "SPLIT_FROM", T1, "hub")],  # type: ignore[arg-type]
+    )
+    # p2 was merged into p3 later (its identifiers live there now).
+    with store.unit_of_work() as tx:
+        from identity_graph.stores.rows import MergeRow
+
+        tx.apply(
+            ChangeSet(
+                at=T2,
+                merges=[MergeRow("p2", "p3", "p3")],  # type: ignore[arg-type]
+                lineage=[LineageRow("p2", "p3", "MERGED_INTO", T2, "linked identifiers")],  # type: ignore[arg-type]
+            )
+        )
+    assert client.get("/v1/persons/p1").json()["split_into"] == ["p3"]
+    old_piece = client.get("/v1/persons/p2").json()
+    assert old_piece["person_id"] == "p3"
+    assert [(s["from_id"], s["to_id"], s["reason"]) for s in old_piece["lineage"]] == [
+        ("p2", "p3", "linked identifiers")
+    ]
+
+
+def test_a_person_deleted_by_evidence_removal_is_410_with_its_lineage(
+    client: TestClient, store: GraphStore
+) -> None:
+    _apply(
+        store,
+        persons=[Person(p, T0, T0) for p in ("p1", "p2", "p3")],  # type: ignore[arg-type]
+        new_identifiers=[_ident("cookie:a", "p1"), _ident("cookie:b", "p2")],
+        lineage=[LineageRow("p2", "p1", "SPLIT_FROM", T1, "hub")],  # type: ignore[arg-type]
+    )
+    with store.unit_of_work() as tx:
+        from identity_graph.stores.rows import MergeRow
+
+        tx.apply(
+            ChangeSet(
+                at=T2,
+                merges=[MergeRow("p3", "p2", "p2")],  # type: ignore[arg-type]
+                lineage=[LineageRow("p3", "p2", "MERGED_INTO", T2, "steward merge")],  # type: ignore[arg-type]
+            )
+        )
+    # All of p2's evidence removed: its identifier is gone, its row stays.
+    _apply(store, at=T2, delete_identifiers=["cookie:b"])
+    for asked in ("p2", "p3"):
+        r = client.get(f"/v1/persons/{asked}")
+        assert r.status_code == 410, r.text
+        body = r.json()
+        assert body["code"] == "gone" and body["person_id"] == "p2"
+        assert body["split_from"] == "p1"
+        if asked == "p3":
+            assert [(s["from_id"], s["to_id"]) for s in body["lineage"]] == [("p3", "p2")]
+        else:
+            assert body["lineage"] == []
+    # The deleted piece is still listed under its ID (which answers 410).
+    assert client.get("/v1/persons/p1").json()["split_into"] == ["p2"]
+
+
+def test_an_erased_or_unknown_person_is_404(client: TestClient, store: GraphStore) -> None:
+    _apply(
+        store,
+        persons=[Person("p1", T0, T0)],  # type: ignore[arg-type]
+        new_identifiers=[_ident("cookie:a", "p1")],
+    )
+    assert client.get("/v1/persons/p1").status_code == 200
+    _apply(store, at=T2, delete_identifiers=["cookie:a"], delete_persons=["p1"])
+    for asked in ("p1", "never-given"):
+        r = client.get(f"/v1/persons/{asked}")
+        assert r.status_code == 404 and r.json()["code"] == "not_found"
