@@ -15,6 +15,7 @@ from identity_graph.api.bodies import BodyLimit
 from identity_graph.api.routes import (
     audit,
     batch,
+    consent,
     destinations,
     docs,
     explain,
@@ -92,6 +93,7 @@ def create_app(
     for resource in (
         batch,
         persons,
+        consent,
         identifiers,
         segments,
         destinations,

@@ -284,5 +284,10 @@ def test_review_page_of_every_status_and_audit_filter(
     assert page["total"] == 1 and page["next_offset"] == 1
     assert page["items"][0]["status"] == "rejected"
     assert page["items"][0]["levels"] == {"surname": "exact"}
-    assert [e["subject"] for e in client.get("/v1/audit", params={"subject": pid}).json()] == [pid]
+    # The subject is the pair as a steward reads it, not the opaque pair ID.
+    pair = "crm_id:C1 <-> crm_id:C2"
+    assert [e["subject"] for e in client.get("/v1/audit", params={"subject": pair}).json()] == [
+        pair
+    ]
+    assert client.get("/v1/audit", params={"subject": pid}).json() == []
     assert client.get("/v1/audit", params={"subject": "other"}).json() == []

@@ -118,7 +118,17 @@ def test_approve_links_and_clusters_despite_type_limit(
     assert summary.merges == 1
     assert person_of(service, a) == person_of(service, b)
     (entry,) = service.audit()
-    assert (entry.actor, entry.action, entry.subject) == ("stewie", "review.approve", pid)
+    assert (entry.actor, entry.action, entry.subject) == (
+        "stewie",
+        "review.approve",
+        f"{a} <-> {b}",
+    )
+    assert entry.identifiers == [a, b] and person_of(service, a) in entry.persons
+    assert len(entry.persons) == 2  # the two persons before, one of them after
+    after = entry.detail["after"]["persons"]
+    assert after == {person_of(service, a): sorted([a, b])}
+    assert entry.detail["reason"] == "same person, typo"
+    assert service.audit(identifier="crm_id:C2")[0].subject == entry.subject
     with pytest.raises(ConflictError, match="already approved"):
         service.decide(pid, "reject", "other", None)
 

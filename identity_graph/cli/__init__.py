@@ -12,6 +12,7 @@ import typer
 # The modules, not their functions: `identity_graph.cli.serve` stays the module.
 from identity_graph.cli import (
     audiences,
+    audit,
     demo,
     idmap,
     ingest,
@@ -39,6 +40,7 @@ app.command()(idmap.idmap)
 app.command()(stats.stats)
 app.command()(serve.serve)
 app.add_typer(keys.keys_app, name="keys")
+app.command()(audit.audit)
 app.command()(demo.demo)
 app.command()(migrate.migrate)
 

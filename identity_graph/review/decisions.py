@@ -1,7 +1,9 @@
 """The steward's decisions on the review queue: approve (must-link) and reject (cannot-link).
 
 A decision is evidence like any other: it goes through `graph.commit`, so merge rules and
-hub checks hold for it, and it is in the audit trail with who decided, when and why.
+hub checks hold for it, and it is in the audit trail with who decided, when and why. Its
+audit subject is the pair as a steward reads it (`a <-> b`); rows written before that
+(subject: the opaque pair ID) keep theirs.
 """
 
 from __future__ import annotations
@@ -9,14 +11,15 @@ from __future__ import annotations
 import base64
 import json
 
+from identity_graph import audit
 from identity_graph.config import Settings
 from identity_graph.errors import ConflictError, IdentityGraphError, NotFoundError
 from identity_graph.graph.commit import BatchSummary, Evidence, commit_changes
 from identity_graph.graph.links import LinkEvidence
 from identity_graph.ids import IdentifierKey, Pair, ordered_pair
 from identity_graph.ingest.observations import utc_now
-from identity_graph.stores.contract import GraphStore
-from identity_graph.stores.rows import AuditRow, ReviewRow
+from identity_graph.stores.contract import GraphStore, StoreReader
+from identity_graph.stores.rows import AuditRow, ChangeSet, ReviewRow
 
 __all__ = ["decide_review", "pair_id", "parse_pair_id"]
 
@@ -107,9 +110,7 @@ def decide_review(
             comment,
         )
         changes.reviews.append(decided)
-        changes.audit.append(
-            AuditRow(at, by, f"review.{decision}", pair_id(a, b), json.dumps(detail))
-        )
+        before = _persons_of(tx, a, b)
         commit_changes(
             tx,
             settings,
@@ -117,4 +118,23 @@ def decide_review(
             summary,
             authoritative=frozenset({(a, b)}) if decision == "approve" else frozenset(),
         )
+        after = _persons_of(tx, a, b)
+        body = audit.detail(
+            reason=comment,
+            persons=[*before, *after],
+            identifiers=[a, b],
+            before=audit.side(before),
+            after=audit.side(after),
+            **detail,
+        )
+        entry = AuditRow(at, by, f"review.{decision}", audit.pair_subject(a, b), body)
+        tx.apply(ChangeSet(at=at, audit=[entry]))
     return decided, summary
+
+
+def _persons_of(r: StoreReader, a: IdentifierKey, b: IdentifierKey) -> dict[str, list[str]]:
+    """The persons of the pair's two records, with their identifiers (keys only)."""
+    states = r.identifiers([a, b])
+    pids = sorted({s.person_id for s in states.values()})
+    members = r.members(pids)
+    return {pid: [i.key for i in members.get(pid, [])] for pid in pids}

@@ -82,6 +82,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/v1/review/{pair_id}"): STEWARD,
     ("POST", "/v1/review/{pair_id}/decision"): STEWARD,
     ("GET", "/v1/audit"): STEWARD,
+    ("POST", "/v1/persons/{person_id}/consent"): STEWARD,
 }
 
 

@@ -8,6 +8,7 @@ the store contract changes this module, not its callers.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import datetime
 
 from identity_graph.config import Settings
 from identity_graph.errors import BatchRejected, InvalidValue, ItemError, NotFoundError
@@ -24,6 +25,8 @@ from identity_graph.matching.runner import Matcher, MatchSummary
 from identity_graph.profiles.build import build_profile
 from identity_graph.review.decisions import decide_review, parse_pair_id
 from identity_graph.service.audiences import Audiences
+from identity_graph.service.audit import AuditQuery, audit_rows
+from identity_graph.service.consent import ConsentWithdrawn, withdraw_consent
 from identity_graph.service.ingest import (
     DEFAULT_BATCH_SIZE,
     IngestReport,
@@ -39,7 +42,6 @@ from identity_graph.service.views import (
     DecisionResult,
     ReviewItem,
     ReviewPage,
-    audit_entry,
     batch_result,
     review_item,
 )
@@ -143,15 +145,19 @@ class IdentityService:
 
     def resolve_key(self, raw: str) -> str:
         """`type:value` as a user writes it -> the stored identifier key (normalized)."""
-        type_, sep, value = raw.partition(":")
-        if not sep or not value:
-            raise InvalidValue("expected type:value, e.g. email:anna@example.com")
-        key = self._key(type_, value)
+        key = self._typed_key(raw)
         with self.store.reader() as r:
             known = key in r.identifiers([key])
         if not known:
-            raise NotFoundError(_unknown(type_))
+            raise NotFoundError(_unknown(key.partition(":")[0]))
         return key
+
+    def _typed_key(self, raw: str) -> IdentifierKey:
+        """`type:value` -> its key, normalized, whether the store holds it or not."""
+        type_, sep, value = raw.partition(":")
+        if not sep or not value:
+            raise InvalidValue("expected type:value, e.g. email:anna@example.com")
+        return self._key(type_, value)
 
     def _key(self, type_: str, value: str) -> IdentifierKey:
         try:
@@ -235,10 +241,28 @@ class IdentityService:
             item=review_item(row), merges=summary.merges, merges_refused=summary.merges_refused
         )
 
-    def audit(self, limit: int = 100, subject: str | None = None) -> list[AuditEntry]:
-        """Steward decisions, newest first."""
-        with self.store.reader() as r:
-            return [audit_entry(row) for row in r.audit(limit, subject)]
+    def audit(
+        self,
+        limit: int = 100,
+        subject: str | None = None,
+        *,
+        person: str | None = None,
+        identifier: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        action: str | None = None,
+    ) -> list[AuditEntry]:
+        """The audit trail, newest first; every filter given is AND-ed (service.audit).
+        `identifier` is `type:value` as a user writes it; it need not be stored any more."""
+        key = self._typed_key(identifier) if identifier is not None else None
+        q = AuditQuery(limit, subject, action, since, until, person, key)
+        return audit_rows(self.store, q)
+
+    def withdraw_consent(
+        self, person_id: str, purpose: str, by: str, reason: str
+    ) -> ConsentWithdrawn:
+        """A steward withdraws a person's consent for a purpose (service.consent)."""
+        return withdraw_consent(self.store, self.settings, person_id, purpose, by, reason)
 
     # -- store access ------------------------------------------------------------------
 

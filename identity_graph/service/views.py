@@ -11,6 +11,7 @@ from typing import Any, Literal, cast, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from identity_graph.audit import mentions
 from identity_graph.graph.explain import WaterfallStep, waterfall
 from identity_graph.ingest.batches import BatchSummary
 from identity_graph.review.decisions import pair_id
@@ -69,10 +70,21 @@ class DecisionResult(BaseModel):
 
 class AuditEntry(BaseModel):
     at: str
-    actor: str
-    action: str
-    subject: str
-    detail: dict[str, Any]
+    actor: str = Field(description="who: the API key's name, or the CLI's --by")
+    action: str = Field(description="e.g. review.approve, person.merge, consent.withdraw")
+    subject: str = Field(
+        description="what, readable: `a <-> b` (a pair of identifier keys), `person:ID`, an "
+        "identifier key, `source:NAME`, `batch:ID`, `api_key:NAME`; review decisions "
+        "recorded before subjects were readable keep their opaque pair ID"
+    )
+    persons: list[str] = Field(
+        default_factory=list, description="every person ID involved, before and after"
+    )
+    identifiers: list[str] = Field(default_factory=list, description="the identifier keys involved")
+    detail: dict[str, Any] = Field(
+        description="reason, persons, identifiers, before/after (identifier keys and person "
+        "IDs only), and what the action adds"
+    )
 
 
 def batch_result(summary: BatchSummary) -> BatchResult:
@@ -100,11 +112,14 @@ def review_item(row: ReviewRow) -> ReviewItem:
 
 
 def audit_entry(row: AuditRow) -> AuditEntry:
+    persons, identifiers = mentions(row.detail)
     return AuditEntry(
         at=row.at,
         actor=row.actor,
         action=row.action,
         subject=row.subject,
+        persons=list[str](persons),
+        identifiers=list[str](identifiers),
         detail=json.loads(row.detail),
     )
 
