@@ -57,6 +57,9 @@ FOR (e:Audit) ON (e.subject);
 // The audit trail by person and by identifier: (:Audit)-[:REFERS]->(:AuditRef {kind, ref}).
 CREATE CONSTRAINT audit_ref IF NOT EXISTS
 FOR (r:AuditRef) REQUIRE (r.kind, r.ref) IS UNIQUE;
+// redact_audit: the old review decisions (opaque pair-ID subjects, unindexed) by action.
+CREATE INDEX audit_action IF NOT EXISTS
+FOR (e:Audit) ON (e.action);
 // The review queue, highest probability first, of one status or of all.
 CREATE INDEX review_status_probability IF NOT EXISTS
 FOR (r:Review) ON (r.status, r.probability);

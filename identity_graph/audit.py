@@ -9,6 +9,8 @@ IDs only, never attributes or raw values (`side`).
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -19,7 +21,10 @@ from identity_graph.ids import IdentifierKey, PersonId
 __all__ = [
     "MAX_SIDE_KEYS",
     "AuditFilter",
+    "decode_pair",
     "detail",
+    "encode_pair",
+    "legacy_pair",
     "mentions",
     "pair_subject",
     "person_subject",
@@ -36,6 +41,36 @@ def pair_subject(a: str, b: str) -> str:
     """`"{a} <-> {b}"` with a < b: the two identifiers of a pair, as a steward reads them."""
     lo, hi = sorted((a, b))
     return f"{lo}{PAIR_SEPARATOR}{hi}"
+
+
+#: Review decisions recorded before subjects were readable have the opaque pair ID as their
+#: subject (`legacy_pair`), and no `persons`/`identifiers` in their detail.
+REVIEW_ACTIONS = ("review.approve", "review.reject")
+
+
+def encode_pair(a: str, b: str) -> str:
+    """The opaque, URL-safe pair ID of the review queue (a < b)."""
+    lo, hi = sorted((a, b))
+    return base64.urlsafe_b64encode(json.dumps([lo, hi]).encode()).decode().rstrip("=")
+
+
+def decode_pair(value: str) -> tuple[str, str] | None:
+    """The two keys of a pair ID, or None if it is not one."""
+    try:
+        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+        pair = json.loads(raw)
+    except (ValueError, TypeError, binascii.Error):
+        return None
+    if not (isinstance(pair, list) and len(pair) == 2 and all(isinstance(k, str) for k in pair)):
+        return None
+    return pair[0], pair[1]
+
+
+def legacy_pair(action: str, subject: str) -> tuple[str, str] | None:
+    """The pair of an old review decision's opaque subject (None for any other row)."""
+    if action not in REVIEW_ACTIONS or PAIR_SEPARATOR in subject:
+        return None
+    return decode_pair(subject)
 
 
 def person_subject(person_id: str) -> str:
@@ -118,6 +153,9 @@ def redact(subject: str, detail_json: str, replace: Mapping[str, str]) -> tuple[
     elif PAIR_SEPARATOR in subject:
         a, _, b = subject.partition(PAIR_SEPARATOR)
         subject = f"{one(a)}{PAIR_SEPARATOR}{one(b)}"
+    elif (pair := decode_pair(subject)) is not None and set(pair) & set(replace):
+        # An old review decision's opaque pair ID encodes both keys: it becomes readable.
+        subject = pair_subject(one(pair[0]), one(pair[1]))
     try:
         body = json.loads(detail_json)
     except ValueError:

@@ -7,7 +7,15 @@ import json
 
 import pytest
 
-from identity_graph.audit import AuditFilter, detail, pair_subject, person_subject, redact
+from identity_graph.audit import (
+    AuditFilter,
+    decode_pair,
+    detail,
+    encode_pair,
+    pair_subject,
+    person_subject,
+    redact,
+)
 from identity_graph.ids import IdentifierKey as K
 from identity_graph.ids import PersonId as P
 from identity_graph.stores.contract import GraphStore
@@ -186,3 +194,26 @@ def test_lineage_reads_the_edges_of_persons(store: GraphStore) -> None:
     assert [r.from_id for r in reads(store).lineage(["p3"])] == ["p4", "p3"]
     assert reads(store).lineage(["nobody"]) == []
     assert reads(store).lineage([]) == []
+
+
+def test_redact_rewrites_old_review_decisions_with_opaque_pair_subjects(
+    store: GraphStore,
+) -> None:
+    """Rows recorded before subjects were readable: the pair ID encodes both keys."""
+    old = encode_pair("email:gone@x.io", "cookie:z")
+    other = encode_pair("cookie:y", "cookie:z")
+    with store.unit_of_work() as tx:
+        tx.apply(
+            ChangeSet(
+                at=T0,
+                audit=[
+                    AuditRow(T0, "eva", "review.approve", old, '{"decision": "approve"}'),
+                    AuditRow(T0, "eva", "review.reject", other, '{"decision": "reject"}'),
+                ],
+            )
+        )
+    with store.unit_of_work() as tx:
+        tx.apply(ChangeSet(at=T1, redact_audit={K("email:gone@x.io"): "erased:ab"}))
+    subjects = [r.subject for r in reads(store).audit(10)]
+    assert subjects == [other, "cookie:z <-> erased:ab"]
+    assert decode_pair(other) == ("cookie:y", "cookie:z")

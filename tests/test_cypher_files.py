@@ -292,6 +292,7 @@ PARAMS: dict[str, dict[str, Any]] = {
     "audit_mentioning_keys": {"keys": ["cookie:c1"]},
     "drop_audit_refs": {"keys": ["cookie:c1"]},
     "lineage": {"ids": ["p1"]},
+    "legacy_review_audit": {},
     "upsert_models": {"rows": [{"version": "v1", "created_at": AT, "body": "{}"}]},
     "import_write_lock": {"tx": 2},
 }

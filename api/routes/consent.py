@@ -21,9 +21,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {**DURABLE, 422: {"model": ErrorOut}}
 class ConsentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    purpose: str = Field(
-        min_length=1, max_length=MAX_ID, description="e.g. ad_personalization"
-    )
+    purpose: str = Field(min_length=1, max_length=MAX_ID, description="e.g. ad_personalization")
     granted: Literal[False] = Field(
         description="false: a withdrawal (consent is given by the person's own events)"
     )

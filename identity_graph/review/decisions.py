@@ -8,7 +8,6 @@ audit subject is the pair as a steward reads it (`a <-> b`); rows written before
 
 from __future__ import annotations
 
-import base64
 import json
 
 from identity_graph import audit
@@ -26,19 +25,14 @@ __all__ = ["decide_review", "pair_id", "parse_pair_id"]
 
 def pair_id(a: str, b: str) -> str:
     """An opaque, URL-safe ID for an unordered pair of identifier keys."""
-    lo, hi = sorted((a, b))
-    return base64.urlsafe_b64encode(json.dumps([lo, hi]).encode()).decode().rstrip("=")
+    return audit.encode_pair(a, b)
 
 
 def parse_pair_id(value: str) -> Pair:
-    try:
-        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
-        a, b = json.loads(raw)
-    except (ValueError, TypeError) as exc:
-        raise NotFoundError("no review pair with that ID") from exc
-    if not (isinstance(a, str) and isinstance(b, str)):
+    pair = audit.decode_pair(value)
+    if pair is None:
         raise NotFoundError("no review pair with that ID")
-    return ordered_pair(IdentifierKey(a), IdentifierKey(b))
+    return ordered_pair(IdentifierKey(pair[0]), IdentifierKey(pair[1]))
 
 
 def decide_review(

@@ -11,7 +11,7 @@ from typing import Any
 
 import neo4j
 
-from identity_graph.audit import redact, ref_rows
+from identity_graph.audit import legacy_pair, redact, ref_rows
 from identity_graph.errors import StoreError
 from identity_graph.stores.contract import EXPORT_KINDS
 from identity_graph.stores.cypher_files import ACTIVITY_TARGETS, Query, query, template
@@ -201,8 +201,13 @@ class Neo4jTx(Neo4jReads):
         """Rewrite the rows the index finds for these keys, rebuild their index entries,
         then drop the keys' entries no row refers to any more."""
         keys = list(replace)
+        found = {r["seq"]: r for r in self._run(query("audit_mentioning_keys"), keys=keys)}
+        for r in self._run(query("legacy_review_audit")):
+            pair = legacy_pair(r["action"], r["subject"])
+            if pair is not None and set(pair) & set(keys):
+                found[r["seq"]] = r
         rows = []
-        for r in self._run(query("audit_mentioning_keys"), keys=keys):
+        for r in found.values():
             subject, detail = redact(r["subject"], r["detail"], replace)
             rows.append({**dict(r), "subject": subject, "detail": detail, "refs": _refs(detail)})
         self._write(query("import_audit"), rows)

@@ -139,6 +139,12 @@ AUDIT_MENTIONING = (
     "AND ($since IS NULL OR a.at >= $since) AND ($until IS NULL OR a.at < $until) "
     "ORDER BY a.id DESC LIMIT $limit"
 )
+# redact_audit: review decisions recorded before subjects were readable (their subject is
+# the opaque pair ID, their detail names no keys, the index holds nothing of them).
+LEGACY_REVIEW_AUDIT = (
+    "SELECT id, action, subject, detail FROM audit INDEXED BY audit_legacy_reviews "
+    "WHERE action IN ('review.approve', 'review.reject') AND instr(subject, ' <-> ') = 0"
+)
 # redact_audit: the rows whose index names one of the keys.
 AUDIT_MENTIONING_KEYS_IN = (
     "SELECT DISTINCT a.id, a.subject, a.detail FROM audit_refs r JOIN audit a "

@@ -156,6 +156,10 @@ CREATE TABLE IF NOT EXISTS audit_refs (
     PRIMARY KEY (kind, ref, audit_id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS audit_refs_by_row ON audit_refs (audit_id);
+-- redact_audit: review decisions recorded before subjects were readable (opaque pair-ID
+-- subjects, nothing in audit_refs); a partial index, so only those are ever read.
+CREATE INDEX IF NOT EXISTS audit_legacy_reviews ON audit (id)
+    WHERE action IN ('review.approve', 'review.reject') AND instr(subject, ' <-> ') = 0;
 -- Erased identifiers: a salted hash of the key, so that a replay cannot stitch one back.
 CREATE TABLE IF NOT EXISTS tombstones (
     digest TEXT PRIMARY KEY,

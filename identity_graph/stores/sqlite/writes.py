@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from operator import attrgetter
 from typing import Any
 
-from identity_graph.audit import redact, ref_rows
+from identity_graph.audit import legacy_pair, redact, ref_rows
 from identity_graph.errors import StoreError
 from identity_graph.ids import IdentifierKey
 from identity_graph.stores.rows import AuditRow, ChangeSet, newest_consent
@@ -139,6 +139,11 @@ class SQLiteTx(SQLiteReads):
             "audit_mentioning_keys", reads.AUDIT_MENTIONING_KEYS_IN, "keys", list(replace)
         ):
             found[int(row_id)] = (str(subject), str(detail))
+        keys = set(replace)
+        for row_id, action, subject, detail in self._c.execute(reads.LEGACY_REVIEW_AUDIT):
+            pair = legacy_pair(str(action), str(subject))
+            if pair is not None and keys.intersection(pair):
+                found[int(row_id)] = (str(subject), str(detail))
         mapping = {str(k): v for k, v in replace.items()}
         updated = [(i, *redact(subject, detail, mapping)) for i, (subject, detail) in found.items()]
         self._many(writes.REDACT_AUDIT, updated)
