@@ -14,10 +14,11 @@ from fastapi.testclient import TestClient
 from identity_graph.api import create_app
 from identity_graph.config import Settings
 from identity_graph.devtools import synthetic
+from identity_graph.ids import PersonId as P
 from identity_graph.service.identity import IdentityService
 from identity_graph.service.ingest import Ingest
 from identity_graph.stores.contract import GraphStore
-from identity_graph.stores.rows import ChangeSet, LineageRow, NewIdentifierRow, Person
+from identity_graph.stores.rows import ChangeSet, LineageRow, MergeRow, NewIdentifierRow, Person
 from identity_graph.stores.sqlite import SQLiteStore
 from tests.helpers import bearer, event, issue_key, login, person_of
 
@@ -37,6 +38,24 @@ def client(store: GraphStore) -> Iterator[TestClient]:
 def _apply(store: GraphStore, **fields: object) -> None:
     with store.unit_of_work() as tx:
         tx.apply(ChangeSet(at=str(fields.pop("at", T1)), **fields))  # type: ignore[arg-type]
+
+
+def _split_then_merge(store: GraphStore, owner: str, merged: tuple[str, str], why: str) -> None:
+    """p1, p2, p3 with p2 SPLIT_FROM p1 (the identifiers: cookie:a in p1, cookie:b in
+    `owner`), then `merged` = (loser, winner) MERGED_INTO."""
+    _apply(
+        store,
+        persons=[Person(P(p), T0, T0) for p in ("p1", "p2", "p3")],
+        new_identifiers=[_ident("cookie:a", "p1"), _ident("cookie:b", owner)],
+        lineage=[LineageRow(P("p2"), P("p1"), "SPLIT_FROM", T1, "hub")],
+    )
+    loser, winner = P(merged[0]), P(merged[1])
+    _apply(
+        store,
+        at=T2,
+        merges=[MergeRow(loser, winner, winner)],
+        lineage=[LineageRow(loser, winner, "MERGED_INTO", T2, why)],
+    )
 
 
 def _ident(key: str, person: str) -> NewIdentifierRow:
@@ -93,23 +112,8 @@ def test_a_split_keeps_the_id_and_lists_its_pieces(client: TestClient) -> None:
 
 
 def test_pieces_are_listed_by_their_current_ids(client: TestClient, store: GraphStore) -> None:
-    _apply(
-        store,
-        persons=[Person(p, T0, T0) for p in ("p1", "p2", "p3")],  # type: ignore[arg-type]
-        new_identifiers=[_ident("cookie:a", "p1"), _ident("cookie:b", "p3")],
-        lineage=[LineageRow("p2", "p1", "SPLIT_FROM", T1, "hub")],  # type: ignore[arg-type]
-    )
-    # p2 was merged into p3 later (its identifiers live there now).
-    with store.unit_of_work() as tx:
-        from identity_graph.stores.rows import MergeRow
-
-        tx.apply(
-            ChangeSet(
-                at=T2,
-                merges=[MergeRow("p2", "p3", "p3")],  # type: ignore[arg-type]
-                lineage=[LineageRow("p2", "p3", "MERGED_INTO", T2, "linked identifiers")],  # type: ignore[arg-type]
-            )
-        )
+    # The piece p2 was merged into p3 later (its identifiers live there now).
+    _split_then_merge(store, "p3", ("p2", "p3"), "linked identifiers")
     assert client.get("/v1/persons/p1").json()["split_into"] == ["p3"]
     old_piece = client.get("/v1/persons/p2").json()
     assert old_piece["person_id"] == "p3"
@@ -121,22 +125,7 @@ def test_pieces_are_listed_by_their_current_ids(client: TestClient, store: Graph
 def test_a_person_deleted_by_evidence_removal_is_410_with_its_lineage(
     client: TestClient, store: GraphStore
 ) -> None:
-    _apply(
-        store,
-        persons=[Person(p, T0, T0) for p in ("p1", "p2", "p3")],  # type: ignore[arg-type]
-        new_identifiers=[_ident("cookie:a", "p1"), _ident("cookie:b", "p2")],
-        lineage=[LineageRow("p2", "p1", "SPLIT_FROM", T1, "hub")],  # type: ignore[arg-type]
-    )
-    with store.unit_of_work() as tx:
-        from identity_graph.stores.rows import MergeRow
-
-        tx.apply(
-            ChangeSet(
-                at=T2,
-                merges=[MergeRow("p3", "p2", "p2")],  # type: ignore[arg-type]
-                lineage=[LineageRow("p3", "p2", "MERGED_INTO", T2, "steward merge")],  # type: ignore[arg-type]
-            )
-        )
+    _split_then_merge(store, "p2", ("p3", "p2"), "steward merge")
     # All of p2's evidence removed: its identifier is gone, its row stays.
     _apply(store, at=T2, delete_identifiers=["cookie:b"])
     for asked in ("p2", "p3"):

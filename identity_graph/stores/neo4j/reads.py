@@ -250,28 +250,20 @@ class Neo4jReads:
     ) -> list[AuditRow]:
         f = where or AuditFilter()
         subject = subject if subject is not None else f.subject
-        others = (f.action, f.since, f.until)
+        params: dict[str, Any] = {
+            "limit": int(limit),
+            "subject": subject,
+            "action": f.action,
+            "since": f.since,
+            "until": f.until,
+        }
         if f.by_mention:
+            mentions = {"person": f.person, "members_of": f.members_of}
             rows = self._run(
-                query("audit_mentioning"),
-                limit=int(limit),
-                subject=subject,
-                action=f.action,
-                since=f.since,
-                until=f.until,
-                person=f.person,
-                members_of=f.members_of,
-                identifier=f.identifier,
+                query("audit_mentioning"), **params, **mentions, identifier=f.identifier
             )
-        elif any(v is not None for v in others):
-            rows = self._run(
-                query("audit_where"),
-                limit=int(limit),
-                subject=subject,
-                action=f.action,
-                since=f.since,
-                until=f.until,
-            )
+        elif any(v is not None for v in (f.action, f.since, f.until)):
+            rows = self._run(query("audit_where"), **params)
         elif subject is None:
             rows = self._run(query("audit"), limit=int(limit))
         else:  # by subject alone: its index
