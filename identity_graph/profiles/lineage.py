@@ -68,22 +68,22 @@ def current_ids(r: StoreReader, person_ids: list[PersonId]) -> list[PersonId]:
     """Each ID's current person (merge chains followed, in batches), unknown ones dropped,
     in order, each once."""
     out: dict[PersonId, PersonId] = {pid: pid for pid in person_ids}
-    pending = list(dict.fromkeys(person_ids))
+    pending = set(person_ids)
     for _ in range(MAX_REDIRECTS):
         if not pending:
             break
-        rows = r.persons(pending)
-        nxt: list[PersonId] = []
+        rows = r.persons(sorted(pending))
+        nxt: set[PersonId] = set()
         for origin, now in list(out.items()):
             if now not in pending:
-                continue
+                continue  # resolved already
             info = rows.get(now)
             if info is None:
                 del out[origin]
             elif info.merged_into is not None:
                 out[origin] = info.merged_into
-                nxt.append(info.merged_into)
-        pending = list(dict.fromkeys(nxt))
+                nxt.add(info.merged_into)
+        pending = nxt
     return list(dict.fromkeys(out[p] for p in person_ids if p in out))
 
 
