@@ -4,6 +4,7 @@ at append time, filtered reads, `ChangeSet.redact_audit`, copies; and the lineag
 from __future__ import annotations
 
 import json
+import sqlite3
 
 import pytest
 
@@ -26,6 +27,7 @@ from identity_graph.stores.rows import (
     NewIdentifierRow,
     Person,
 )
+from identity_graph.stores.sqlite import SQLiteStore
 from tests.helpers import reads
 
 T0 = "2025-01-01T00:00:00.000000Z"
@@ -122,6 +124,22 @@ def test_redact_audit_rewrites_every_mention_and_the_index(trail: GraphStore) ->
     assert len(_subjects(trail, identifier="erased:0123456789abcdef")) == 3
     assert _subjects(trail, identifier="cookie:a") == ["cookie:a <-> erased:0123456789abcdef"]
     assert reads(trail).row_counts()["audit"] == 4
+    assert "cookie:b" not in _stored_index_text(trail)
+
+
+def _stored_index_text(store: GraphStore) -> str:
+    """Every index entry as the store holds it, whatever reads would show: an erased key
+    must not survive in a side table or an orphaned Neo4j node."""
+    if isinstance(store, SQLiteStore):
+        with sqlite3.connect(store.path) as c:
+            return repr(c.execute("SELECT kind, ref, audit_id FROM audit_refs").fetchall())
+    from identity_graph.stores.neo4j import Neo4jStore
+
+    assert isinstance(store, Neo4jStore)
+    records, _, _ = store._driver.execute_query(  # the store's own driver: tests only
+        "MATCH (r:AuditRef) RETURN r.kind AS kind, r.ref AS ref"
+    )
+    return repr([(r["kind"], r["ref"]) for r in records])
 
 
 def test_redact_leaves_longer_keys_and_free_text_alone() -> None:
