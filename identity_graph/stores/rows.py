@@ -375,6 +375,21 @@ class ChangeSet:
     21. `delete_segments`: removed by name; `delete_destinations`: removed by name with
         their ledger rows.
     22. `tombstones`: added if absent.
+
+    Erasure (`lifecycle.erase`) also uses, after the above:
+
+    23. `delete_reviews_of`: review-queue rows with an end among these keys removed (their
+        evidence holds the two records' field values).
+    24. `delete_refused_merges_of`: refused-merge rows with an end among these keys removed.
+    25. `delete_unsent_ledger_of`: export-ledger rows of these person IDs never sent
+        (sent_gen NULL) removed. Sent ones stay: the next delta's `remove` side must tell
+        the platform to forget them, and that delta's commit deletes them (field 17).
+    26. `redact_audit`: every audit row mentioning a key (in its subject or detail text,
+        raw or JSON-escaped) gets the key replaced by the given text. Rows of action
+        `person.erase` are skipped: by convention they never hold a key.
+    27. `tombstone_salt`: replaces the deployment's tombstone salt (`StoreReader.
+        tombstone_salt`). Only a copy between stores sets it, so that tombstones made
+        under the source's salt keep matching in the target.
     """
 
     at: str = ""
@@ -407,3 +422,8 @@ class ChangeSet:
     delete_segments: list[str] = field(default_factory=list)
     delete_destinations: list[str] = field(default_factory=list)
     tombstones: list[TombstoneRow] = field(default_factory=list)
+    delete_reviews_of: list[IdentifierKey] = field(default_factory=list)
+    delete_refused_merges_of: list[IdentifierKey] = field(default_factory=list)
+    delete_unsent_ledger_of: list[PersonId] = field(default_factory=list)
+    redact_audit: dict[IdentifierKey, str] = field(default_factory=dict)
+    tombstone_salt: bytes | None = None

@@ -15,6 +15,7 @@ from identity_graph.errors import StoreError
 from identity_graph.stores.contract import EXPORT_KINDS
 from identity_graph.stores.cypher_files import ACTIVITY_TARGETS, Query, query, template
 from identity_graph.stores.neo4j.reads import Neo4jReads
+from identity_graph.stores.redaction import redactor
 from identity_graph.stores.rows import ApiKeyRow, ChangeSet, newest_consent
 
 # Append-only rows are numbered unit of work * SEQ_PER_TX + position in it.
@@ -189,6 +190,28 @@ class Neo4jTx(Neo4jReads):
             for name in ("delete_destinations", "delete_ledgers"):
                 self._run(query(name), names=list(ch.delete_destinations))
         w(query("add_tombstones"), [_fields(t) for t in ch.tombstones])
+        self._erase(ch)
+
+    def _erase(self, ch: ChangeSet) -> None:
+        """ChangeSet fields 23-27 (erasure, and the salt of a copy)."""
+        if ch.delete_reviews_of:
+            self._run(query("delete_reviews_of"), keys=list(ch.delete_reviews_of))
+        if ch.delete_refused_merges_of:
+            self._run(query("delete_refused_merges_of"), keys=list(ch.delete_refused_merges_of))
+        if ch.delete_unsent_ledger_of:
+            self._run(query("delete_unsent_ledger_of"), ids=list(ch.delete_unsent_ledger_of))
+        if ch.redact_audit:
+            # No index says which rows mention a key: every row that may is read once per
+            # ChangeSet (erasure batches many persons into one).
+            redact = redactor(ch.redact_audit)
+            changed = []
+            for r in self._run(query("audit_texts")):
+                subject, detail = redact(r["subject"]), redact(r["detail"])
+                if (subject, detail) != (r["subject"], r["detail"]):
+                    changed.append({"seq": r["seq"], "subject": subject, "detail": detail})
+            self._write(query("redact_audit"), changed)
+        if ch.tombstone_salt is not None:
+            self._run(query("set_tombstone_salt"), salt=ch.tombstone_salt.hex())
 
     def _next_seq(self) -> int:
         self._seq += 1

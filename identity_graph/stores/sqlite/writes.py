@@ -9,8 +9,9 @@ from operator import attrgetter
 from typing import Any
 
 from identity_graph.errors import StoreError
+from identity_graph.stores.redaction import redactor
 from identity_graph.stores.rows import ChangeSet, newest_consent
-from identity_graph.stores.sql import copies, writes
+from identity_graph.stores.sql import copies, reads, writes
 from identity_graph.stores.sqlite.reads import SQLiteReads
 
 
@@ -113,6 +114,30 @@ class SQLiteTx(SQLiteReads):
         many(writes.DELETE_DESTINATION, destinations)
         many(writes.DELETE_LEDGER_OF, destinations)
         many(writes.ADD_TOMBSTONE, _rows(ch.tombstones))
+        self._erase(ch)
+
+    def _erase(self, ch: ChangeSet) -> None:
+        """ChangeSet fields 23-27 (erasure, and the salt of a copy)."""
+        many = self._many
+        keys = [(k,) for k in ch.delete_reviews_of]
+        many(writes.DELETE_REVIEWS_OF_A, keys)
+        many(writes.DELETE_REVIEWS_OF_B, keys)
+        keys = [(k,) for k in ch.delete_refused_merges_of]
+        many(writes.DELETE_REFUSED_OF_A, keys)
+        many(writes.DELETE_REFUSED_OF_B, keys)
+        many(writes.DELETE_UNSENT_LEDGER_OF, [(p,) for p in ch.delete_unsent_ledger_of])
+        if ch.redact_audit:
+            # No index says which rows mention a key: every row that may is read once per
+            # ChangeSet (erasure batches many persons into one).
+            redact = redactor(ch.redact_audit)
+            changed = []
+            for seq, subject, detail in self._c.execute(reads.AUDIT_TEXTS).fetchall():
+                new_subject, new_detail = redact(subject), redact(detail)
+                if (new_subject, new_detail) != (subject, detail):
+                    changed.append((seq, new_subject, new_detail))
+            many(writes.REDACT_AUDIT, changed)
+        if ch.tombstone_salt is not None:
+            self._c.execute(writes.SET_TOMBSTONE_SALT, (ch.tombstone_salt.hex(),))
 
     def import_rows(self, kind: str, rows: Sequence[Mapping[str, object]]) -> None:
         """Upsert exported rows by their identity (see `EXPORT_KINDS`)."""
