@@ -165,7 +165,17 @@ PARAMS: dict[str, dict[str, Any]] = {
     "hubs": {"limit": 100},
     "hubs_of": {"ids": ["p1"], "limit": 100},
     "merge_persons": {"rows": [{"loser": "p1", "winner": "p2", "target": "p3"}], "at": AT},
-    "meta_init": {"version": "3"},
+    "meta_init": {"version": "3", "salt": "0f" * 32},
+    "tombstone_salt": {},
+    "set_tombstone_salt": {"salt": "0f" * 32},
+    "has_tombstones": {},
+    "absorbed": {"ids": ["p1"]},
+    "delete_reviews_of": {"keys": ["crm_id:C1"]},
+    "delete_refused_merges_of": {"keys": ["cookie:c1"]},
+    "delete_unsent_ledger_of": {"ids": ["p1"]},
+    "audit_texts": {},
+    "delete_messages_from": {"prefixes": ["crm:C1:"]},
+    "redact_audit": {"rows": [{"seq": 1_000_001, "subject": "erased:0f0f", "detail": "{}"}]},
     "meta_read": {},
     "person_links": {"ids": ["p1"]},
     "person_links_across": {"ids": ["p1", "p2"]},
@@ -275,6 +285,9 @@ PARAMS: dict[str, dict[str, Any]] = {
 }
 # These read (or delete) the whole graph, or check that it is empty, on purpose.
 WHOLE_GRAPH = {"meta_read", "reset", "stats"}
+# Erasure's audit redaction reads every audit row that may mention a key (no index says
+# which do).
+WHOLE_GRAPH |= {"audit_texts"}
 # Upgrades rewrite every row of a kind once, when an older store is opened.
 WHOLE_GRAPH |= {"upgrade_activity_days"}
 # A copy to another store (migrate) streams every row of a kind, or counts them.

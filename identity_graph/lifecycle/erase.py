@@ -115,7 +115,7 @@ def plan(
     members = reader.members(persons)
     keys = [i.key for ids in members.values() for i in ids]
     owner = {i.key: pid for pid, ids in members.items() for i in ids}
-    counts = _counts(reader, keys, owner)
+    counts, messages = _counts(reader, keys, owner)
     merged_into = _merged_into(reader, persons, absorbed)
     changes = ChangeSet(at=at)
     report: list[Erased] = []
@@ -144,6 +144,7 @@ def plan(
     changes.delete_refused_merges_of = keys
     changes.delete_unsent_ledger_of = gone
     changes.delete_persons = gone
+    changes.delete_message_prefixes = messages
     return changes, report
 
 
@@ -169,12 +170,14 @@ def _detail(erased: Erased, reason: str) -> str:
 
 def _counts(
     reader: StoreReader, keys: Sequence[IdentifierKey], owner: dict[IdentifierKey, PersonId]
-) -> dict[PersonId, Counter[str]]:
+) -> tuple[dict[PersonId, Counter[str]], list[str]]:
     """Per person: its links (each once, even between two erased persons' keys), records,
-    activity rows and consent signals."""
+    activity rows and consent signals; and the message-ID prefixes of the records (a
+    record's message ID names its record ID, `ingest.records`)."""
     out: dict[PersonId, Counter[str]] = {}
+    messages: list[str] = []
     if not keys:
-        return out
+        return out, messages
 
     def add(what: str, key: IdentifierKey) -> None:
         out.setdefault(owner[key], Counter())[what] += 1
@@ -183,11 +186,12 @@ def _counts(
         add("links", link.a if link.a in owner else link.b)
     for rec in reader.records(keys):
         add("records", IdentifierKey(rec.identifier))
+        messages.append(f"{rec.source}:{rec.record_id}:")
     for act in reader.activity(keys):
         add("activity", IdentifierKey(act.identifier))
     for sig in reader.consent(keys):
         add("consent", IdentifierKey(sig.identifier))
-    return out
+    return out, messages
 
 
 def _merged_into(

@@ -387,7 +387,10 @@ class ChangeSet:
     26. `redact_audit`: every audit row mentioning a key (in its subject or detail text,
         raw or JSON-escaped) gets the key replaced by the given text. Rows of action
         `person.erase` are skipped: by convention they never hold a key.
-    27. `tombstone_salt`: replaces the deployment's tombstone salt (`StoreReader.
+    27. `delete_message_prefixes`: remembered message IDs starting with one of these
+        removed (a record's message ID is `{source}:{record_id}:{digest}`: erasure
+        removes its records' ones, which name the record ID).
+    28. `tombstone_salt`: replaces the deployment's tombstone salt (`StoreReader.
         tombstone_salt`). Only a copy between stores sets it, so that tombstones made
         under the source's salt keep matching in the target.
     """
@@ -426,4 +429,5 @@ class ChangeSet:
     delete_refused_merges_of: list[IdentifierKey] = field(default_factory=list)
     delete_unsent_ledger_of: list[PersonId] = field(default_factory=list)
     redact_audit: dict[IdentifierKey, str] = field(default_factory=dict)
+    delete_message_prefixes: list[str] = field(default_factory=list)
     tombstone_salt: bytes | None = None

@@ -193,7 +193,7 @@ class Neo4jTx(Neo4jReads):
         self._erase(ch)
 
     def _erase(self, ch: ChangeSet) -> None:
-        """ChangeSet fields 23-27 (erasure, and the salt of a copy)."""
+        """ChangeSet fields 23-28 (erasure, and the salt of a copy)."""
         if ch.delete_reviews_of:
             self._run(query("delete_reviews_of"), keys=list(ch.delete_reviews_of))
         if ch.delete_refused_merges_of:
@@ -210,6 +210,8 @@ class Neo4jTx(Neo4jReads):
                 if (subject, detail) != (r["subject"], r["detail"]):
                     changed.append({"seq": r["seq"], "subject": subject, "detail": detail})
             self._write(query("redact_audit"), changed)
+        if ch.delete_message_prefixes:
+            self._run(query("delete_messages_from"), prefixes=list(ch.delete_message_prefixes))
         if ch.tombstone_salt is not None:
             self._run(query("set_tombstone_salt"), salt=ch.tombstone_salt.hex())
 

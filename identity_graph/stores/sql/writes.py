@@ -104,6 +104,8 @@ DELETE_REFUSED_OF_B = "DELETE FROM refused_merges WHERE b = ?"  # (key,)
 DELETE_UNSENT_LEDGER_OF = (
     "DELETE FROM export_ledger WHERE person_id = ? AND sent_gen IS NULL"  # (person_id,)
 )
+# (prefix, the first text after every one starting with it): a range of the primary key.
+DELETE_MESSAGES_FROM = "DELETE FROM messages WHERE message_id >= ?1 AND message_id < ?2"
 REDACT_AUDIT = "UPDATE audit SET subject = ?2, detail = ?3 WHERE id = ?1"
 # The salt is made once, with the schema; a copy between stores replaces it.
 INIT_TOMBSTONE_SALT = "INSERT OR IGNORE INTO meta (name, value) VALUES ('tombstone_salt', $salt)"

@@ -117,7 +117,7 @@ class SQLiteTx(SQLiteReads):
         self._erase(ch)
 
     def _erase(self, ch: ChangeSet) -> None:
-        """ChangeSet fields 23-27 (erasure, and the salt of a copy)."""
+        """ChangeSet fields 23-28 (erasure, and the salt of a copy)."""
         many = self._many
         keys = [(k,) for k in ch.delete_reviews_of]
         many(writes.DELETE_REVIEWS_OF_A, keys)
@@ -136,6 +136,10 @@ class SQLiteTx(SQLiteReads):
                 if (new_subject, new_detail) != (subject, detail):
                     changed.append((seq, new_subject, new_detail))
             many(writes.REDACT_AUDIT, changed)
+        many(
+            writes.DELETE_MESSAGES_FROM,
+            [(p, p[:-1] + chr(ord(p[-1]) + 1)) for p in ch.delete_message_prefixes if p],
+        )
         if ch.tombstone_salt is not None:
             self._c.execute(writes.SET_TOMBSTONE_SALT, (ch.tombstone_salt.hex(),))
 
