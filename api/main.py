@@ -17,6 +17,7 @@ from identity_graph.api.routes import (
     batch,
     destinations,
     docs,
+    erasure,
     explain,
     guides,
     health,
@@ -92,6 +93,7 @@ def create_app(
     for resource in (
         batch,
         persons,
+        erasure,
         identifiers,
         segments,
         destinations,

@@ -123,8 +123,9 @@ def seed(service: IdentityService, tmp_path: Path) -> Seeded:
 
 
 def _ledger(person_id: str, email: str, gen: int) -> LedgerRow:
-    # Platforms take hashed emails: the ledger row's cells, as an export stages them.
-    cells = [hashlib.sha256(email.encode()).hexdigest()]
+    # Platforms take hashed values: the ledger row's cells, as an export stages them (a
+    # made-up platform of the tests; the API tests export to a real one).
+    cells = [hashlib.sha256(f"ads:{email}".encode()).hexdigest()]
     digest = hashlib.sha256("\x1f".join(cells).encode()).hexdigest()
     return LedgerRow("ads", digest, json.dumps(cells), PersonId(person_id), gen)
 

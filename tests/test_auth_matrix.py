@@ -67,6 +67,7 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/v1/review/{pair_id}"): "steward",
     ("POST", "/v1/review/{pair_id}/decision"): "steward",
     ("GET", "/v1/audit"): "steward",
+    ("DELETE", "/v1/persons/{person_id}"): "steward",
 }
 _PARAM_VALUES = {
     "person_id": "p-unknown",

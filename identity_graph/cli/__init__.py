@@ -13,6 +13,7 @@ import typer
 from identity_graph.cli import (
     audiences,
     demo,
+    erase,
     idmap,
     ingest,
     keys,
@@ -41,6 +42,7 @@ app.command()(serve.serve)
 app.add_typer(keys.keys_app, name="keys")
 app.command()(demo.demo)
 app.command()(migrate.migrate)
+app.command()(erase.erase)
 
 __all__ = ["app", "main"]
 

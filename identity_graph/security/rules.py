@@ -82,6 +82,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/v1/review/{pair_id}"): STEWARD,
     ("POST", "/v1/review/{pair_id}/decision"): STEWARD,
     ("GET", "/v1/audit"): STEWARD,
+    # Erasure (GDPR Art. 17): a steward's decision, audited.
+    ("DELETE", "/v1/persons/{person_id}"): STEWARD,
 }
 
 
