@@ -171,6 +171,9 @@ def test_nothing_of_an_erased_person_is_readable(
     assert not found_in(r.text) and not [k for k in s.anna_keys if k in r.text]
     again = c.delete(f"/v1/persons/{s.anna}", params={"reason": "x"}, headers=bearer(steward))
     assert again.status_code == 404
+    # Her events sent again are dropped, and the batch answer says how many.
+    replay = c.post("/v1/batch", json={"batch": [login(ANNA_USER, "ck-new"), buy]})
+    assert replay.status_code == 200 and replay.json()["erased_dropped"] == 1
 
     # The next delta removes her from the platform: the one place her hashes may appear.
     staged = _export(c)
