@@ -16,7 +16,13 @@ from identity_graph.ingest.readers import csv_header, read_items
 from identity_graph.ingest.records import RecordMapping
 from identity_graph.review.decisions import pair_id
 from identity_graph.service.identity import IdentityService
-from identity_graph.stores.rows import ChangeSet, LedgerRow, RefusedMergeRow, ReviewRow
+from identity_graph.stores.rows import (
+    ChangeSet,
+    DestinationRow,
+    LedgerRow,
+    RefusedMergeRow,
+    ReviewRow,
+)
 from tests.helpers import event, login, person_of
 
 AT = "2025-03-01T00:00:00.000000Z"
@@ -108,6 +114,7 @@ def seed(service: IdentityService, tmp_path: Path) -> Seeded:
                         AT,
                     )
                 ],
+                destinations=[DestinationRow("ads", "meta", "buyers", AT, gen=1)],
                 ledger_seen=[_ledger(anna, ANNA_EMAIL, 1), _ledger(bob, BOB_EMAIL, 1)],
                 ledger_commits=[("ads", 1)],
             )

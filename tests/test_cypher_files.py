@@ -172,7 +172,7 @@ PARAMS: dict[str, dict[str, Any]] = {
     "absorbed": {"ids": ["p1"]},
     "delete_reviews_of": {"keys": ["crm_id:C1"]},
     "delete_refused_merges_of": {"keys": ["cookie:c1"]},
-    "delete_unsent_ledger_of": {"ids": ["p1"]},
+    "delete_unsent_ledger_of": {"rows": [{"destination": "ads", "person_id": "p1"}]},
     "audit_texts": {},
     "delete_messages_from": {"prefixes": ["crm:C1:"]},
     "redact_audit": {"rows": [{"seq": 1_000_001, "subject": "erased:0f0f", "detail": "{}"}]},

@@ -213,6 +213,36 @@ def test_nothing_of_an_erased_person_is_readable(
         _no_property_holds_her(store)
 
 
+def test_a_delta_staged_before_the_erasure_still_ends_with_her_removal(
+    store: GraphStore, app_and_keys: tuple[TestClient, str], tmp_path: Path
+) -> None:
+    """The exporter may have uploaded her rows already when the erasure comes: they are
+    recorded as sent at the commit, and the next delta removes them from the platform."""
+    c, steward = app_and_keys
+    s = seed(IdentityService(store, Settings()), tmp_path)
+    assert c.put("/v1/segments/buyers", json=BUYERS).status_code in (200, 201)
+    c.put("/v1/destinations/meta-main", json={"platform": "meta", "segment": "buyers"})
+    staged = _export(c)
+    added = c.get(
+        f"/v1/destinations/meta-main/deltas/{staged['generation']}/add",
+        params={"lease": staged["lease"]},
+    ).text
+    assert all(h in added for h in ANNA_HASHES)  # uploaded, say, before the erasure
+    r = c.delete(f"/v1/persons/{s.anna}", params={"reason": "asked"}, headers=bearer(steward))
+    assert r.status_code == 200, r.text
+    _commit(c, staged)
+    after = _export(c)
+    removed = c.get(
+        f"/v1/destinations/meta-main/deltas/{after['generation']}/remove",
+        params={"lease": after["lease"]},
+    ).text
+    assert all(h in removed for h in ANNA_HASHES)
+    _commit(c, after)
+    with store.reader() as rd:
+        ledger = [row for row in rd.scan("ledger") if row["destination"] == "meta-main"]
+    assert ledger == []  # she was the audience's only member
+
+
 def _no_property_holds_her(store: GraphStore) -> None:
     """Every property of every node and relationship of the Neo4j graph, read back."""
     with neo4j.GraphDatabase.driver(store.url, auth=auth_from_env()) as d:

@@ -4,7 +4,8 @@ salted hash of each erased identifier stays behind, so that a replay cannot brin
 `erase_persons` plans one unit of work for a chunk of persons: the current person of each
 target (an old merged ID resolves first), the old IDs merged into it, and one ChangeSet
 deleting their identifiers (with links, activity, records, consent and provenance), review
-pairs, refused merges, unsent export-ledger rows, person rows and lineage; rewriting audit
+pairs, refused merges, unsent export-ledger rows (except those of a delta being exported
+now), person rows and lineage; rewriting audit
 rows that mention an erased key to `erased:{digest[:16]}`; adding a tombstone per erased
 identifier and one `person.erase` audit row per person that names no key.
 
@@ -23,6 +24,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from identity_graph.exports.ledger import staging
 from identity_graph.ids import IdentifierKey, PersonId
 from identity_graph.ingest.observations import Observation
 from identity_graph.stores.contract import StoreReader, StoreTx
@@ -142,7 +144,11 @@ def plan(
     changes.delete_identifiers = keys
     changes.delete_reviews_of = keys
     changes.delete_refused_merges_of = keys
-    changes.delete_unsent_ledger_of = gone
+    # A destination with a delta staged now may be uploading the person's new rows: they
+    # stay, its commit records them sent and the next delta removes them. Elsewhere rows
+    # never sent are the person's data for nothing.
+    idle = [d.name for d in reader.destinations() if not staging(d)]
+    changes.delete_unsent_ledger_of = [(d, p) for d in idle for p in gone]
     changes.delete_persons = gone
     changes.delete_message_prefixes = messages
     return changes, report

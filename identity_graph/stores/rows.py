@@ -381,9 +381,10 @@ class ChangeSet:
     23. `delete_reviews_of`: review-queue rows with an end among these keys removed (their
         evidence holds the two records' field values).
     24. `delete_refused_merges_of`: refused-merge rows with an end among these keys removed.
-    25. `delete_unsent_ledger_of`: export-ledger rows of these person IDs never sent
-        (sent_gen NULL) removed. Sent ones stay: the next delta's `remove` side must tell
-        the platform to forget them, and that delta's commit deletes them (field 17).
+    25. `delete_unsent_ledger_of`: (destination, person ID): that destination's ledger
+        rows of the person never sent (sent_gen NULL) removed. Sent ones stay: the next
+        delta's `remove` side must tell the platform to forget them, and that delta's
+        commit deletes them (field 17).
     26. `redact_audit`: every audit row mentioning a key (in its subject or detail text,
         raw or JSON-escaped) gets the key replaced by the given text. Rows of action
         `person.erase` are skipped: by convention they never hold a key.
@@ -427,7 +428,7 @@ class ChangeSet:
     tombstones: list[TombstoneRow] = field(default_factory=list)
     delete_reviews_of: list[IdentifierKey] = field(default_factory=list)
     delete_refused_merges_of: list[IdentifierKey] = field(default_factory=list)
-    delete_unsent_ledger_of: list[PersonId] = field(default_factory=list)
+    delete_unsent_ledger_of: list[tuple[str, PersonId]] = field(default_factory=list)
     redact_audit: dict[IdentifierKey, str] = field(default_factory=dict)
     delete_message_prefixes: list[str] = field(default_factory=list)
     tombstone_salt: bytes | None = None

@@ -198,8 +198,10 @@ class Neo4jTx(Neo4jReads):
             self._run(query("delete_reviews_of"), keys=list(ch.delete_reviews_of))
         if ch.delete_refused_merges_of:
             self._run(query("delete_refused_merges_of"), keys=list(ch.delete_refused_merges_of))
-        if ch.delete_unsent_ledger_of:
-            self._run(query("delete_unsent_ledger_of"), ids=list(ch.delete_unsent_ledger_of))
+        self._write(
+            query("delete_unsent_ledger_of"),
+            [{"destination": d, "person_id": p} for d, p in ch.delete_unsent_ledger_of],
+        )
         if ch.redact_audit:
             # No index says which rows mention a key: every row that may is read once per
             # ChangeSet (erasure batches many persons into one).

@@ -101,8 +101,8 @@ DELETE_REVIEWS_OF_A = "DELETE FROM review_queue WHERE a = ?"  # (key,)
 DELETE_REVIEWS_OF_B = "DELETE FROM review_queue WHERE b = ?"  # (key,)
 DELETE_REFUSED_OF_A = "DELETE FROM refused_merges WHERE a = ?"  # (key,)
 DELETE_REFUSED_OF_B = "DELETE FROM refused_merges WHERE b = ?"  # (key,)
-DELETE_UNSENT_LEDGER_OF = (
-    "DELETE FROM export_ledger WHERE person_id = ? AND sent_gen IS NULL"  # (person_id,)
+DELETE_UNSENT_LEDGER_OF = (  # (destination, person_id)
+    "DELETE FROM export_ledger WHERE person_id = ?2 AND destination = ?1 AND sent_gen IS NULL"
 )
 # (prefix, the first text after every one starting with it): a range of the primary key.
 DELETE_MESSAGES_FROM = "DELETE FROM messages WHERE message_id >= ?1 AND message_id < ?2"

@@ -125,7 +125,7 @@ class SQLiteTx(SQLiteReads):
         keys = [(k,) for k in ch.delete_refused_merges_of]
         many(writes.DELETE_REFUSED_OF_A, keys)
         many(writes.DELETE_REFUSED_OF_B, keys)
-        many(writes.DELETE_UNSENT_LEDGER_OF, [(p,) for p in ch.delete_unsent_ledger_of])
+        many(writes.DELETE_UNSENT_LEDGER_OF, ch.delete_unsent_ledger_of)
         if ch.redact_audit:
             # No index says which rows mention a key: every row that may is read once per
             # ChangeSet (erasure batches many persons into one).
