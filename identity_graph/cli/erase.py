@@ -48,7 +48,8 @@ def erase(
     """Erase persons: identifiers, links, records, activity, consent, review pairs and
     unsent export rows are deleted; a salted hash of each identifier stays, so that a
     replayed or new event carrying one is dropped and counted. Targets are reported by
-    their position (from 0: arguments first, then the file's lines), never by value."""
+    their position (from 0: arguments first, then the file's non-blank lines), never by
+    value."""
     if not by.strip() or not reason.strip():
         raise fail("--by and --reason are required (the audit trail says who and why)", 2)
     if len(reason) > MAX_TEXT or len(by) > MAX_TEXT:
