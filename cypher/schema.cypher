@@ -38,6 +38,16 @@ FOR (l:LedgerRow) ON (l.destination, l.seen_gen, l.digest);
 // Erased identifiers: a salted hash of the key, so that a replay cannot stitch one back.
 CREATE CONSTRAINT tombstone_digest IF NOT EXISTS
 FOR (t:Tombstone) REQUIRE t.digest IS UNIQUE;
+// Erasure deletes a key's review pairs and refusals by either end, and a person's unsent
+// ledger rows.
+CREATE INDEX review_b IF NOT EXISTS
+FOR (r:Review) ON (r.b);
+CREATE INDEX refused_merge_a IF NOT EXISTS
+FOR (r:RefusedMerge) ON (r.a);
+CREATE INDEX refused_merge_b IF NOT EXISTS
+FOR (r:RefusedMerge) ON (r.b);
+CREATE INDEX ledger_person IF NOT EXISTS
+FOR (l:LedgerRow) ON (l.person_id);
 // hubs(): the few flagged identifiers, without scanning every identifier.
 CREATE INDEX identifier_is_hub IF NOT EXISTS
 FOR (i:Identifier) ON (i.is_hub);

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -141,12 +142,18 @@ def redact(subject: str, detail_json: str, replace: Mapping[str, str]) -> tuple[
     """(subject, detail) with every mention of a key of `replace` replaced by its value.
 
     A mention is a whole string of the detail (a value, or a key of an object), the subject
-    itself, or one side of a pair subject. Substrings of longer strings are left alone
-    (`cookie:a` must not rewrite `cookie:ab`); free text a steward typed (a reason) is not
-    searched for keys."""
+    itself, one side of a pair subject, or the key written inside free text a steward typed
+    (a reason: "cookie:b was a shared tablet"). Inside text a key counts only as a whole
+    word, so `cookie:a` never rewrites `cookie:ab`."""
+    in_text = _mention_pattern(replace)
 
     def one(text: str) -> str:
-        return replace.get(text, text)
+        exact = replace.get(text)
+        if exact is not None:
+            return exact
+        if in_text is None:
+            return text
+        return in_text.sub(lambda m: replace[m.group(0)], text)
 
     if subject in replace:
         subject = replace[subject]
@@ -156,10 +163,12 @@ def redact(subject: str, detail_json: str, replace: Mapping[str, str]) -> tuple[
     elif (pair := decode_pair(subject)) is not None and set(pair) & set(replace):
         # An old review decision's opaque pair ID encodes both keys: it becomes readable.
         subject = pair_subject(one(pair[0]), one(pair[1]))
+    else:
+        subject = one(subject)
     try:
         body = json.loads(detail_json)
     except ValueError:
-        return subject, detail_json
+        return subject, one(detail_json)
 
     def walk(value: Any) -> Any:
         if isinstance(value, str):
@@ -171,6 +180,19 @@ def redact(subject: str, detail_json: str, replace: Mapping[str, str]) -> tuple[
         return value
 
     return subject, json.dumps(walk(body))
+
+
+# Characters that continue a key (type:value): a mention in text ends where they stop.
+_KEY_CHAR = r"[\w@.:+/-]"
+
+
+def _mention_pattern(replace: Mapping[str, str]) -> re.Pattern[str] | None:
+    """Every key of `replace` as a whole word; longer keys first, so a key that is a prefix
+    of another never cuts it."""
+    if not replace:
+        return None
+    alternatives = "|".join(re.escape(k) for k in sorted(replace, key=len, reverse=True))
+    return re.compile(f"(?<!{_KEY_CHAR})(?:{alternatives})(?!{_KEY_CHAR})")
 
 
 @dataclass(frozen=True, slots=True)

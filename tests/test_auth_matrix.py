@@ -68,6 +68,7 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("POST", "/v1/review/{pair_id}/decision"): "steward",
     ("GET", "/v1/audit"): "steward",
     ("POST", "/v1/persons/{person_id}/consent"): "steward",
+    ("DELETE", "/v1/persons/{person_id}"): "steward",
 }
 _PARAM_VALUES = {
     "person_id": "p-unknown",

@@ -56,6 +56,9 @@ WHOLE_TABLE = {name for name in STATEMENTS if name.startswith(("copies.", "write
     "reads.SEGMENTS",
     "reads.DESTINATIONS",
     "reads.API_KEYS",
+    # Erasure: whether any tombstone exists (the scan stops at the first row), and the
+    # audit rows that may mention an erased key (no index says which do).
+    "reads.HAS_TOMBSTONES",
 }
 
 
@@ -67,6 +70,7 @@ _NOT_A_SCAN = (
     "USING INDEX identifiers_hubs_by_person",
     "USING INDEX links_cannot",
     "USING INDEX audit_legacy_reviews",
+    "SCAN up",  # the recursive CTE's own queue of found IDs (reads.ABSORBED_IN)
 )
 
 

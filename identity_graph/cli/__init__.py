@@ -14,6 +14,7 @@ from identity_graph.cli import (
     audiences,
     audit,
     demo,
+    erase,
     idmap,
     ingest,
     keys,
@@ -43,6 +44,7 @@ app.add_typer(keys.keys_app, name="keys")
 app.command()(audit.audit)
 app.command()(demo.demo)
 app.command()(migrate.migrate)
+app.command()(erase.erase)
 
 __all__ = ["app", "main"]
 

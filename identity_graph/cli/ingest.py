@@ -130,6 +130,7 @@ def _print_summary(summary: BatchSummary) -> None:
         ("replayed (unchanged)", summary.replayed),
         ("invalid, skipped", summary.invalid_skipped),
         ("placeholder values dropped", summary.placeholders_dropped),
+        ("dropped: erased identifier", summary.erased_dropped),
         ("new identifiers", summary.identifiers_new),
         ("persons created", summary.persons_created),
         ("merges", summary.merges),

@@ -58,6 +58,12 @@ def _lease_parts(dest: DestinationRow) -> tuple[int, str]:
     return int(gen), token
 
 
+def staging(dest: DestinationRow) -> bool:
+    """Whether an export of the destination is staged and not committed or released: its
+    rows may be on their way to the platform (erasure keeps them, see lifecycle.erase)."""
+    return _lease_parts(dest)[1] != ""
+
+
 def acquire(store: GraphStore, name: str) -> tuple[DestinationRow, int, str]:
     """(destination, generation to stage, lease) with the lease taken; ConflictError while
     another export holds it.

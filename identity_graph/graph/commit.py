@@ -82,6 +82,7 @@ class BatchSummary:
     splits: int = 0
     placeholders_dropped: int = 0
     invalid_skipped: int = 0
+    erased_dropped: int = 0  # observations carrying an erased (tombstoned) identifier
     hub_keys: list[str] = field(default_factory=list)
 
     def add(self, other: BatchSummary) -> None:

@@ -15,6 +15,7 @@ from identity_graph.graph.commit import DETERMINISTIC_WEIGHT, BatchSummary, Evid
 from identity_graph.graph.links import LinkEvidence
 from identity_graph.ids import IdentifierKey
 from identity_graph.ingest.observations import Observation
+from identity_graph.lifecycle.erase import drop_erased
 from identity_graph.stores.contract import GraphStore, StoreTx
 from identity_graph.stores.rows import (
     ActivityRow,
@@ -35,6 +36,8 @@ def ingest_batch(
     with store.unit_of_work() as tx:
         fresh = _drop_replays(tx, observations)
         summary.replayed = len(observations) - len(fresh)
+        # Erased identifiers never come back (lifecycle.erase): dropped, counted.
+        fresh, summary.erased_dropped = drop_erased(tx, fresh)
         summary.placeholders_dropped = sum(o.placeholders for o in fresh)
         if not fresh:
             return summary

@@ -83,6 +83,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/v1/review/{pair_id}/decision"): STEWARD,
     ("GET", "/v1/audit"): STEWARD,
     ("POST", "/v1/persons/{person_id}/consent"): STEWARD,
+    # Erasure (GDPR Art. 17): a steward's decision, audited.
+    ("DELETE", "/v1/persons/{person_id}"): STEWARD,
 }
 
 

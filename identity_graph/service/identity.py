@@ -27,6 +27,7 @@ from identity_graph.review.decisions import decide_review, parse_pair_id
 from identity_graph.service.audiences import Audiences
 from identity_graph.service.audit import AuditQuery, audit_rows
 from identity_graph.service.consent import ConsentWithdrawn, withdraw_consent
+from identity_graph.service.erasure import Erasure
 from identity_graph.service.ingest import (
     DEFAULT_BATCH_SIZE,
     IngestReport,
@@ -70,6 +71,7 @@ class IdentityService:
         self._events = EventParser(settings, self.normalizer)
         self.audiences = Audiences(store, settings)
         self.keys = ApiKeys(store)
+        self.erasure = Erasure(store, self._key)
 
     @classmethod
     def open(

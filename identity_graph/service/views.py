@@ -33,6 +33,9 @@ class BatchResult(BaseModel):
     merges_refused: int
     hubs_flagged: int
     placeholders_dropped: int
+    erased_dropped: int = Field(
+        0, description="items dropped because they carry an erased identifier"
+    )
 
 
 class ReviewItem(BaseModel):

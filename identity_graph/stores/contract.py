@@ -204,6 +204,20 @@ class StoreReader(Protocol):
         """The tombstone digests among these (erased identifiers)."""
         ...
 
+    def has_tombstones(self) -> bool:
+        """Whether any tombstone is stored: ingest skips hashing keys while none is."""
+        ...
+
+    def tombstone_salt(self) -> bytes:
+        """The deployment's tombstone salt: random, created with the store's schema, never
+        in configuration; a copy between stores carries it (`ChangeSet.tombstone_salt`)."""
+        ...
+
+    def absorbed(self, person_ids: Sequence[PersonId]) -> set[PersonId]:
+        """Every person ID merged into one of these, directly or along a chain of
+        MERGED_INTO lineage (the old IDs that resolve to them); `person_ids` excluded."""
+        ...
+
     def segments(self, names: Sequence[str] | None = None) -> list[SegmentRow]:
         """Stored segments (all, or those among `names`), ordered by name."""
         ...
@@ -311,6 +325,15 @@ class GraphStore(Protocol):
         """One write transaction; units of work are applied one at a time across every
         process sharing the store (the core decides from what it read inside). Raises
         `Busy` when its turn does not come within the store's write wait."""
+        ...
+
+    def purge_deleted(self) -> bool:
+        """Make what was deleted unrecoverable from the store's own files, as far as the
+        store can (erasure calls it after its commits). SQLite: freed content is zeroed as
+        it is deleted (`secure_delete`); this checkpoints the WAL into the database file
+        and truncates it. False when a reader held an old snapshot, so the WAL could not
+        be emptied (run it again). Neo4j: True; its transaction logs keep deleted values
+        until the server prunes them (README, "Erasure")."""
         ...
 
     @property

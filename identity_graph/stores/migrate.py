@@ -23,6 +23,7 @@ from itertools import islice
 from identity_graph.errors import IdentityGraphError
 from identity_graph.ids import IdentifierKey
 from identity_graph.stores.contract import EXPORT_KINDS, GraphStore
+from identity_graph.stores.rows import ChangeSet
 
 DEFAULT_BATCH_SIZE = 5_000
 
@@ -82,6 +83,24 @@ def _check_target(source: GraphStore, target: GraphStore) -> None:
         )
 
 
+def _copy_tombstone_salt(source: GraphStore, target: GraphStore) -> None:
+    """Tombstones are salted hashes of keys that no longer exist: they cannot be re-hashed
+    under the target's salt, so the target takes the source's. A target holding tombstones
+    of its own under another salt is refused (they would stop matching)."""
+    with source.reader() as s:
+        salt = s.tombstone_salt()
+    with target.unit_of_work() as tx:
+        if tx.tombstone_salt() == salt:
+            return
+        if tx.has_tombstones():
+            raise MigrationError(
+                "the target holds tombstones made under another salt: migrate into an empty "
+                "store, or into an earlier copy of the same source",
+                {},
+            )
+        tx.apply(ChangeSet(tombstone_salt=salt))
+
+
 def _counts(store: GraphStore) -> dict[str, int]:
     with store.reader() as r:
         return r.row_counts()
@@ -107,6 +126,8 @@ def migrate(
     if unknown:
         raise ValueError(f"unknown kinds: {', '.join(unknown)}")
     _check_target(source, target)
+    if "tombstones" in wanted:
+        _copy_tombstone_salt(source, target)
     report = MigrationReport(source_counts=_counts(source))
     for kind in wanted:
         total = report.source_counts[kind]

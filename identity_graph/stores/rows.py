@@ -385,6 +385,23 @@ class ChangeSet:
         the key (rows appended by this ChangeSet included) has each mention of it in its
         subject and detail replaced (`audit.redact`), and its index rebuilt from the new
         detail; no index entry of the key is left (erasure).
+
+
+    Erasure (`lifecycle.erase`) also uses (with `redact_audit`), after the above:
+
+    24. `delete_reviews_of`: review-queue rows with an end among these keys removed (their
+        evidence holds the two records' field values).
+    25. `delete_refused_merges_of`: refused-merge rows with an end among these keys removed.
+    26. `delete_unsent_ledger_of`: (destination, person ID): that destination's ledger
+        rows of the person never sent (sent_gen NULL) removed. Sent ones stay: the next
+        delta's `remove` side must tell the platform to forget them, and that delta's
+        commit deletes them (field 17).
+    27. `delete_message_prefixes`: remembered message IDs starting with one of these
+        removed (a record's message ID is `{source}:{record_id}:{digest}`: erasure
+        removes its records' ones, which name the record ID).
+    28. `tombstone_salt`: replaces the deployment's tombstone salt (`StoreReader.
+        tombstone_salt`). Only a copy between stores sets it, so that tombstones made
+        under the source's salt keep matching in the target.
     """
 
     at: str = ""
@@ -417,4 +434,9 @@ class ChangeSet:
     delete_segments: list[str] = field(default_factory=list)
     delete_destinations: list[str] = field(default_factory=list)
     tombstones: list[TombstoneRow] = field(default_factory=list)
+    delete_reviews_of: list[IdentifierKey] = field(default_factory=list)
+    delete_refused_merges_of: list[IdentifierKey] = field(default_factory=list)
+    delete_unsent_ledger_of: list[tuple[str, PersonId]] = field(default_factory=list)
     redact_audit: dict[IdentifierKey, str] = field(default_factory=dict)
+    delete_message_prefixes: list[str] = field(default_factory=list)
+    tombstone_salt: bytes | None = None

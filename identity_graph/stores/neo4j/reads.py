@@ -273,6 +273,19 @@ class Neo4jReads:
     def tombstones(self, digests: Sequence[str]) -> set[str]:
         return {r["digest"] for r in self._batch("tombstones", digests, "digests")}
 
+    def has_tombstones(self) -> bool:
+        return bool(self._run(query("has_tombstones"))[0]["any"])
+
+    def tombstone_salt(self) -> bytes:
+        rows = self._run(query("tombstone_salt"))
+        if not rows:  # made with the schema (meta_init): only a database edited by hand
+            raise StoreError(f"Neo4j at {self._where} has no tombstone salt")
+        return bytes.fromhex(str(rows[0]["salt"]))
+
+    def absorbed(self, person_ids: Sequence[PersonId]) -> set[PersonId]:
+        found = {PersonId(r["person_id"]) for r in self._batch("absorbed", person_ids, "ids")}
+        return found - set(person_ids)
+
     def stats(self) -> StoreStats:
         (r,) = self._run(query("stats"))
         return StoreStats(**{name: int(r[name]) for name in StoreStats.model_fields})

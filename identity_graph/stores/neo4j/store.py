@@ -16,6 +16,7 @@ so a read after a committed batch sees it, on a cluster too.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from itertools import islice
@@ -139,7 +140,12 @@ class Neo4jStore:
                     self._fail(exc, statement)
             except (nx.Neo4jError, nx.DriverError) as exc:
                 self._fail(exc, statement)
-        self._execute(query("meta_init"), {"version": SCHEMA_VERSION}, write=True)
+        # The salt is only used when the deployment's salt node does not exist yet.
+        self._execute(
+            query("meta_init"),
+            {"version": SCHEMA_VERSION, "salt": secrets.token_hex(32)},
+            write=True,
+        )
         if version in UPGRADES_FROM:
             # After the additive schema: an interrupted upgrade simply runs again.
             self._upgrade()
@@ -218,6 +224,11 @@ class Neo4jStore:
                 tx.commit()
             except (nx.Neo4jError, nx.DriverError) as exc:
                 self._fail(exc, None)
+
+    def purge_deleted(self) -> bool:
+        """Nothing the driver can do: Neo4j's own transaction logs keep deleted values until
+        the server prunes them (`db.tx_log.rotation.retention_policy`, README "Erasure")."""
+        return True
 
     def reset(self) -> None:
         """Delete the graph in batches (`CALL ... IN TRANSACTIONS` needs an auto-commit

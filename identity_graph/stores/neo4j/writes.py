@@ -196,6 +196,7 @@ class Neo4jTx(Neo4jReads):
         w(query("add_tombstones"), [_fields(t) for t in ch.tombstones])
         if ch.redact_audit:
             self._redact_audit({str(k): v for k, v in ch.redact_audit.items()})
+        self._erase(ch)
 
     def _redact_audit(self, replace: dict[str, str]) -> None:
         """Rewrite the rows the index finds for these keys, rebuild their index entries,
@@ -212,6 +213,21 @@ class Neo4jTx(Neo4jReads):
             rows.append({**dict(r), "subject": subject, "detail": detail, "refs": _refs(detail)})
         self._write(query("import_audit"), rows)
         self._run(query("drop_audit_refs"), keys=keys)
+
+    def _erase(self, ch: ChangeSet) -> None:
+        """ChangeSet fields 24-28 (erasure, and the salt of a copy)."""
+        if ch.delete_reviews_of:
+            self._run(query("delete_reviews_of"), keys=list(ch.delete_reviews_of))
+        if ch.delete_refused_merges_of:
+            self._run(query("delete_refused_merges_of"), keys=list(ch.delete_refused_merges_of))
+        self._write(
+            query("delete_unsent_ledger_of"),
+            [{"destination": d, "person_id": p} for d, p in ch.delete_unsent_ledger_of],
+        )
+        if ch.delete_message_prefixes:
+            self._run(query("delete_messages_from"), prefixes=list(ch.delete_message_prefixes))
+        if ch.tombstone_salt is not None:
+            self._run(query("set_tombstone_salt"), salt=ch.tombstone_salt.hex())
 
     def _next_seq(self) -> int:
         self._seq += 1

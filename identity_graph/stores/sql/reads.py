@@ -151,6 +151,15 @@ AUDIT_MENTIONING_KEYS_IN = (
     "ON a.id = r.audit_id WHERE r.kind = 'identifier' AND r.ref IN (%%keys%%)"
 )
 TOMBSTONES_IN = "SELECT digest FROM tombstones WHERE digest IN (%%digests%%)"
+HAS_TOMBSTONES = "SELECT EXISTS (SELECT 1 FROM tombstones)"
+TOMBSTONE_SALT = "SELECT value FROM meta WHERE name = 'tombstone_salt'"
+# Old IDs resolving to these persons: MERGED_INTO lineage followed backwards (index lineage_to).
+ABSORBED_IN = (
+    "WITH RECURSIVE up(id) AS ("
+    "SELECT from_id FROM lineage WHERE kind = 'MERGED_INTO' AND to_id IN (%%ids%%) "
+    "UNION SELECT l.from_id FROM lineage l JOIN up ON l.to_id = up.id "
+    "WHERE l.kind = 'MERGED_INTO') SELECT id FROM up"
+)
 STATS = (
     "SELECT (SELECT count(*) FROM identifiers), (SELECT count(*) FROM links), "
     "(SELECT count(DISTINCT person_id) FROM identifiers), "

@@ -113,6 +113,9 @@ CREATE TABLE IF NOT EXISTS refused_merges (
 );
 -- refused_merges(persons=...): the refusals between two given persons.
 CREATE INDEX IF NOT EXISTS refused_by_person ON refused_merges (person_a, person_b);
+-- Erasure deletes the refusals of a key by either end.
+CREATE INDEX IF NOT EXISTS refused_by_a ON refused_merges (a);
+CREATE INDEX IF NOT EXISTS refused_by_b ON refused_merges (b);
 CREATE TABLE IF NOT EXISTS messages (
     message_id TEXT PRIMARY KEY,
     at         TEXT NOT NULL
@@ -137,6 +140,8 @@ CREATE TABLE IF NOT EXISTS review_queue (
     PRIMARY KEY (a, b)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS review_pending ON review_queue (status, probability DESC);
+-- Erasure deletes the pairs of a key by either end (`a` is the primary key's prefix).
+CREATE INDEX IF NOT EXISTS review_by_b ON review_queue (b);
 CREATE TABLE IF NOT EXISTS audit (
     id      INTEGER PRIMARY KEY,
     at      TEXT NOT NULL,
@@ -194,6 +199,8 @@ CREATE TABLE IF NOT EXISTS export_ledger (
 ) WITHOUT ROWID;
 -- A generation's rows in digest order (the index ends with the primary key).
 CREATE INDEX IF NOT EXISTS export_ledger_by_seen ON export_ledger (destination, seen_gen);
+-- Erasure deletes an erased person's unsent rows.
+CREATE INDEX IF NOT EXISTS export_ledger_by_person ON export_ledger (person_id);
 -- API keys: only a SHA-256 digest of each key; lists as JSON text. A revoked key keeps its row
 -- (revoked_at set), so its name, an actor in the audit trail, is never reused.
 CREATE TABLE IF NOT EXISTS api_keys (

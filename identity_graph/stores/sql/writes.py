@@ -102,6 +102,19 @@ DELETE_SEGMENT = "DELETE FROM segments WHERE name = ?"  # (name,)
 DELETE_DESTINATION = "DELETE FROM destinations WHERE name = ?"  # (name,)
 DELETE_LEDGER_OF = "DELETE FROM export_ledger WHERE destination = ?"  # (destination,)
 ADD_TOMBSTONE = "INSERT OR IGNORE INTO tombstones (digest, at) VALUES (?, ?)"
+# Erasure (ChangeSet fields 23-27).
+DELETE_REVIEWS_OF_A = "DELETE FROM review_queue WHERE a = ?"  # (key,)
+DELETE_REVIEWS_OF_B = "DELETE FROM review_queue WHERE b = ?"  # (key,)
+DELETE_REFUSED_OF_A = "DELETE FROM refused_merges WHERE a = ?"  # (key,)
+DELETE_REFUSED_OF_B = "DELETE FROM refused_merges WHERE b = ?"  # (key,)
+DELETE_UNSENT_LEDGER_OF = (  # (destination, person_id)
+    "DELETE FROM export_ledger WHERE person_id = ?2 AND destination = ?1 AND sent_gen IS NULL"
+)
+# (prefix, the first text after every one starting with it): a range of the primary key.
+DELETE_MESSAGES_FROM = "DELETE FROM messages WHERE message_id >= ?1 AND message_id < ?2"
+# The salt is made once, with the schema; a copy between stores replaces it.
+INIT_TOMBSTONE_SALT = "INSERT OR IGNORE INTO meta (name, value) VALUES ('tombstone_salt', $salt)"
+SET_TOMBSTONE_SALT = "INSERT OR REPLACE INTO meta (name, value) VALUES ('tombstone_salt', ?)"
 INIT_SCHEMA_VERSION = "INSERT INTO meta (name, value) VALUES ('schema', $version)"
 SET_SCHEMA_VERSION = "UPDATE meta SET value = $version WHERE name = 'schema'"
 # reset(): every table but meta, emptied in one write transaction.

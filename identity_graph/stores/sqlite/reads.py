@@ -292,6 +292,21 @@ class SQLiteReads:
     def tombstones(self, digests: Sequence[str]) -> set[str]:
         return {str(r[0]) for r in self._in("tombstones", reads.TOMBSTONES_IN, "digests", digests)}
 
+    def has_tombstones(self) -> bool:
+        return bool(self._one(reads.HAS_TOMBSTONES)[0])
+
+    def tombstone_salt(self) -> bytes:
+        row = self._one(reads.TOMBSTONE_SALT)
+        if row is None:  # made with the schema: only a file edited by hand lacks it
+            raise StoreError("the store has no tombstone salt")
+        return bytes.fromhex(str(row[0]))
+
+    def absorbed(self, person_ids: Sequence[PersonId]) -> set[PersonId]:
+        given = set(person_ids)
+        rows = self._in("absorbed", reads.ABSORBED_IN, "ids", person_ids)
+        found = {PersonId(str(r[0])) for r in rows}
+        return found - given
+
     def stats(self) -> StoreStats:
         names = (
             "identifiers",

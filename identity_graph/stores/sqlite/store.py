@@ -15,6 +15,7 @@ error messages hold SQL text and names, never bound values: they are kept in `St
 
 from __future__ import annotations
 
+import secrets
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -39,6 +40,9 @@ _SYNCHRONOUS = {
 }
 
 
+_SECURE_DELETE = {True: "PRAGMA secure_delete = ON", False: "PRAGMA secure_delete = OFF"}
+
+
 def path_from_url(url: str) -> Path:
     if not url.startswith("sqlite:///"):
         raise ConfigError(f"not a SQLite store URL: {url!r} (expected sqlite:///PATH)")
@@ -52,9 +56,17 @@ class SQLiteStore:
     """`GraphStore` on one SQLite file."""
 
     def __init__(
-        self, url: str, synchronous: str = "NORMAL", write_wait: float = DEFAULT_WRITE_WAIT
+        self,
+        url: str,
+        synchronous: str = "NORMAL",
+        write_wait: float = DEFAULT_WRITE_WAIT,
+        *,
+        secure_delete: bool = True,
     ) -> None:
+        """`secure_delete=False` only shows what it protects against (a test): deleted rows
+        then stay readable in the file's free space."""
         self.url = url
+        self._secure_delete = secure_delete
         self.path = path_from_url(url)
         if synchronous not in _SYNCHRONOUS:
             raise ConfigError(f"synchronous must be FULL, NORMAL or OFF, got {synchronous!r}")
@@ -84,6 +96,9 @@ class SQLiteStore:
             # rather than on every commit.
             conn.execute("PRAGMA wal_autocheckpoint = 10000")
             conn.execute("PRAGMA temp_store = MEMORY")
+            # Erasure: deleted content is overwritten with zeros, in the database file and
+            # in the pages the WAL gets, instead of lingering in free space.
+            conn.execute(_SECURE_DELETE[self._secure_delete])
         except sqlite3.Error as exc:
             raise self._error(exc, "cannot open SQLite store") from exc
         with self._all_lock:
@@ -126,6 +141,7 @@ class SQLiteStore:
                         + upgrade_sql.ACTIVITY_BY_DAY_AFTER
                     )
                 c.executescript(schema())
+                c.execute(writes.INIT_TOMBSTONE_SALT, {"salt": secrets.token_hex(32)})
                 if row is None:
                     c.execute(writes.INIT_SCHEMA_VERSION, {"version": SCHEMA_VERSION})
                 elif upgrade:
@@ -198,6 +214,16 @@ class SQLiteStore:
         # SQLite has rolled back by itself after some errors (a full disk, an interrupt).
         if c.in_transaction:
             c.execute("ROLLBACK")
+
+    def purge_deleted(self) -> bool:
+        """Checkpoint the WAL into the database file and truncate it: the WAL's older
+        frames still hold deleted rows' pages (secure_delete zeroed only the new ones)."""
+        with self._gate.turn():
+            try:
+                busy_, _, _ = self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            except sqlite3.Error as exc:
+                raise self._error(exc) from exc
+        return not busy_
 
     def reset(self) -> None:
         with self.unit_of_work():

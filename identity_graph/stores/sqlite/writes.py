@@ -116,6 +116,7 @@ class SQLiteTx(SQLiteReads):
         many(writes.DELETE_LEDGER_OF, destinations)
         many(writes.ADD_TOMBSTONE, _rows(ch.tombstones))
         self._redact_audit(ch.redact_audit)
+        self._erase(ch)
 
     def _add_audit(self, rows: list[AuditRow]) -> None:
         """Append audit rows with their index entries (audit_refs)."""
@@ -148,6 +149,23 @@ class SQLiteTx(SQLiteReads):
         updated = [(i, *redact(subject, detail, mapping)) for i, (subject, detail) in found.items()]
         self._many(writes.REDACT_AUDIT, updated)
         self._reindex_audit([(i, detail) for i, _, detail in updated])
+
+    def _erase(self, ch: ChangeSet) -> None:
+        """ChangeSet fields 24-28 (erasure, and the salt of a copy)."""
+        many = self._many
+        keys = [(k,) for k in ch.delete_reviews_of]
+        many(writes.DELETE_REVIEWS_OF_A, keys)
+        many(writes.DELETE_REVIEWS_OF_B, keys)
+        keys = [(k,) for k in ch.delete_refused_merges_of]
+        many(writes.DELETE_REFUSED_OF_A, keys)
+        many(writes.DELETE_REFUSED_OF_B, keys)
+        many(writes.DELETE_UNSENT_LEDGER_OF, ch.delete_unsent_ledger_of)
+        many(
+            writes.DELETE_MESSAGES_FROM,
+            [(p, p[:-1] + chr(ord(p[-1]) + 1)) for p in ch.delete_message_prefixes if p],
+        )
+        if ch.tombstone_salt is not None:
+            self._c.execute(writes.SET_TOMBSTONE_SALT, (ch.tombstone_salt.hex(),))
 
     def import_rows(self, kind: str, rows: Sequence[Mapping[str, object]]) -> None:
         """Upsert exported rows by their identity (see `EXPORT_KINDS`)."""

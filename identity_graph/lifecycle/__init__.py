@@ -1,0 +1,1 @@
+"""The graph's lifecycle: evidence removal, steward merge and split, erasure."""
