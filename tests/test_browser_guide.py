@@ -11,6 +11,7 @@ in a real Neo4j Browser).
 from __future__ import annotations
 
 import io
+import itertools
 import re
 import zipfile
 from collections.abc import Iterator
@@ -456,17 +457,22 @@ def test_style_file_is_grass_and_styles_every_type_label() -> None:
 # -- display properties ----------------------------------------------------------------
 
 
-def test_captions_break_values_into_short_pieces_at_their_separators() -> None:
+def test_captions_break_values_into_even_pieces_at_their_separators() -> None:
     assert wrap_caption("anna.smith@example.com") == "anna.smith@ example.com"
+    assert wrap_caption("alejandraschafer@yahoo.co.uk") == "alejandr aschafer@ yahoo.co.uk"
     assert wrap_caption("da94d7c6-fbba-42dd-b5bd-ece7a5a4f554") == (
-        "da94d7c6- fbba-42dd- b5bd- ece7a5a4f554"
+        "da94d7c6-fbb a-42dd-b5bd- ece7a5a4f554"
     )
     assert wrap_caption("+12025326118") == "+12025326118"
-    assert wrap_caption("6035002688658772") == "603500268865 8772"
+    assert wrap_caption("6035002688658772") == "60350026 88658772"
     assert wrap_caption("") == ""
-    for text in ("a.lewis79@mail.com", "x" * 40, "CRM-00131289", "a b.c"):
+    assert wrap_caption("a b") == "a\u00a0b"  # Browser breaks at spaces: none of its own
+    for text in ("a.lewis79@mail.com", "x" * 40, "CRM-00131289", "a b.c", "é" * 25):
         pieces = wrap_caption(text).split(" ")
-        assert all(len(p) <= 12 for p in pieces) and "".join(pieces) == text.replace(" ", "")
+        assert "".join(pieces) == text.replace(" ", "\u00a0")
+        assert len(pieces) == max(1, -(-len(text) // 12)) and all(len(p) <= 12 for p in pieces)
+        # pieces of nearly equal length: no two fit the width of one line together
+        assert all(len(a) + len(b) > 12 for a, b in itertools.pairwise(pieces))
 
 
 def test_link_captions_tell_kinds_apart_with_weights_rounded_down() -> None:

@@ -15,7 +15,6 @@ field of the contract: they are derived from the row on every write and copy.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -31,33 +30,50 @@ __all__ = [
     "wrap_caption",
 ]
 
-#: Characters per caption line: what one line of a node of the style file holds.
+#: Characters per caption line at most: what one line of a node of the style file holds.
 CAPTION_WIDTH = 12
-# A piece ends after one of these (kept on its line): `anna.smith@` `example.com`.
-_BREAK_AFTER = re.compile(r"(?<=[@.\-_:+/])")
+_SEPARATORS = frozenset("@.-_:+/\u00a0")
+# A break after no separator costs as much as a piece three characters off the ideal.
+_HARD_BREAK = 9.0
 
 
 def wrap_caption(text: str, width: int = CAPTION_WIDTH) -> str:
-    """`text` broken into pieces of at most `width` characters, joined by spaces: at its
-    separators where it has some, else every `width` characters. Joining the pieces gives
-    `text` back (a space in `text` stays a break)."""
-    lines: list[str] = []
-    for word in text.split(" "):
-        line = ""
-        for part in _BREAK_AFTER.split(word):
-            while len(part) > width:
-                if line:
-                    lines.append(line)
-                    line = ""
-                lines.append(part[:width])
-                part = part[width:]
-            if len(line) + len(part) > width:
-                lines.append(line)
-                line = ""
-            line += part
-        if line:
-            lines.append(line)
-    return " ".join(lines)
+    """`text` in as few pieces of at most `width` characters as it takes, joined by spaces,
+    the pieces of nearly equal length, each ending after a separator (`@ . - _ : + /`)
+    where one is near. A space of `text` becomes a no-break space (Browser breaks lines
+    at spaces only). Joining the pieces gives that text back.
+
+    Equal lengths matter: Browser packs as many pieces into a line as fit (by pixels), and
+    when the last line overflows it drops the line's last piece for an ellipsis; pieces
+    so long that no two share a line keep one piece a line, none dropped."""
+    text = text.replace(" ", "\u00a0")
+    count = max(1, -(-len(text) // width))
+    if count == 1:
+        return text
+    ideal = len(text) / count
+
+    def cost(start: int, end: int) -> float:
+        miss = (end - start - ideal) ** 2
+        return miss if end == len(text) or text[end - 1] in _SEPARATORS else miss + _HARD_BREAK
+
+    # best[k][i]: the cheapest split of text[:i] into k pieces (cost, previous break)
+    inf = float("inf")
+    best = [[(inf, 0)] * (len(text) + 1) for _ in range(count + 1)]
+    best[0][0] = (0.0, 0)
+    for k in range(1, count + 1):
+        for i in range(1, len(text) + 1):
+            for j in range(max(0, i - width), i):
+                if best[k - 1][j][0] < inf:
+                    total = best[k - 1][j][0] + cost(j, i)
+                    if total < best[k][i][0]:
+                        best[k][i] = (total, j)
+    pieces: list[str] = []
+    end = len(text)
+    for k in range(count, 0, -1):
+        start = best[k][end][1]
+        pieces.append(text[start:end])
+        end = start
+    return " ".join(reversed(pieces))
 
 
 def _rounded(weight: float) -> str:
