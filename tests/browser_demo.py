@@ -5,6 +5,8 @@ that 300 people of any seed leave the review band empty)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from rich.console import Console
@@ -16,6 +18,8 @@ from identity_graph.ingest.readers import csv_header
 from identity_graph.ingest.records import RecordMapping
 from identity_graph.service.identity import IdentityService
 from identity_graph.stores.contract import GraphStore
+from identity_graph.stores.neo4j import Neo4jStore
+from tests.neo4j_server import auth_from_env
 
 
 def load_demo(store: GraphStore, folder: Path, people: int = 500, seed: int = 3) -> IdentityService:
@@ -31,3 +35,13 @@ def load_demo(store: GraphStore, folder: Path, people: int = 500, seed: int = 3)
         ingest_file(service, path, service.record_parser(mapping), console, batch_size=1000)
     service.match(retrain=True)
     return service
+
+
+@contextmanager
+def neo4j_demo(uri: str, folder: Path) -> Iterator[IdentityService]:
+    """The population in the Neo4j at `uri`, for the block's duration (the store closed after)."""
+    store = Neo4jStore(uri, auth=auth_from_env())
+    try:
+        yield load_demo(store, folder)
+    finally:
+        store.close()

@@ -35,7 +35,7 @@ from identity_graph.service.identity import IdentityService
 from identity_graph.stores.neo4j import Neo4jStore, type_label
 from identity_graph.stores.neo4j.browser import link_caption, wrap_caption
 from identity_graph.stores.sqlite import SQLiteStore
-from tests.browser_demo import load_demo
+from tests.browser_demo import neo4j_demo
 from tests.helpers import bearer, issue_key, login
 from tests.neo4j_server import auth_from_env
 
@@ -173,12 +173,8 @@ def test_identifiers_carry_their_type_label_after_ingest(neo4j_uri: str, tmp_pat
 @pytest.fixture(scope="module")
 def demo(neo4j_uri: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[IdentityService]:
     """The demo-like population of tests/browser_demo.py, in the harness Neo4j."""
-    store = Neo4jStore(neo4j_uri, auth=auth_from_env())
-    service = load_demo(store, tmp_path_factory.mktemp("browser-demo"))
-    try:
+    with neo4j_demo(neo4j_uri, tmp_path_factory.mktemp("browser-demo")) as service:
         yield service
-    finally:
-        store.close()
 
 
 @pytest.fixture(scope="module")

@@ -32,8 +32,7 @@ import pytest
 
 from identity_graph.api.routes.guides import SAVED_FOLDER, saved_queries
 from identity_graph.service.identity import IdentityService
-from identity_graph.stores.neo4j import Neo4jStore
-from tests.browser_demo import load_demo
+from tests.browser_demo import neo4j_demo
 from tests.live_server import create_key
 from tests.logged_server import live_server
 from tests.neo4j_server import auth_from_env
@@ -80,12 +79,8 @@ def chromium() -> str:
 def demo(
     chromium: str, neo4j_uri: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[IdentityService]:
-    store = Neo4jStore(neo4j_uri, auth=auth_from_env())
-    service = load_demo(store, tmp_path_factory.mktemp("browser-ui-demo"))
-    try:
+    with neo4j_demo(neo4j_uri, tmp_path_factory.mktemp("browser-ui-demo")) as service:
         yield service
-    finally:
-        store.close()
 
 
 @pytest.fixture(scope="module")
