@@ -32,6 +32,7 @@ import pytest
 
 from identity_graph.api.routes.guides import SAVED_FOLDER, saved_queries
 from identity_graph.service.identity import IdentityService
+from identity_graph.stores.neo4j.browser import wrap_caption
 from tests.browser_demo import neo4j_demo
 from tests.live_server import create_key
 from tests.logged_server import live_server
@@ -202,6 +203,7 @@ def test_a_steward_follows_the_guide_and_the_favorites_in_neo4j_browser(
             return pair
 
         decided = ""
+        params: dict[str, str] = {}
         ran: list[tuple[str, str, int]] = []
         slide = 1
         while True:
@@ -225,11 +227,23 @@ def test_a_steward_follows_the_guide_and_the_favorites_in_neo4j_browser(
                 ran.append((name, command, _rows(text)))
                 if command.startswith(":param"):
                     for param in ("type", "value", "person_id", "a", "b"):
-                        assert f'"{param}": "' in text, (param, text[:2000])
+                        found = re.search(rf'"{param}": "([^"]+)"', text)
+                        assert found, (param, text[:2000])
+                        params[param] = found.group(1)
                 elif command.startswith(":style"):
                     assert 'caption: "HUB {caption}"' in text, text[:2000]
                 else:
                     assert _rows(text) > 0, f"no rows from block {name}: {command}\n{text[:2000]}"
+                if command == saved_queries()["person_identifiers_and_links"].strip():
+                    # the style's captions, drawn by Browser: the whole email and person ID
+                    # (their pieces), links by kind with weights of 3 decimals
+                    for whole in (params["value"], params["person_id"]):
+                        for piece in wrap_caption(whole).split(" "):
+                            assert piece in text, (whole, piece)
+                    assert re.search(r"match 0\.\d{3}\b", text) and "seen ×" in text
+                    assert not re.search(r"\d\.\d{4,}", text), "a weight of many decimals"
+                if command == saved_queries()["hubs"].strip():
+                    assert re.search(r"Hub \(\d+\)", text) and "HUB" in text, text[-1500:]
                 if command == saved_queries()["pending_reviews"].strip():
                     # As the guide says next: decide one through the API, by the pair_id the
                     # table shows (the steward decisions block then lists the decision).
