@@ -207,6 +207,7 @@ def test_a_steward_follows_the_guide_and_the_favorites_in_neo4j_browser(
         ran: list[tuple[str, str, int]] = []
         slide = 1
         while True:
+            guide.screenshot(path=shots / f"guide-{slide:02d}.png")
             blocks = guide.locator("pre.runnable")
             for i in range(blocks.count()):
                 block = blocks.nth(i)
