@@ -10,5 +10,5 @@ MATCH (p:Person {person_id: row.person_id})
 USING INDEX SEEK p:Person(person_id)
 CREATE (i:Identifier {key: row.key, type: row.type, value: row.value,
                       first_seen: row.first_seen, last_seen: row.last_seen, is_hub: false,
-                      joined: []})-[:BELONGS_TO]->(p)
+                      joined: [], caption: row.caption})-[:BELONGS_TO]->(p)
 SET i:$(row.label)

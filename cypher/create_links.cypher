@@ -9,4 +9,5 @@ MATCH (b:Identifier {key: row.b})
 USING INDEX SEEK b:Identifier(key)
 CREATE (a)-[:LINKED {weight: row.weight, kind: row.kind, sources: row.sources,
                      evidence: row.evidence, count: row.count, first_seen: row.first_seen,
-                     last_seen: row.last_seen, status: row.status}]->(b)
+                     last_seen: row.last_seen, status: row.status,
+                     caption: row.caption}]->(b)

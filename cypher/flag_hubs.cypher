@@ -4,3 +4,5 @@ UNWIND $rows AS row
 MATCH (i:Identifier {key: row.key})
 USING INDEX SEEK i:Identifier(key)
 SET i.is_hub = true, i.hub_reason = row.reason
+// The label Neo4j Browser styles hubs by (removed again when a steward releases the hub).
+SET i:Hub

@@ -10,4 +10,4 @@ USING INDEX SEEK b:Identifier(key)
 MERGE (a)-[l:LINKED]->(b)
 SET l.weight = row.weight, l.kind = row.kind, l.sources = row.sources,
     l.evidence = row.evidence, l.count = row.count, l.first_seen = row.first_seen,
-    l.last_seen = row.last_seen, l.status = row.status
+    l.last_seen = row.last_seen, l.status = row.status, l.caption = row.caption

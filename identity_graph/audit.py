@@ -24,7 +24,6 @@ __all__ = [
     "AuditFilter",
     "decode_pair",
     "detail",
-    "encode_pair",
     "legacy_pair",
     "mentions",
     "pair_subject",
@@ -47,12 +46,6 @@ def pair_subject(a: str, b: str) -> str:
 #: Review decisions recorded before subjects were readable have the opaque pair ID as their
 #: subject (`legacy_pair`), and no `persons`/`identifiers` in their detail.
 REVIEW_ACTIONS = ("review.approve", "review.reject")
-
-
-def encode_pair(a: str, b: str) -> str:
-    """The opaque, URL-safe pair ID of the review queue (a < b)."""
-    lo, hi = sorted((a, b))
-    return base64.urlsafe_b64encode(json.dumps([lo, hi]).encode()).decode().rstrip("=")
 
 
 def decode_pair(value: str) -> tuple[str, str] | None:

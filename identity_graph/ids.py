@@ -10,9 +10,19 @@ identifier key from a person ID from any other string.
 
 from __future__ import annotations
 
+import base64
+import json
 from typing import NewType
 
-__all__ = ["IdentifierKey", "Pair", "PersonId", "identifier_key", "ordered_pair", "split_key"]
+__all__ = [
+    "IdentifierKey",
+    "Pair",
+    "PersonId",
+    "identifier_key",
+    "ordered_pair",
+    "pair_id",
+    "split_key",
+]
 
 IdentifierKey = NewType("IdentifierKey", str)
 PersonId = NewType("PersonId", str)
@@ -33,3 +43,10 @@ def split_key(key: str) -> tuple[str, str]:
 def ordered_pair(x: IdentifierKey, y: IdentifierKey) -> Pair:
     """The pair's identity: links are undirected, so `a < b` always."""
     return (x, y) if x < y else (y, x)
+
+
+def pair_id(a: str, b: str) -> str:
+    """An opaque, URL-safe ID for an unordered pair of identifier keys (the review queue's
+    `pair_id`; Review nodes on Neo4j carry it too)."""
+    lo, hi = sorted((a, b))
+    return base64.urlsafe_b64encode(json.dumps([lo, hi]).encode()).decode().rstrip("=")

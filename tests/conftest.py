@@ -11,7 +11,11 @@ from identity_graph.config import Settings
 from identity_graph.service.identity import IdentityService
 from identity_graph.stores.contract import GraphStore
 from identity_graph.stores.sqlite import SQLiteStore
-from tests.neo4j_server import auth_from_env, neo4j_uri  # noqa: F401  (session fixture)
+from tests.neo4j_server import (  # noqa: F401  (session fixtures)
+    auth_from_env,
+    neo4j_http_uri,
+    neo4j_uri,
+)
 
 STORES = [
     pytest.param("sqlite", id="sqlite"),

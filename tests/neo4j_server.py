@@ -9,6 +9,11 @@ Use in a conftest::
 
     from tests.neo4j_server import neo4j_uri  # noqa: F401  (session fixture)
 
+The harness serves Neo4j Browser 5.24 at the ``http://`` address (fixture
+``neo4j_http_uri``), with ``127.0.0.1`` on its allowlist of hosts it fetches guides and
+styles from (``BROWSER_ALLOWLIST``), so ``:play`` works with the address
+``identity-graph serve`` prints.
+
 If ``NEO4J_URI`` is set, the fixture yields it and starts nothing (credentials in
 ``NEO4J_USER``/``NEO4J_PASSWORD`` are the caller's business, see :func:`auth_from_env`).
 If Neo4j cannot start, the fixture fails the tests (it never skips them); deselect with
@@ -40,6 +45,11 @@ SERVER_SCRIPT = REPO_ROOT / "scripts" / "neo4j-test-server"
 #: 15 s/45 s back-off) before the JVM starts; a warm start takes 5-7 s. Override with the
 #: NEO4J_START_TIMEOUT environment variable (seconds).
 DEFAULT_START_TIMEOUT = 300.0
+#: Hosts Neo4j Browser may fetch guides (`:play URL`) and styles (`:style URL`) from: the
+#: default (`guides.neo4j.com,localhost`) plus the address `identity-graph serve` prints.
+BROWSER_ALLOWLIST = "guides.neo4j.com,localhost,127.0.0.1"
+#: The Neo4j 5.26 setting that holds it (Browser reads it through dbms.clientConfig()).
+BROWSER_ALLOWLIST_SETTING = "browser.remote_content_hostname_whitelist"
 _TAIL_LINES = 60
 
 
@@ -240,7 +250,13 @@ class _SessionServer:
         if cls.failure is not None:  # do not wait for a second failure
             raise RuntimeError(cls.failure)
         if cls.uri is None:
-            server = Neo4jTestServer(extra_args=["--watch-stdin"])
+            server = Neo4jTestServer(
+                extra_args=[
+                    "--watch-stdin",
+                    "--config",
+                    f"{BROWSER_ALLOWLIST_SETTING}={BROWSER_ALLOWLIST}",
+                ]
+            )
             try:
                 cls.uri = server.start(timeout=timeout)
             except RuntimeError as exc:
@@ -284,3 +300,19 @@ def neo4j_uri() -> Iterator[str]:
         yield uri
     finally:
         _SessionServer.release()
+
+
+@pytest.fixture(scope="session")
+def neo4j_http_uri(neo4j_uri: str) -> str:
+    """``http://`` address of the Neo4j that ``neo4j_uri`` names (Neo4j Browser is at
+    ``/browser/``): ``NEO4J_HTTP_URI`` beside ``NEO4J_URI``, else the harness's. Fails if
+    there is none."""
+    if os.environ.get("NEO4J_URI"):
+        external = os.environ.get("NEO4J_HTTP_URI")
+        if not external:
+            pytest.fail("NEO4J_URI is set without NEO4J_HTTP_URI (its Browser's address)")
+        return external
+    server = _SessionServer.server
+    if server is None or server.http_uri is None:
+        pytest.fail("the Neo4j test server has no HTTP connector (Neo4j Browser)")
+    return server.http_uri

@@ -12,13 +12,13 @@ from identity_graph.audit import (
     AuditFilter,
     decode_pair,
     detail,
-    encode_pair,
     pair_subject,
     person_subject,
     redact,
 )
 from identity_graph.ids import IdentifierKey as K
 from identity_graph.ids import PersonId as P
+from identity_graph.ids import pair_id
 from identity_graph.stores.contract import GraphStore
 from identity_graph.stores.rows import (
     AuditRow,
@@ -218,8 +218,8 @@ def test_redact_rewrites_old_review_decisions_with_opaque_pair_subjects(
     store: GraphStore,
 ) -> None:
     """Rows recorded before subjects were readable: the pair ID encodes both keys."""
-    old = encode_pair("email:gone@x.io", "cookie:z")
-    other = encode_pair("cookie:y", "cookie:z")
+    old = pair_id("email:gone@x.io", "cookie:z")
+    other = pair_id("cookie:y", "cookie:z")
     with store.unit_of_work() as tx:
         tx.apply(
             ChangeSet(

@@ -216,6 +216,8 @@ PARAMS: dict[str, dict[str, Any]] = {
     **{f"export_{kind}": {} for kind in EXPORT_KINDS},
     "export_counts": {},
     "meta_upgrade": {"version": "3"},
+    "display_version": {},
+    "set_display_version": {"version": "1"},
     "import_messages": {"rows": [{"message_id": "m-1", "at": AT}]},
     "import_persons": {
         "rows": [{"person_id": "p1", "created_at": AT, "updated_at": AT, "merged_into": None}]

@@ -15,17 +15,12 @@ from identity_graph.config import Settings
 from identity_graph.errors import ConflictError, IdentityGraphError, NotFoundError
 from identity_graph.graph.commit import BatchSummary, Evidence, commit_changes
 from identity_graph.graph.links import LinkEvidence
-from identity_graph.ids import IdentifierKey, Pair, ordered_pair
+from identity_graph.ids import IdentifierKey, Pair, ordered_pair, pair_id
 from identity_graph.ingest.observations import utc_now
 from identity_graph.stores.contract import GraphStore, StoreReader
 from identity_graph.stores.rows import AuditRow, ChangeSet, ReviewRow
 
 __all__ = ["decide_review", "pair_id", "parse_pair_id"]
-
-
-def pair_id(a: str, b: str) -> str:
-    """An opaque, URL-safe ID for an unordered pair of identifier keys."""
-    return audit.encode_pair(a, b)
 
 
 def parse_pair_id(value: str) -> Pair:

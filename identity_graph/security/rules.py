@@ -45,6 +45,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/docs/redoc"): PUBLIC,
     ("GET", "/guides/identity-graph.html"): PUBLIC,
     ("OPTIONS", "/guides/identity-graph.html"): PUBLIC,
+    ("GET", "/guides/style.grass"): PUBLIC,
+    ("OPTIONS", "/guides/style.grass"): PUBLIC,
+    ("GET", "/guides/saved-queries.zip"): PUBLIC,
     # Ingest.
     ("POST", "/v1/batch"): INGEST,
     # Segment's single-event routes (api/routes/batch.py): a batch of one.

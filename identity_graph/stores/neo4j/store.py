@@ -40,6 +40,10 @@ SCHEMA_VERSION = "3"
 UPGRADES_FROM = frozenset({"1", "2"})
 # Rows rewritten per transaction by an upgrade.
 _UPGRADE_BATCH = 5_000
+# Neo4j Browser's display properties (stores/neo4j/browser.py); a database whose nodes
+# carry an older version (or none) is rewritten once, kind by kind, when opened.
+DISPLAY_VERSION = "1"
+_DISPLAY_KINDS = ("persons", "identifiers", "links", "reviews")
 
 
 class Neo4jStore:
@@ -150,16 +154,27 @@ class Neo4jStore:
             # After the additive schema: an interrupted upgrade simply runs again.
             self._upgrade()
             self._execute(query("meta_upgrade"), {"version": SCHEMA_VERSION}, write=True)
+        (display,) = self._execute(query("display_version"))
+        if display["version"] != DISPLAY_VERSION:
+            if meta["has_data"]:
+                self._rewrite(_DISPLAY_KINDS)
+            self._execute(query("set_display_version"), {"version": DISPLAY_VERSION}, write=True)
 
     def _upgrade(self) -> None:
         """Rewrite what schema 3 stores differently; each step is idempotent."""
         self._execute(query("upgrade_activity_days"), write=True)
         # Records gain their attr_* properties: each rewritten as a copy would import it.
-        with self.reader() as r:
-            records = r.scan("records")
-            while batch := list(islice(records, _UPGRADE_BATCH)):
-                with self.unit_of_work() as tx:
-                    tx.import_rows("records", batch)
+        self._rewrite(("records",))
+
+    def _rewrite(self, kinds: tuple[str, ...]) -> None:
+        """Every row of `kinds` rewritten as a copy would import it (same values; what the
+        store derives from them, such as display properties, written anew)."""
+        for kind in kinds:
+            with self.reader() as r:
+                rows = r.scan(kind)
+                while batch := list(islice(rows, _UPGRADE_BATCH)):
+                    with self.unit_of_work() as tx:
+                        tx.import_rows(kind, batch)
 
     @property
     def writes_waiting(self) -> int:

@@ -15,6 +15,12 @@ from identity_graph.audit import legacy_pair, redact, ref_rows
 from identity_graph.errors import StoreError
 from identity_graph.stores.contract import EXPORT_KINDS
 from identity_graph.stores.cypher_files import ACTIVITY_TARGETS, Query, query, template
+from identity_graph.stores.neo4j.browser import (
+    identifier_display,
+    link_display,
+    person_display,
+    review_display,
+)
 from identity_graph.stores.neo4j.reads import Neo4jReads
 from identity_graph.stores.rows import ApiKeyRow, ChangeSet, newest_consent
 
@@ -29,6 +35,7 @@ _STORE_LABELS = frozenset(
         "Campaign",
         "Case",
         "Destination",
+        "Hub",
         "Identifier",
         "LedgerRow",
         "MatchModel",
@@ -140,9 +147,12 @@ class Neo4jTx(Neo4jReads):
         at = ch.at
         w = self._write
         w(query("add_messages"), [{"id": m, "at": a} for m, a in ch.message_ids])
-        w(query("add_persons"), [_fields(p) for p in ch.persons])
+        w(query("add_persons"), [person_display(_fields(p)) for p in ch.persons])
         w(query("merge_persons"), [_fields(m) for m in ch.merges], at=at)
-        new_ids = [{**_fields(r), "label": type_label(r.type)} for r in ch.new_identifiers]
+        new_ids = [
+            {**identifier_display(_fields(r)), "label": type_label(r.type)}
+            for r in ch.new_identifiers
+        ]
         w(query("create_identifiers"), new_ids)
         w(query("widen_identifiers"), [_fields(r) for r in ch.seen_identifiers])
         w(
@@ -155,7 +165,8 @@ class Neo4jTx(Neo4jReads):
         fresh: list[dict[str, Any]] = []
         known: list[dict[str, Any]] = []
         for link in ch.links:
-            (fresh if link.a in created or link.b in created else known).append(_fields(link))
+            row = link_display(_fields(link))
+            (fresh if link.a in created or link.b in created else known).append(row)
         w(query("create_links"), fresh)
         w(query("upsert_links"), known)
         self._grouped("add_activity", [_fields(r) for r in ch.activity])
@@ -174,7 +185,7 @@ class Neo4jTx(Neo4jReads):
         w(query("set_joined"), [{"key": k, "persons": list(p)} for k, p in ch.joined.items()])
         if ch.touched_persons:
             self._run(query("touch_persons"), ids=sorted(ch.touched_persons), at=at)
-        w(query("upsert_reviews"), [_fields(r) for r in ch.reviews])
+        w(query("upsert_reviews"), [review_display(_fields(r)) for r in ch.reviews])
         w(query("upsert_models"), [_fields(m) for m in ch.models])
         w(query("upsert_segments"), [_fields(s) for s in ch.segments])
         w(query("upsert_destinations"), [_fields(d) for d in ch.destinations])
@@ -253,13 +264,17 @@ class Neo4jTx(Neo4jReads):
             # The type label (Neo4j Browser colours), as create_identifiers sets it.
             rows = [
                 {
-                    **r,
+                    **identifier_display(r),
                     "is_hub": bool(r["is_hub"]),
                     "joined": _person_ids(r["joined"]),
                     "label": type_label(str(r["type"])),
                 }
                 for r in rows
             ]
+        # Neo4j Browser's display properties, as apply writes them (stores/neo4j/browser.py).
+        display = {"persons": person_display, "links": link_display, "reviews": review_display}
+        if kind in display:
+            rows = [display[kind](r) for r in rows]
         name = {
             "links": "upsert_links",
             "reviews": "upsert_reviews",
