@@ -67,6 +67,13 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/v1/review/{pair_id}"): "steward",
     ("POST", "/v1/review/{pair_id}/decision"): "steward",
     ("GET", "/v1/audit"): "steward",
+    ("GET", "/v1/batches"): "steward",
+    ("POST", "/v1/evidence/remove"): "steward",
+    ("POST", "/v1/persons/merge"): "steward",
+    ("POST", "/v1/persons/{person_id}/split"): "steward",
+    ("GET", "/v1/hubs"): "steward",
+    ("POST", "/v1/hubs/confirm"): "steward",
+    ("POST", "/v1/hubs/release"): "steward",
 }
 _PARAM_VALUES = {
     "person_id": "p-unknown",

@@ -16,6 +16,7 @@ from identity_graph.cli import (
     idmap,
     ingest,
     keys,
+    lifecycle,
     matching,
     migrate,
     serve,
@@ -39,6 +40,11 @@ app.command()(idmap.idmap)
 app.command()(stats.stats)
 app.command()(serve.serve)
 app.add_typer(keys.keys_app, name="keys")
+app.command()(lifecycle.batches)
+app.command()(lifecycle.remove)
+app.command()(lifecycle.merge)
+app.command()(lifecycle.split)
+app.add_typer(lifecycle.hubs_app, name="hubs")
 app.command()(demo.demo)
 app.command()(migrate.migrate)
 

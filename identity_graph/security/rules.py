@@ -82,6 +82,14 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/v1/review/{pair_id}"): STEWARD,
     ("POST", "/v1/review/{pair_id}/decision"): STEWARD,
     ("GET", "/v1/audit"): STEWARD,
+    # The graph's lifecycle (api/routes/lifecycle.py): provenance, removal, merge/split, hubs.
+    ("GET", "/v1/batches"): STEWARD,
+    ("POST", "/v1/evidence/remove"): STEWARD,
+    ("POST", "/v1/persons/merge"): STEWARD,
+    ("POST", "/v1/persons/{person_id}/split"): STEWARD,
+    ("GET", "/v1/hubs"): STEWARD,
+    ("POST", "/v1/hubs/confirm"): STEWARD,
+    ("POST", "/v1/hubs/release"): STEWARD,
 }
 
 
