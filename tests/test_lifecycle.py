@@ -242,7 +242,7 @@ def test_removing_a_link_splits_the_person_with_lineage(service: IdentityService
         "email:a@x.io",
     ]
     assert detail["after"]["persons"][created.person_id] == ["cookie:c2"]
-    with pytest.raises(NotFoundError, match="^link"):
+    with pytest.raises(NotFoundError, match=r"^link"):
         service.lifecycle.remove(link=["cookie:c2", "customer_id:u1"], by=STEWARD, reason="again")
 
 
@@ -263,7 +263,7 @@ def test_removing_an_identifier_takes_its_evidence_and_it_may_come_back(
     ]
     service.ingest_events([login("u1", "c1")])  # no tombstone: it may come back
     assert person_of(service, "cookie:c1") == person_of(service, "customer_id:u1")
-    with pytest.raises(NotFoundError, match="^identifier"):
+    with pytest.raises(NotFoundError, match=r"^identifier"):
         service.lifecycle.remove(identifier="cookie:nobody", by=STEWARD, reason="x")
 
 
@@ -286,7 +286,7 @@ def test_removing_a_batch_subtracts_exactly_its_evidence(service: IdentityServic
     assert person_of(service, "cookie:c1") == pid and result.persons.kept == [pid]
     assert [b.batch_id for b in service.lifecycle.batches(None, 10)] == ["b_good"]
     assert reads(service.store).audit()[0].subject == "batch:b_bad"
-    with pytest.raises(NotFoundError, match="^batch"):
+    with pytest.raises(NotFoundError, match=r"^batch"):
         service.lifecycle.remove(batch="b_bad", by=STEWARD, reason="again")
 
 
@@ -321,7 +321,7 @@ def test_a_crashed_removal_is_finished_by_running_it_again(
     with pytest.raises(RuntimeError):
         rm.remove_batch(service.store, service.settings, "b_x", STEWARD, "r", chunk=4)
     monkeypatch.setattr(rm, "_subtract", real)
-    assert 0 < len(reads(service.store).links([f"c" for _ in ()] or ["cookie:c5"])) + 1
+    assert 0 < service.stats().links < 6  # the chunks before the crash are committed
     rm.remove_batch(service.store, service.settings, "b_x", STEWARD, "r", chunk=4)
     assert service.stats().links == 0 and service.stats().identifiers == 0
     assert service.lifecycle.batches(None, 10) == []
@@ -359,7 +359,7 @@ def test_removing_a_source_takes_its_links_records_and_consent(service: Identity
     assert person_of(service, "email:a@x.io") == pid
     assert reads(service.store).records(["crm_id:C1"]) == []
     assert service.lifecycle.batches("crm", 10) == []
-    with pytest.raises(NotFoundError, match="^source"):
+    with pytest.raises(NotFoundError, match=r"^source"):
         service.lifecycle.remove(source="crm", by=STEWARD, reason="again")
 
 
@@ -394,7 +394,7 @@ def test_steward_merge_writes_a_must_link_and_lineage(service: IdentityService) 
     assert (link.kind, link.status) == ("steward", "active")
     audit = reads(service.store).audit()[0]
     assert (audit.action, audit.subject) == ("person.merge", f"person:{result.person_id}")
-    with pytest.raises(ConflictError, match="^persons"):
+    with pytest.raises(ConflictError, match=r"^persons"):
         service.lifecycle.merge([p1, p2], STEWARD, "again")
     with pytest.raises(NotFoundError, match=r"^persons\[1\]"):
         service.lifecycle.merge([p1, "nobody"], STEWARD, "x")
@@ -469,7 +469,7 @@ def test_hubs_list_the_persons_they_touch_consistently_with_their_reason(
     assert confirmed.status == "confirmed"
     assert service.lifecycle.hubs(10)[0].status == "confirmed"
     assert reads(service.store).audit()[0].action == "hub.confirm"
-    with pytest.raises(ConflictError, match="^key"):
+    with pytest.raises(ConflictError, match=r"^key"):
         service.lifecycle.confirm_hub("cookie:own-u1", STEWARD, "no hub")
 
 

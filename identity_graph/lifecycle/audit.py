@@ -10,8 +10,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from identity_graph.ids import IdentifierKey, PersonId
-from identity_graph.stores.contract import StoreReader
-from identity_graph.stores.rows import AuditRow
+from identity_graph.stores.contract import StoreReader, StoreTx
+from identity_graph.stores.rows import AuditRow, ChangeSet
 
 MAX_KEYS = 1000
 
@@ -49,6 +49,10 @@ def keys_of(
     ids = sorted(set(person_ids))
     members = reader.members(ids) if ids else {}
     return {pid: [i.key for i in members.get(pid, [])] for pid in ids}
+
+
+def write_audit(tx: StoreTx, row: AuditRow) -> None:
+    tx.apply(ChangeSet(at=row.at, audit=[row]))
 
 
 def audit_row(

@@ -17,7 +17,7 @@ from identity_graph.graph.commit import resolve_merges
 from identity_graph.graph.split import Reclustered, recluster
 from identity_graph.ids import IdentifierKey, Pair, PersonId, ordered_pair
 from identity_graph.ingest.observations import utc_now
-from identity_graph.lifecycle.audit import audit_row, keys_of, side
+from identity_graph.lifecycle.audit import audit_row, keys_of, side, write_audit
 from identity_graph.lifecycle.steward import current_id
 from identity_graph.stores.contract import GraphStore, StoreReader, StoreTx
 from identity_graph.stores.rows import (
@@ -176,22 +176,18 @@ def release_hub(store: GraphStore, settings: Settings, key: str, by: str, reason
         hub_persons = {s.person_id for s in tx.identifiers(flagged).values()} if flagged else set()
         persons = recluster(tx, settings, hub_persons, at, "a hub no longer stitches")
         now = {s.person_id for s in tx.identifiers(keys).values()} | {own}
-        tx.apply(
-            ChangeSet(
-                at=at,
-                audit=[
-                    audit_row(
-                        at,
-                        by,
-                        "hub.release",
-                        wanted,
-                        reason=reason,
-                        persons=[*before_ids, *now],
-                        identifiers=[wanted],
-                        before={"status": "flagged", **before},
-                        after={"status": "released", **side(keys_of(tx, now))},
-                    )
-                ],
-            )
+        write_audit(
+            tx,
+            audit_row(
+                at,
+                by,
+                "hub.release",
+                wanted,
+                reason=reason,
+                persons=[*before_ids, *now],
+                identifiers=[wanted],
+                before={"status": "flagged", **before},
+                after={"status": "released", **side(keys_of(tx, now))},
+            ),
         )
     return Released(len(plan.merges), len(plan.refused), flagged, persons, lineage)

@@ -35,7 +35,14 @@ from identity_graph.errors import NotFoundError
 from identity_graph.graph.split import Reclustered, recluster
 from identity_graph.ids import IdentifierKey, Pair, PersonId, ordered_pair
 from identity_graph.ingest.observations import utc_now
-from identity_graph.lifecycle.audit import MAX_KEYS, audit_row, keys_of, pair_subject, side
+from identity_graph.lifecycle.audit import (
+    MAX_KEYS,
+    audit_row,
+    keys_of,
+    pair_subject,
+    side,
+    write_audit,
+)
 from identity_graph.stores.contract import GraphStore, StoreTx
 from identity_graph.stores.rows import ActivityRow, ChangeSet, LinkRow, ProvenanceRow, when
 
@@ -346,21 +353,17 @@ def _audit(
     if out.before_left_out:
         before["truncated"] = before.get("truncated", 0) + out.before_left_out
     after = side(keys_of(tx, now[:MAX_KEYS]), deleted=deleted[:MAX_KEYS])
-    tx.apply(
-        ChangeSet(
-            at=at,
-            audit=[
-                audit_row(
-                    at,
-                    by,
-                    action,
-                    subject,
-                    reason=reason,
-                    persons=[*out.before, *now, *deleted],
-                    identifiers=identifiers,
-                    before=before,
-                    after=after,
-                )
-            ],
-        )
+    write_audit(
+        tx,
+        audit_row(
+            at,
+            by,
+            action,
+            subject,
+            reason=reason,
+            persons=[*out.before, *now, *deleted],
+            identifiers=identifiers,
+            before=before,
+            after=after,
+        ),
     )

@@ -23,24 +23,18 @@ from identity_graph.graph.links import LinkEvidence
 from identity_graph.graph.split import Reclustered, recluster
 from identity_graph.ids import IdentifierKey, PersonId, ordered_pair
 from identity_graph.ingest.observations import utc_now
-from identity_graph.lifecycle.audit import audit_row, keys_of, person_subject, side
+from identity_graph.lifecycle.audit import audit_row, keys_of, person_subject, side, write_audit
+from identity_graph.profiles.build import current_person
 from identity_graph.stores.contract import GraphStore, StoreReader
 from identity_graph.stores.rows import ChangeSet, LineageRow, StoredIdentifier
-
-_MAX_REDIRECTS = 64
 
 
 def current_id(reader: StoreReader, person_id: str, field_name: str) -> PersonId:
     """Follow MERGED_INTO to the current person; 404 naming the field for an unknown ID."""
-    current = PersonId(person_id)
-    for _ in range(_MAX_REDIRECTS):
-        info = reader.persons([current]).get(current)
-        if info is None:
-            raise NotFoundError(f"{field_name}: no person with that ID")
-        if info.merged_into is None:
-            return current
-        current = info.merged_into
-    raise NotFoundError(f"{field_name}: lineage too deep to follow")
+    try:
+        return current_person(reader, person_id).person_id
+    except NotFoundError:
+        raise NotFoundError(f"{field_name}: no person with that ID") from None
 
 
 @dataclass(slots=True)
@@ -97,23 +91,19 @@ def merge_persons(
             raise ConflictError("persons: the merge was refused by the merge rules")
         survivor = current_id(tx, ids[0], "persons[0]")
         merged = [p for p in ids if p != survivor]
-        tx.apply(
-            ChangeSet(
-                at=at,
-                audit=[
-                    audit_row(
-                        at,
-                        by,
-                        "person.merge",
-                        person_subject(survivor),
-                        reason=reason,
-                        persons=[*ids, survivor],
-                        identifiers=[a, b],
-                        before=before,
-                        after=side(keys_of(tx, [survivor])),
-                    )
-                ],
-            )
+        write_audit(
+            tx,
+            audit_row(
+                at,
+                by,
+                "person.merge",
+                person_subject(survivor),
+                reason=reason,
+                persons=[*ids, survivor],
+                identifiers=[a, b],
+                before=before,
+                after=side(keys_of(tx, [survivor])),
+            ),
         )
     return Merged(survivor, merged, (a, b), lineage)
 
@@ -193,23 +183,19 @@ def split_person(
             if p not in placed[gi]:
                 placed[gi].append(p)
         after_ids = [pid, *(c[0] for c in result.created)]
-        tx.apply(
-            ChangeSet(
-                at=at,
-                audit=[
-                    audit_row(
-                        at,
-                        by,
-                        "person.split",
-                        person_subject(pid),
-                        reason=reason,
-                        persons=after_ids,
-                        identifiers=[k for lk in cut for k in (lk.a, lk.b)],
-                        before=before,
-                        after=side(keys_of(tx, after_ids)),
-                    )
-                ],
-            )
+        write_audit(
+            tx,
+            audit_row(
+                at,
+                by,
+                "person.split",
+                person_subject(pid),
+                reason=reason,
+                persons=after_ids,
+                identifiers=[k for lk in cut for k in (lk.a, lk.b)],
+                before=before,
+                after=side(keys_of(tx, after_ids)),
+            ),
         )
     return Split(
         pid,
