@@ -25,6 +25,7 @@ _SAMPLES: dict[str, list[object]] = {
     "digests": ["d1"],
     "pairs": [("cookie:c1", "email:a@x.io")],
     "names": ["vip", "churned"],
+    "items": [("link", "cookie:c1", "email:a@x.io")],
 }
 
 
@@ -56,6 +57,8 @@ WHOLE_TABLE = {name for name in STATEMENTS if name.startswith(("copies.", "write
     "reads.SEGMENTS",
     "reads.DESTINATIONS",
     "reads.API_KEYS",
+    # Every ingest batch's totals: an aggregate over the whole provenance on purpose.
+    "reads.BATCHES",
 }
 
 

@@ -173,10 +173,10 @@ PROVENANCE_PAGE = (
     "ORDER BY pk LIMIT $limit"
 )
 PROVENANCE_OF_IN = (
-    "WITH w(kind, key, other) AS (VALUES %%items%%) "
-    "SELECT p.batch_id, p.kind, p.source, p.key, p.other, p.count, p.amount, p.at "
-    "FROM w JOIN provenance p ON p.key = w.key AND p.kind = w.kind AND p.other = w.other "
-    "ORDER BY p.pk"
+    "WITH p(kind, key, other) AS (VALUES %%items%%) "
+    "SELECT v.batch_id, v.kind, v.source, v.key, v.other, v.count, v.amount, v.at "
+    "FROM p JOIN provenance v ON v.key = p.key AND v.kind = p.kind AND v.other = p.other "
+    "ORDER BY v.pk"
 )
 # Every batch's totals (a scan of the provenance), or those of the batches of one source.
 BATCHES = (
