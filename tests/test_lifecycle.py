@@ -19,6 +19,7 @@ from identity_graph.stores.rows import (
     ChangeSet,
     HubStateRow,
     ProvenanceRow,
+    consent_other,
 )
 from tests.helpers import event, login, person_of, reads
 
@@ -154,7 +155,11 @@ def test_provenance_and_hub_states_copy_count_and_reset(store: GraphStore) -> No
         tx.apply(
             ChangeSet(
                 at=at,
-                provenance=[ProvenanceRow("b1", "consent", "crm", "cookie:a", "ads", 1, 0.0, at)],
+                provenance=[
+                    ProvenanceRow(
+                        "b1", "consent", "crm", "cookie:a", consent_other("ads", at), 1, 0.0, at
+                    )
+                ],
                 hub_states=[HubStateRow("cookie:h", "confirmed", "shared", at, STEWARD)],
             )
         )

@@ -20,7 +20,7 @@ from identity_graph.config import Settings
 from identity_graph.graph.commit import DETERMINISTIC_WEIGHT, BatchSummary, Evidence, commit_changes
 from identity_graph.graph.links import LinkEvidence
 from identity_graph.ids import IdentifierKey
-from identity_graph.ingest.observations import Observation
+from identity_graph.ingest.observations import Observation, utc_now
 from identity_graph.stores.contract import GraphStore, StoreTx
 from identity_graph.stores.rows import (
     ActivityRow,
@@ -29,6 +29,7 @@ from identity_graph.stores.rows import (
     ProvenanceRow,
     RecordRow,
     activity_other,
+    consent_other,
     newest_consent,
 )
 
@@ -56,7 +57,7 @@ def ingest_batch(
         summary.placeholders_dropped = sum(o.placeholders for o in fresh)
         if not fresh:
             return summary
-        changes = _aggregate(fresh, batch_id)
+        changes = _aggregate(fresh, batch_id, utc_now())
         commit_changes(tx, settings, changes, summary)
     return summary
 
@@ -80,7 +81,9 @@ class _Seen:
     last: str
 
 
-def _aggregate(observations: Iterable[Observation], batch_id: str) -> Evidence:
+def _aggregate(observations: Iterable[Observation], batch_id: str, now: str) -> Evidence:
+    """The batch's evidence, aggregated; its provenance rows carry `now`, when the batch was
+    ingested (a consent row also its signal's time, to tell its own signal later)."""
     # Most events repeat an identifier set already seen in the batch (one session, many page
     # views): group by set first, so pairs are expanded once per distinct set.
     groups: dict[tuple[str, tuple[tuple[IdentifierKey, str, str], ...]], _Seen] = {}
@@ -127,12 +130,11 @@ def _aggregate(observations: Iterable[Observation], batch_id: str) -> Evidence:
                         activity_other(kind, ttype, tid, day),
                         1,
                         amount,
-                        at,
+                        now,
                     )
                 else:
                     prov.count += 1
                     prov.amount += amount
-                    prov.at = min(prov.at, at)
         if obs.consent and owner is not None:
             consent.extend(ConsentRow(owner, p, g, obs.source, at) for p, g in obs.consent)
         if obs.record is not None:
@@ -175,20 +177,22 @@ def _aggregate(observations: Iterable[Observation], batch_id: str) -> Evidence:
                         link.last_seen = last
     kept_consent = newest_consent(consent)
     provenance = [
-        ProvenanceRow(batch_id, "link", lk.source, lk.a, lk.b, lk.count, 0.0, lk.first_seen)
+        ProvenanceRow(batch_id, "link", lk.source, lk.a, lk.b, lk.count, 0.0, now)
         for lk in links.values()
     ]
     provenance.extend(
-        ProvenanceRow(batch_id, "record", r.source, r.key, r.record_id, 1, 0.0, r.observed_at)
+        ProvenanceRow(batch_id, "record", r.source, r.key, r.record_id, 1, 0.0, now)
         for r in records.values()
     )
     provenance.extend(by_source.values())
     provenance.extend(
-        ProvenanceRow(batch_id, "consent", c.source, c.key, c.purpose, 1, 0.0, c.at)
+        ProvenanceRow(
+            batch_id, "consent", c.source, c.key, consent_other(c.purpose, c.at), 1, 0.0, now
+        )
         for c in kept_consent
     )
     provenance.extend(
-        ProvenanceRow(batch_id, "identifier", first_source[k], k, "", 1, 0.0, r.first_seen)
+        ProvenanceRow(batch_id, "identifier", first_source[k], k, "", 1, 0.0, now)
         for k, r in identifiers.items()
     )
     return Evidence(

@@ -296,14 +296,15 @@ def _subtract(
             (c.identifier, c.purpose): c for c in tx.consent(list({r.key for r in consent_rows}))
         }
         for r in consent_rows:
-            signal = stored_consent.get((r.key, r.other))
+            purpose, said_at = json.loads(r.other)
+            signal = stored_consent.get((r.key, purpose))
             # Only the signal this batch (or source) said: a newer one from elsewhere stays.
             if (
                 signal is not None
                 and signal.source == r.source
-                and (whole_source or signal.at == when(r.at))
+                and (whole_source or signal.at == when(said_at))
             ):
-                changes.delete_consent.append((r.key, r.other))
+                changes.delete_consent.append((r.key, purpose))
                 out.consent_deleted += 1
 
     states = tx.identifiers(sorted(touched)) if touched else {}

@@ -331,8 +331,8 @@ def tombstone_digest(salt: bytes, key: IdentifierKey) -> str:
 #: What a provenance row says a batch wrote: a link's evidence (`key` = a, `other` = b,
 #: `count`), a record (`key` carries it, `other` = record_id, `source` = the record's source),
 #: activity (`other` = kind, target_type, target_id, day as JSON text; `count`, `amount`),
-#: a consent signal (`other` = purpose; `at` = the signal's time), an identifier the batch
-#: created (`other` = "").
+#: a consent signal (`other` = purpose and the signal's time as JSON text), an identifier the
+#: batch created (`other` = ""). `at` is when the batch was ingested.
 PROVENANCE_KINDS = ("link", "record", "activity", "consent", "identifier")
 
 
@@ -370,9 +370,15 @@ def activity_other(kind: str, target_type: str, target_id: str, day: str) -> str
     return json.dumps([kind, target_type, target_id, day], ensure_ascii=False)
 
 
+def consent_other(purpose: str, at: str) -> str:
+    """A consent signal's identity besides its key, as a provenance row's `other`."""
+    return json.dumps([purpose, at], ensure_ascii=False)
+
+
 @dataclass(slots=True)
 class BatchInfo:
-    """One ingest batch as its provenance tells it: when, which sources, what it wrote."""
+    """One ingest batch as its provenance tells it: when it was ingested (its first commit),
+    which sources, what it wrote."""
 
     batch_id: str
     at: str
