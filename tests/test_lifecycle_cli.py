@@ -98,7 +98,6 @@ def test_link_removal_merge_split_and_hubs(tmp_path: Path) -> None:
     # Still one person: cookie and customer ID are both linked to the email.
     text = run("remove", "--link", "cookie:own-u1", "customer_id:u1", *BY, "--store", url).output
     assert "1 kept, 0 split off" in text
-    )
     hubs = json.loads(run("hubs", "list", "--store", url, "--json").output)
     assert [h["key"] for h in hubs] == ["cookie:desk"]
     assert "confirmed" in run("hubs", "confirm", "cookie:desk", *BY, "--store", url).output
