@@ -158,6 +158,7 @@ def split_person(
                 sources=sorted({*lk.sources, "steward"}),
                 kind="steward",
                 status="cannot_link",
+                count=lk.count + 1,  # the steward's own evidence: it outlives the source's
                 evidence=detail,
                 last_seen=max(lk.last_seen, at),
             )
