@@ -59,6 +59,9 @@ def recluster(
             if pid in persons and persons[pid].merged_into is None:
                 out.deleted.append(pid)
             continue
+        if len(items) == 1:  # one identifier: one piece, nothing to compute
+            out.kept.append(pid)
+            continue
         pieces = split_components(
             ((i.key, i.is_hub) for i in items), links_of.get(pid, []), settings.merge_threshold
         )

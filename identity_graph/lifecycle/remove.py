@@ -46,7 +46,7 @@ from identity_graph.lifecycle.audit import (
 from identity_graph.stores.contract import GraphStore, StoreTx
 from identity_graph.stores.rows import ActivityRow, ChangeSet, LinkRow, ProvenanceRow, when
 
-CHUNK = 2_000
+CHUNK = 5_000
 
 
 @dataclass(slots=True)
@@ -67,11 +67,16 @@ class Removal:
     before_left_out: int = 0
 
     def remember(self, tx: StoreTx, persons: Iterable[PersonId]) -> None:
-        """Note the keys of persons seen for the first time, within the audit's cap."""
+        """Note the keys of persons seen for the first time, within the audit's cap (past
+        it, the persons are only counted: no read)."""
         new = [p for p in set(persons) if p not in self.before]
         if not new:
             return
         shown = sum(len(v) for v in self.before.values())
+        if shown >= MAX_KEYS:
+            self.before_left_out += len(new)
+            self.before.update((p, []) for p in new)
+            return
         for pid, keys in keys_of(tx, new).items():
             room = max(MAX_KEYS - shown, 0)
             self.before[pid] = keys[:room]
