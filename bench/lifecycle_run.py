@@ -167,14 +167,14 @@ def main() -> None:
     with stores(args.stores.split(","), args.neo4j_uri) as opened:
         for name, store in opened:
             try:
-                results[name] = {
-                    "split": split_run(store, args.identifiers),
-                    "remove_source": source_run(store, args.records),
-                }
+                results[name] = {"split": split_run(store, args.identifiers)}
+                print(name, results[name], flush=True)  # a long run shows its parts
+                results[name]["remove_source"] = source_run(store, args.records)
             finally:
                 store.close()
             print(name, results[name], flush=True)
-    path = write_result("lifecycle_run", {"machine": info, "args": vars(args), "results": results})
+    name = "lifecycle_run" if args.stores == "sqlite,neo4j" else f"lifecycle_run-{args.stores}"
+    path = write_result(name, {"machine": info, "args": vars(args), "results": results})
     print(f"\nwritten {path}\n")
     print(
         "| store | split: identifiers | split s | remove: records | remove s | records/s "
