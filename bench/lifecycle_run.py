@@ -63,6 +63,11 @@ def ingest(service: IdentityService, events: list[dict[str, Any]]) -> None:
         service.ingest_events(events[i : i + BATCH])
 
 
+def set_batch(size: int) -> None:
+    global BATCH
+    BATCH = size
+
+
 def split_run(store: GraphStore, identifiers: int) -> dict[str, object]:
     store.reset()
     service = IdentityService(store, Settings())
@@ -161,7 +166,11 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--stores", default="sqlite,neo4j")
     parser.add_argument("--neo4j-uri", default=None, help="a running Neo4j (auth disabled)")
+    parser.add_argument(
+        "--batch", type=int, default=BATCH, help="events or records per ingest transaction"
+    )
     args = parser.parse_args()
+    set_batch(args.batch)
     info = machine()
     results: dict[str, dict[str, object]] = {}
     with stores(args.stores.split(","), args.neo4j_uri) as opened:

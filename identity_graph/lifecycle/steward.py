@@ -150,7 +150,7 @@ def split_person(
                 group_of[key] = gi
         for key in mine:
             group_of.setdefault(key, 0)  # not named: the first group
-        before = side(keys_of(tx, [pid]))
+        before = side({pid: list(mine)})
         detail = json.dumps({"by": by, "reason": reason, "action": "person.split"})
         cut = [
             replace(
@@ -176,6 +176,9 @@ def split_person(
         tx.apply(ChangeSet(at=at, links=cut, touched_persons={pid}))
         result = recluster(tx, settings, [pid], at, reason)
         now = tx.identifiers(list(mine))
+        after: dict[PersonId, list[IdentifierKey]] = {}
+        for key, state in now.items():
+            after.setdefault(state.person_id, []).append(key)
         placed: list[list[PersonId]] = [[] for _ in groups]
         sizes = [0 for _ in groups]
         for key, gi in group_of.items():
@@ -195,7 +198,7 @@ def split_person(
                 persons=after_ids,
                 identifiers=[k for lk in cut for k in (lk.a, lk.b)],
                 before=before,
-                after=side(keys_of(tx, after_ids)),
+                after=side(after),
             ),
         )
     return Split(
