@@ -206,9 +206,10 @@ CREATE TABLE IF NOT EXISTS provenance (
     at       TEXT NOT NULL
 ) WITHOUT ROWID;
 -- provenance_of() and the deletion of an identifier (as `key`, or as a link's `other`).
+-- No index by source: batches() aggregates the whole table anyway, and every index costs
+-- the ingest hot path.
 CREATE INDEX IF NOT EXISTS provenance_by_key ON provenance (key, kind, other);
 CREATE INDEX IF NOT EXISTS provenance_by_other ON provenance (other) WHERE kind = 'link';
-CREATE INDEX IF NOT EXISTS provenance_by_source ON provenance (source, batch_id);
 -- Stewards' hub decisions: confirmed (still a hub) or released (never flagged again).
 CREATE TABLE IF NOT EXISTS hub_states (
     key    TEXT PRIMARY KEY,
