@@ -29,6 +29,7 @@ from identity_graph.errors import (
     Forbidden,
     GoneError,
     IdentityGraphError,
+    InvalidField,
     InvalidValue,
     NotFoundError,
     SegmentError,
@@ -194,6 +195,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(InvalidValue)
     async def invalid_value(_: Request, exc: InvalidValue) -> JSONResponse:
+        if isinstance(exc, InvalidField):
+            problems = [ItemProblem(position=None, field=exc.field, reason=exc.reason)]
+            return _reply(422, ErrorOut(detail=str(exc), errors=problems))
         return _reply(422, ErrorOut(detail=str(exc)))
 
     @app.exception_handler(StoreError)

@@ -23,6 +23,7 @@ from identity_graph.api.routes import (
     guides,
     health,
     identifiers,
+    lifecycle,
     persons,
     review,
     segments,
@@ -103,6 +104,7 @@ def create_app(
         review,
         audit,
         explain,
+        lifecycle,
     ):
         app.include_router(resource.router, responses={**BAD_BODY, **errors.VALIDATION_RESPONSE})
     # Neo4j Browser guides: the only routes with CORS (any origin, GET), see guides.py.

@@ -18,4 +18,6 @@ RETURN COUNT { MATCH (:Message) } AS messages,
        COUNT { MATCH (:Segment) } AS segments,
        COUNT { MATCH (:Destination) } AS destinations,
        COUNT { MATCH (:LedgerRow) } AS ledger,
-       COUNT { MATCH (:ApiKey) } AS api_keys
+       COUNT { MATCH (:ApiKey) } AS api_keys,
+       COUNT { MATCH (:Provenance) } AS provenance,
+       COUNT { MATCH (:HubState) } AS hub_states

@@ -5,6 +5,7 @@ MATCH (n)
 WHERE n:Identifier OR n:Person OR n:Record OR n:RefusedMerge OR n:Message OR n:Product
    OR n:Campaign OR n:Case OR n:Review OR n:Audit OR n:AuditRef OR n:MatchModel OR n:Tombstone
    OR n:Purpose OR n:Segment OR n:Destination OR n:LedgerRow OR n:ApiKey
+   OR n:Provenance OR n:HubState
 CALL (n) {
   DETACH DELETE n
 } IN TRANSACTIONS OF 5000 ROWS

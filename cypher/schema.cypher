@@ -83,3 +83,18 @@ CREATE CONSTRAINT api_key_name IF NOT EXISTS
 FOR (k:ApiKey) REQUIRE k.name IS UNIQUE;
 CREATE CONSTRAINT api_key_digest IF NOT EXISTS
 FOR (k:ApiKey) REQUIRE k.digest IS UNIQUE;
+// Provenance: which batch and source wrote which evidence (pk sorts a batch's rows
+// together); by key for provenance_of() and deletions, by source and batch for batches().
+CREATE CONSTRAINT provenance_pk IF NOT EXISTS
+FOR (p:Provenance) REQUIRE p.pk IS UNIQUE;
+CREATE INDEX provenance_key IF NOT EXISTS
+FOR (p:Provenance) ON (p.key);
+CREATE INDEX provenance_other IF NOT EXISTS
+FOR (p:Provenance) ON (p.other);
+CREATE INDEX provenance_source IF NOT EXISTS
+FOR (p:Provenance) ON (p.source);
+CREATE INDEX provenance_batch IF NOT EXISTS
+FOR (p:Provenance) ON (p.batch_id);
+// Stewards' hub decisions.
+CREATE CONSTRAINT hub_state_key IF NOT EXISTS
+FOR (h:HubState) REQUIRE h.key IS UNIQUE;

@@ -81,6 +81,16 @@ class InvalidValue(IdentityGraphError):
     """One value cannot become an identifier (malformed, not a placeholder)."""
 
 
+class InvalidField(InvalidValue):
+    """A request field that cannot be acted on (a 422 naming `field`, e.g. `groups[1][0]`):
+    the message names the field and the reason, never the value."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
 @dataclass(frozen=True, slots=True)
 class ItemError:
     """What is wrong with one item of a batch: where (position, field) and why."""

@@ -72,6 +72,13 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/v1/audit"): "steward",
     ("POST", "/v1/persons/{person_id}/consent"): "steward",
     ("DELETE", "/v1/persons/{person_id}"): "steward",
+    ("GET", "/v1/batches"): "steward",
+    ("POST", "/v1/evidence/remove"): "steward",
+    ("POST", "/v1/persons/merge"): "steward",
+    ("POST", "/v1/persons/{person_id}/split"): "steward",
+    ("GET", "/v1/hubs"): "steward",
+    ("POST", "/v1/hubs/confirm"): "steward",
+    ("POST", "/v1/hubs/release"): "steward",
 }
 _PARAM_VALUES = {
     "person_id": "p-unknown",

@@ -66,6 +66,25 @@ RECORD = {
 }
 CONSENT = {"key": "cookie:c1", "purpose": "ads", "granted": False, "source": "crm", "at": AT}
 
+PROVENANCE = {
+    "pk": '["b_1","link","crm","cookie:c1","customer_id:u1"]',
+    "batch_id": "b_1",
+    "kind": "link",
+    "source": "crm",
+    "key": "cookie:c1",
+    "other": "customer_id:u1",
+    "count": 1,
+    "amount": 0.0,
+    "at": AT,
+}
+HUB_STATE = {
+    "key": "cookie:c1",
+    "state": "released",
+    "reason": "one family",
+    "at": AT,
+    "actor": "steward:eva",
+}
+
 SEGMENT = {"name": "vip", "body": "{}", "created_at": AT, "updated_at": AT}
 API_KEY = {
     "name": "ads",
@@ -305,6 +324,26 @@ PARAMS: dict[str, dict[str, Any]] = {
     "legacy_review_audit": {},
     "upsert_models": {"rows": [{"version": "v1", "created_at": AT, "body": "{}"}]},
     "import_write_lock": {"tx": 2},
+    # The graph's lifecycle: provenance, hub decisions, evidence taken back.
+    "upsert_provenance": {"rows": [PROVENANCE]},
+    "import_provenance": {"rows": [PROVENANCE]},
+    "provenance_page": {
+        "batch_id": "b_1",
+        "after": '["b_1",',
+        "prefix_end": '["b_1"-',
+        "limit": 2000,
+    },
+    "provenance_of": {"rows": [{"kind": "link", "key": "cookie:c1", "other": "customer_id:u1"}]},
+    "batches": {"limit": 100},
+    "batches_of_source": {"source": "crm", "limit": 100},
+    "delete_provenance": {"pks": [PROVENANCE["pk"]]},
+    "delete_provenance_of": {"keys": ["cookie:c1"]},
+    "hub_states": {"keys": ["cookie:c1"]},
+    "upsert_hub_states": {"rows": [HUB_STATE]},
+    "unflag_hubs": {"keys": ["cookie:c1"]},
+    "subtract_activity": {"rows": [{**ACTIVITY, "kind": "PURCHASED", "target_type": "Product"}]},
+    "delete_records": {"rows": [{"source": "crm", "record_id": "C1"}]},
+    "delete_consent": {"rows": [{"key": "cookie:c1", "purpose": "ads"}]},
 }
 # These read (or delete) the whole graph, or check that it is empty, on purpose.
 WHOLE_GRAPH = {"meta_read", "reset", "stats"}
@@ -312,6 +351,8 @@ WHOLE_GRAPH = {"meta_read", "reset", "stats"}
 WHOLE_GRAPH |= {"upgrade_activity_days"}
 # A copy to another store (migrate) streams every row of a kind, or counts them.
 WHOLE_GRAPH |= {f"export_{kind}" for kind in EXPORT_KINDS} | {"export_counts"}
+# Every ingest batch's totals: an aggregate over the whole provenance on purpose.
+WHOLE_GRAPH |= {"batches"}
 # These read one index in its order on purpose (newest first, highest probability first).
 INDEX_ORDER = {"audit", "latest_model", "refused_merges", "reviews", "reviews_with_status"}
 INDEX_ORDER |= {"audit_where"}

@@ -14,13 +14,15 @@ from identity_graph.stores.rows import LinkRow
 
 AT = "2025-01-01T00:00:00.000000Z"
 
-# The upsert SQLiteTx.apply ran per evidence row before the fold moved into the core.
+# The upsert SQLiteTx.apply ran per evidence row before the fold moved into the core, with
+# one rule added since (issue 12): a steward's kind stays.
 _REFERENCE_UPSERT = (
     "INSERT INTO links VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
     "ON CONFLICT (a, b) DO UPDATE SET "
     "count = count + excluded.count, "
     "status = CASE WHEN excluded.status != 'active' THEN excluded.status ELSE status END, "
-    "kind = CASE WHEN excluded.weight >= weight THEN excluded.kind ELSE kind END, "
+    "kind = CASE WHEN kind = 'steward' THEN kind "
+    "WHEN excluded.weight >= weight THEN excluded.kind ELSE kind END, "
     "weight = max(weight, excluded.weight), "
     "evidence = CASE WHEN excluded.evidence != '{}' THEN excluded.evidence ELSE evidence END, "
     "sources = CASE WHEN instr(',' || sources || ',', ',' || excluded.sources || ',') "
@@ -93,11 +95,13 @@ def test_the_stored_link_is_folded_in_and_left_untouched() -> None:
         [LinkEvidence("a", "b", 1.0, "deterministic", "web", 1, AT, "2026-01-01")],
         {("a", "b"): stored},
     ).values()
+    # A steward's kind stays whatever evidence comes later (a must-link keeps stitching
+    # through hubs; a cannot-link stays the steward's).
     assert row == LinkRow(
         "a",
         "b",
         1.0,
-        "deterministic",
+        "steward",
         ["steward", "web"],
         '{"d": 1}',
         4,

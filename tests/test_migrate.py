@@ -25,6 +25,7 @@ from identity_graph.stores.rows import (
     ChangeSet,
     ConsentRow,
     DestinationRow,
+    HubStateRow,
     LedgerRow,
     SegmentRow,
     TombstoneRow,
@@ -90,6 +91,8 @@ def source_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
         tx.apply(
             ChangeSet(
                 tombstones=[TombstoneRow(digest, "2026-01-01T00:00:00Z")],
+                # A steward's hub decision (the provenance comes from the ingest above).
+                hub_states=[HubStateRow(keys[0], "confirmed", "shared desk", AT, "steward:x")],
                 consent=[
                     ConsentRow(keys[0], "ad_personalization", True, "crm", "2026-01-01T00:00:00Z"),
                     ConsentRow(keys[1], "ad_personalization", False, "segment:identify", AT),

@@ -18,6 +18,7 @@ from identity_graph.cli import (
     idmap,
     ingest,
     keys,
+    lifecycle,
     matching,
     migrate,
     serve,
@@ -42,6 +43,11 @@ app.command()(stats.stats)
 app.command()(serve.serve)
 app.add_typer(keys.keys_app, name="keys")
 app.command()(audit.audit)
+app.command()(lifecycle.batches)
+app.command()(lifecycle.remove)
+app.command()(lifecycle.merge)
+app.command()(lifecycle.split)
+app.add_typer(lifecycle.hubs_app, name="hubs")
 app.command()(demo.demo)
 app.command()(migrate.migrate)
 app.command()(erase.erase)

@@ -20,6 +20,7 @@ from identity_graph.cli.common import (
 )
 from identity_graph.cli.progress import ProgressBars
 from identity_graph.graph.commit import BatchSummary
+from identity_graph.ingest.limits import MAX_ID
 from identity_graph.matching.runner import MatchSummary
 from identity_graph.service.ingest import DEFAULT_BATCH_SIZE, Ingest, StreamRejected
 
@@ -59,6 +60,14 @@ def ingest(
             "the record, counted and reported while the record is kept (drop)"
         ),
     ] = InvalidFields.reject,
+    batch_id: Annotated[
+        str | None,
+        typer.Option(
+            help="The batch ID every commit of this run writes its evidence under "
+            "(provenance: `identity-graph remove --batch ID` takes it back); "
+            "default a new b_ + 16 hex digits, printed",
+        ),
+    ] = None,
 ) -> None:
     """Ingest Segment-spec events (JSONL) or CRM/loyalty records (CSV/JSONL, with --source).
 
@@ -66,6 +75,8 @@ def ingest(
     stops, listing every bad item; batches before it stay. Re-running after fixing the file
     is safe: replayed events and unchanged records change nothing.
     """
+    if batch_id is not None and not 0 < len(batch_id.strip()) <= MAX_ID:
+        raise fail(f"--batch-id must hold 1 to {MAX_ID} characters")
     drop_fields = invalid_fields is InvalidFields.drop
     if drop_fields and source is None:
         raise fail("--invalid-fields drop is for records: say whose with --source")
@@ -76,6 +87,7 @@ def ingest(
             skip_invalid=skip_invalid,
             drop_invalid_fields=drop_fields,
             observer=ProgressBars(console),
+            batch_id=batch_id,
         )
         path = files[0]
         try:
@@ -125,6 +137,7 @@ def _print_rejected(exc: StreamRejected, files: list[Path], path: Path) -> None:
 
 def _print_summary(summary: BatchSummary) -> None:
     table = Table(title="ingest summary", show_header=False)
+    table.add_row("batch ID", summary.batch_id)
     for label, value in [
         ("items read", summary.items),
         ("replayed (unchanged)", summary.replayed),

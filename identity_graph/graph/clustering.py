@@ -8,7 +8,12 @@ the store. Before two persons are joined the merge rules are checked:
 - per-type limits: a merge that would give a person more identifiers of a type than allowed
   (default: one crm_id, one customer_id) is refused and recorded with its reason.
 The larger person keeps its ID. `split_components` re-clusters one person with networkx
-when links or identifiers stop counting (a new hub; later: steward split, erasure).
+when links or identifiers stop counting (a new hub, removed evidence, a steward's split).
+
+Steward decisions hold everywhere: a steward must-link (kind "steward", status active;
+`authoritative` here) stitches even through a hub, is exempt from type limits and never
+makes or breaks a hub; a cannot-link never stitches, and two persons holding its ends are
+never joined. A hub a steward released (`never_hub`) is never flagged again.
 """
 
 from __future__ import annotations
@@ -101,6 +106,7 @@ def plan_merges(
     cannot_link: Callable[[Sequence[PersonId]], list[tuple[PersonId, PersonId]]] | None = None,
     authoritative: frozenset[Pair] = frozenset(),
     duplicates: frozenset[Pair] = frozenset(),
+    never_hub: Callable[[IdentifierKey], bool] | None = None,
 ) -> MergePlan:
     """Decide merges for one batch.
 
@@ -111,7 +117,7 @@ def plan_merges(
     apart (cannot-link). `authoritative` links (steward decisions) skip per-type limits.
     `duplicates` (two records that matched) of one type skip that type's limit only: the
     person may hold two matched CRM rows, never two logins glued on by them, nor two CRM
-    rows joined through a third record.
+    rows joined through a third record. `never_hub(key)`: a steward released that hub.
     """
     plan = MergePlan()
     person_of: dict[IdentifierKey, PersonId] = {}
@@ -121,10 +127,12 @@ def plan_merges(
         person_of[key] = state.person_id if state is not None else PersonId(f"new:{key}")
     hubs = {k for k, s in states.items() if s.is_hub}
 
+    # A steward's must-link stitches through a hub; no other link touching one does.
     candidates = [
         (a, b)
         for a, b in strong_links
-        if person_of[a] != person_of[b] and a not in hubs and b not in hubs
+        if person_of[a] != person_of[b]
+        and ((a, b) in authoritative or (a not in hubs and b not in hubs))
     ]
     existing_pids = sorted({person_of[k] for pair in candidates for k in pair if k in states})
     counts = person_counts(existing_pids) if existing_pids else {}
@@ -142,7 +150,8 @@ def plan_merges(
     joined = {k: list(s.joined) for k, s in states.items()}
 
     for a, b in candidates:
-        if (a, b) in skip or a in plan.hubs or b in plan.hubs:
+        steward = (a, b) in authoritative
+        if (a, b) in skip or (not steward and (a in plan.hubs or b in plan.hubs)):
             continue
         for key in (a, b):
             uf.add(person_of[key], {type_of[key]: 1}, existing=False)
@@ -150,8 +159,9 @@ def plan_merges(
         if ra == rb:
             continue
         ca, cb = uf.counts[ra], uf.counts[rb]
-        if _established(ca, anchors) and _established(cb, anchors):
-            hub = _count_join(settings, plan, joined, (a, rb), (b, ra))
+        # A steward's link never makes (or, by not counting, breaks) a hub.
+        if not steward and _established(ca, anchors) and _established(cb, anchors):
+            hub = _count_join(settings, plan, joined, never_hub, (a, rb), (b, ra))
             if hub is not None:
                 continue
         if any({uf.find(x), uf.find(y)} == {ra, rb} for x, y in apart):
@@ -198,6 +208,7 @@ def _count_join(
     settings: Settings,
     plan: MergePlan,
     joined: dict[IdentifierKey, list[PersonId]],
+    never_hub: Callable[[IdentifierKey], bool] | None,
     *sides: tuple[IdentifierKey, PersonId],
 ) -> IdentifierKey | None:
     """Note, for each endpoint, the other established person it links to; flag as a hub an
@@ -210,7 +221,7 @@ def _count_join(
             continue
         persons.append(other)
         plan.joined[key] = tuple(persons[: settings.hub_limit])
-        if len(persons) + 1 > settings.hub_limit:
+        if len(persons) + 1 > settings.hub_limit and not (never_hub and never_hub(key)):
             plan.hubs[key] = (
                 f"its links would join {len(persons) + 1} persons (hub limit {settings.hub_limit})"
             )
@@ -244,20 +255,37 @@ def _finish(
     plan.joined = {k: tuple(dict.fromkeys(final(p) for p in v)) for k, v in plan.joined.items()}
 
 
+def stitches(
+    a_hub: bool, b_hub: bool, weight: float, status: str, kind: str, threshold: float
+) -> bool:
+    """Whether a link joins its ends into one person: active and at or above the threshold,
+    touching no hub, or a steward's must-link (which stitches through a hub)."""
+    if status != "active":
+        return False
+    if kind == "steward":
+        return True
+    return weight >= threshold and not a_hub and not b_hub
+
+
 def split_components(
     keys: Iterable[tuple[IdentifierKey, bool]],
-    links: Iterable[tuple[IdentifierKey, IdentifierKey, float, str]],
+    links: Iterable[tuple[IdentifierKey, IdentifierKey, float, str, str]],
     threshold: float,
 ) -> list[set[IdentifierKey]]:
-    """Connected components of a person's identifiers over links that still stitch:
-    active, at or above the threshold, touching no hub. Largest component first."""
+    """Connected components of a person's identifiers over links that still stitch
+    (`stitches`; links are (a, b, weight, status, kind)). Largest component first, then
+    by smallest key."""
     graph: nx.Graph[IdentifierKey] = nx.Graph()
     hubs: set[IdentifierKey] = set()
     for key, is_hub in keys:
         graph.add_node(key)
         if is_hub:
             hubs.add(key)
-    for a, b, weight, status in links:
-        if status == "active" and weight >= threshold and a not in hubs and b not in hubs:
+    for a, b, weight, status, kind in links:
+        if (
+            a in graph
+            and b in graph
+            and stitches(a in hubs, b in hubs, weight, status, kind, threshold)
+        ):
             graph.add_edge(a, b)
     return sorted((set(c) for c in nx.connected_components(graph)), key=lambda c: (-len(c), min(c)))

@@ -31,6 +31,7 @@ from identity_graph.stores.rows import (
     MergeRow,
     NewIdentifierRow,
     Person,
+    ProvenanceRow,
     RecordRow,
     RefusedMergeRow,
     ReviewRow,
@@ -52,6 +53,9 @@ class Evidence:
     reviews: list[ReviewRow] = field(default_factory=list)  # replaced by (a, b)
     audit: list[AuditRow] = field(default_factory=list)
     at: str = ""
+    # The ingest batch's provenance (what it wrote, by source): "identifier" rows name every
+    # key of the batch, and only those the batch creates are kept.
+    provenance: list[ProvenanceRow] = field(default_factory=list)
 
     def is_empty(self) -> bool:
         return not (
@@ -84,11 +88,14 @@ class BatchSummary:
     invalid_skipped: int = 0
     erased_dropped: int = 0  # observations carrying an erased (tombstoned) identifier
     hub_keys: list[str] = field(default_factory=list)
+    batch_id: str = ""  # the ingest batch (provenance) its evidence was written under
 
     def add(self, other: BatchSummary) -> None:
         for name in self.__slots__:
             if name == "hub_keys":
                 self.hub_keys.extend(other.hub_keys)
+            elif name == "batch_id":
+                self.batch_id = self.batch_id or other.batch_id
             else:
                 setattr(self, name, getattr(self, name) + getattr(other, name))
 
@@ -118,11 +125,13 @@ def commit_changes(
     *,
     authoritative: frozenset[Pair] = frozenset(),
     duplicates: frozenset[Pair] = frozenset(),
-) -> None:
+    merge_reason: str = "linked identifiers",
+) -> list[LineageRow]:
     """Decide merges for the batch's links, apply everything, split persons of new hubs.
 
-    `authoritative` links (a steward's decision) are exempt from per-type limits;
-    `duplicates` (matched records of one type) from that type's limit.
+    `authoritative` links (a steward's decision) are exempt from per-type limits and hub
+    checks; `duplicates` (matched records of one type) from that type's limit.
+    `merge_reason` is the MERGED_INTO lineage's reason. Returns that lineage.
     """
     at = evidence.at or utc_now()
     type_of = {r.key: r.type for r in evidence.identifiers}
@@ -139,9 +148,29 @@ def commit_changes(
     ]
     stored = tx.pair_links(pairs) if pairs else {}
     links = fold_links(evidence.links, stored)
+    # A steward's must-link overrides a rule's earlier refusal of the pair (not a
+    # steward's own cannot-link): the link stitches from now on.
+    for pair in authoritative:
+        if pair in links and links[pair].status == "refused":
+            links[pair].status = "active"
 
     def refused_pairs(candidates: Sequence[Pair]) -> set[Pair]:
-        return {p for p in candidates if p in stored and stored[p].status != "active"}
+        return {
+            p
+            for p in candidates
+            if p in stored
+            and stored[p].status != "active"
+            and not (p in authoritative and stored[p].status == "refused")
+        }
+
+    released: dict[IdentifierKey, bool] = {}
+
+    def never_hub(key: IdentifierKey) -> bool:
+        # Read only when the hub rule would flag a key: rare, so one read per key is fine.
+        if key not in released:
+            state = tx.hub_states([key]).get(key)
+            released[key] = state is not None and state.state == "released"
+        return released[key]
 
     plan = plan_merges(
         settings,
@@ -153,6 +182,7 @@ def commit_changes(
         cannot_link=tx.cannot_links,
         authoritative=authoritative,
         duplicates=duplicates if settings.merge_duplicate_records else frozenset(),
+        never_hub=never_hub,
     )
     for r in plan.refused:
         links[ordered_pair(r.a, r.b)].status = "refused"
@@ -178,7 +208,7 @@ def commit_changes(
             for r in plan.refused
         ],
         lineage=[
-            LineageRow(loser, winner, "MERGED_INTO", at, "linked identifiers")
+            LineageRow(loser, winner, "MERGED_INTO", at, merge_reason)
             for loser, winner in plan.merges
         ],
         hubs=[HubRow(k, reason) for k, reason in plan.hubs.items()],
@@ -186,6 +216,9 @@ def commit_changes(
         touched_persons={s.person_id for s in states.values()} | {w for _, w in plan.merges},
         reviews=evidence.reviews,
         audit=evidence.audit,
+        provenance=[
+            p for p in evidence.provenance if p.kind != "identifier" or p.key not in states
+        ],
     )
     tx.apply(changes)
     summary.splits += _split_hub_persons(tx, settings, list(plan.hubs), at)
@@ -199,6 +232,7 @@ def commit_changes(
     summary.duplicates_merged += len(plan.duplicates)
     summary.hubs_flagged += len(plan.hubs)
     summary.hub_keys.extend(plan.hubs)
+    return changes.lineage
 
 
 def _strong_pairs(links: Iterable[LinkEvidence], threshold: float) -> list[Pair]:

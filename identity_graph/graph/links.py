@@ -2,7 +2,8 @@
 final row the store writes.
 
 Rules (as if each piece of evidence were applied in order to the stored link): `count`
-adds up; the strongest evidence sets `weight`, and `kind` (ties go to the later one); the
+adds up; the strongest evidence sets `weight`, and `kind` (ties go to the later one; a
+steward's kind stays: a must-link keeps stitching through hubs whatever comes later); the
 last non-empty `evidence` wins; a `status` other than "active" (a steward's cannot_link)
 replaces the stored one, "active" evidence never does; `sources` accumulate, distinct, in
 order of first appearance; `first_seen`/`last_seen` widen.
@@ -52,7 +53,8 @@ def _fresh(e: LinkEvidence) -> LinkRow:
 
 def _add(cur: LinkRow, e: LinkEvidence) -> None:
     if e.weight >= cur.weight:
-        cur.kind = e.kind
+        if cur.kind != "steward":
+            cur.kind = e.kind
         cur.weight = e.weight
     if e.evidence != "{}":
         cur.evidence = e.evidence

@@ -1,1 +1,4 @@
-"""The graph's lifecycle: evidence removal, steward merge and split, erasure."""
+"""The graph's lifecycle: taking evidence back (`remove`), a steward's merge and split
+(`steward`), hub decisions (`hubs`), and erasure (`erase`). Every operation is
+audited (`audit`), re-clusters what it touched (`graph.split.recluster`) and keeps
+must-links and cannot-links holding (`graph.clustering`)."""

@@ -88,6 +88,14 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/v1/persons/{person_id}/consent"): STEWARD,
     # Erasure (GDPR Art. 17): a steward's decision, audited.
     ("DELETE", "/v1/persons/{person_id}"): STEWARD,
+    # The graph's lifecycle (api/routes/lifecycle.py): provenance, removal, merge/split, hubs.
+    ("GET", "/v1/batches"): STEWARD,
+    ("POST", "/v1/evidence/remove"): STEWARD,
+    ("POST", "/v1/persons/merge"): STEWARD,
+    ("POST", "/v1/persons/{person_id}/split"): STEWARD,
+    ("GET", "/v1/hubs"): STEWARD,
+    ("POST", "/v1/hubs/confirm"): STEWARD,
+    ("POST", "/v1/hubs/release"): STEWARD,
 }
 
 

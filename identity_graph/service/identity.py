@@ -14,7 +14,7 @@ from identity_graph.config import Settings
 from identity_graph.errors import BatchRejected, InvalidValue, ItemError, NotFoundError
 from identity_graph.graph.explain import Explanation, explain
 from identity_graph.ids import IdentifierKey, PersonId, identifier_key
-from identity_graph.ingest.batches import BatchSummary, ingest_batch
+from identity_graph.ingest.batches import BatchSummary, ingest_batch, new_batch_id
 from identity_graph.ingest.events import EventParser
 from identity_graph.ingest.normalize import Normalizer
 from identity_graph.ingest.observations import Observation, utc_now
@@ -37,6 +37,7 @@ from identity_graph.service.ingest import (
     records_mapping,
 )
 from identity_graph.service.keys import ApiKeys
+from identity_graph.service.lifecycle import Lifecycle
 from identity_graph.service.views import (
     AuditEntry,
     BatchResult,
@@ -72,6 +73,7 @@ class IdentityService:
         self.audiences = Audiences(store, settings)
         self.keys = ApiKeys(store)
         self.erasure = Erasure(store, self._key)
+        self.lifecycle = Lifecycle(store, settings, self.normalizer)
 
     @classmethod
     def open(
@@ -88,12 +90,14 @@ class IdentityService:
 
     # -- ingest ------------------------------------------------------------------------
 
-    def ingest_events(self, events: Sequence[object]) -> BatchSummary:
-        """One API batch: applied whole, or BatchRejected listing every bad item."""
+    def ingest_events(self, events: Sequence[object], batch_id: str | None = None) -> BatchSummary:
+        """One API batch: applied whole, or BatchRejected listing every bad item. Its
+        evidence is remembered under `batch_id` (a new one if None: one request, one
+        batch)."""
         observations, errors = _parse_all(self._events.parse, enumerate(events))
         if errors:
             raise BatchRejected(errors)
-        return self.commit_batch(observations)
+        return self.commit_batch(observations, batch_id or new_batch_id())
 
     def ingest_batch(self, events: Sequence[object]) -> BatchResult:
         """`ingest_events`, as the API answers it."""
@@ -116,6 +120,7 @@ class IdentityService:
         skip_invalid: bool = False,
         on_progress: Callable[[int, int], None] | None = None,
         after_batch: Callable[[list[Observation]], None] | None = None,
+        batch_id: str | None = None,
     ) -> IngestReport:
         """`identity_graph.service.ingest.ingest_stream` on this service's store."""
         return ingest_stream(
@@ -126,6 +131,7 @@ class IdentityService:
             skip_invalid=skip_invalid,
             on_progress=on_progress,
             after_batch=after_batch,
+            batch_id=batch_id,
         )
 
     # -- reads -------------------------------------------------------------------------
@@ -280,10 +286,14 @@ class IdentityService:
         """Raise `StoreError` unless the store answers a trivial read (readiness)."""
         self.store.ping()
 
-    def commit_batch(self, observations: list[Observation]) -> BatchSummary:
-        """One batch of parsed items, clustered and written in one transaction; run again
-        (decided afresh) after a transient store failure, a few times, then Busy."""
-        return retry_transient(lambda: ingest_batch(self.store, self.settings, observations))
+    def commit_batch(
+        self, observations: list[Observation], batch_id: str | None = None
+    ) -> BatchSummary:
+        """One batch of parsed items, clustered and written in one transaction under
+        `batch_id` (provenance; a new one if None); run again (decided afresh) after a
+        transient store failure, a few times, then Busy."""
+        bid = batch_id or new_batch_id()
+        return retry_transient(lambda: ingest_batch(self.store, self.settings, observations, bid))
 
     def person_id_of(self, key: str) -> str | None:
         """The current person of a stored identifier key."""

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from identity_graph.errors import BatchRejected, ItemError
-from identity_graph.ingest.batches import BatchSummary
+from identity_graph.ingest.batches import BatchSummary, new_batch_id
 from identity_graph.ingest.observations import Observation, ParseResult
 from identity_graph.ingest.prefetch import prefetch
 from identity_graph.ingest.readers import Item, csv_header, progress_total, read_items, read_jsonl
@@ -82,6 +82,8 @@ class Ingest:
     With `match_new_records`, each committed batch of records is matched against the
     records already stored (in their blocks only), once the store has a match model.
     `total` adds up every file's report; `matching` is the incremental matcher, if any.
+    Every commit of the run writes its evidence under one `batch_id` (provenance; a new
+    `b_...` one if None).
     """
 
     def __init__(
@@ -93,13 +95,16 @@ class Ingest:
         drop_invalid_fields: bool = False,
         match_new_records: bool = True,
         observer: IngestObserver | None = None,
+        batch_id: str | None = None,
     ) -> None:
         self.service = service
         self.batch_size = batch_size
         self.skip_invalid = skip_invalid
         self.drop_invalid_fields = drop_invalid_fields
         self.observer = observer or IngestObserver()
+        self.batch_id = batch_id or new_batch_id()
         self.total = IngestReport()
+        self.total.summary.batch_id = self.batch_id
         self.matching: IncrementalMatcher | None = None
         self._matching_decided = not match_new_records
 
@@ -145,6 +150,7 @@ class Ingest:
                 on_progress=self.observer.advanced,
                 after_batch=matcher.add_observations if matcher is not None else None,
                 on_commit=self.observer.committed,
+                batch_id=self.batch_id,
             )
         finally:
             self.observer.finished()
@@ -171,6 +177,7 @@ def ingest_stream(
     on_progress: Callable[[int, int], None] | None = None,
     after_batch: Callable[[list[Observation]], None] | None = None,
     on_commit: Callable[[int, int], None] | None = None,
+    batch_id: str | None = None,
 ) -> IngestReport:
     """Ingest items in batches of `batch_size`, each one transaction.
 
@@ -178,9 +185,12 @@ def ingest_stream(
     committed, and re-running after a fix is harmless: replays change nothing), unless
     `skip_invalid`, which drops bad items and reports them. `after_batch` sees each
     committed batch (incremental matching of records hooks in there); `on_commit` gets the
-    first and last position of each committed batch.
+    first and last position of each committed batch. Every commit writes its evidence under
+    `batch_id` (provenance; one new ID for the whole stream if None).
     """
+    batch_id = batch_id or new_batch_id()
     report = IngestReport()
+    report.summary.batch_id = batch_id
     batches = prefetch(_parse_batches(items, parser, batch_size))
     for batch, errors, dropped, first, last, done in batches:
         if errors:
@@ -189,7 +199,7 @@ def ingest_stream(
             report.errors.extend(errors)
             report.summary.invalid_skipped += len({e.position for e in errors})
         if batch:
-            report.summary.add(service.commit_batch(batch))
+            report.summary.add(service.commit_batch(batch, batch_id))
             report.dropped_fields.extend(dropped)
             report.batches += 1
             if after_batch is not None:

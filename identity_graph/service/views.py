@@ -25,6 +25,7 @@ class BatchResult(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     success: bool = True
+    batch_id: str = Field(description="the ingest batch its evidence is remembered under")
     items: int
     replayed: int
     identifiers_new: int

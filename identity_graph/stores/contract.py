@@ -27,12 +27,15 @@ from identity_graph.ids import IdentifierKey, Pair, PersonId
 from identity_graph.stores.rows import (
     ApiKeyRow,
     AuditRow,
+    BatchInfo,
     ChangeSet,
     DestinationRow,
+    HubStateRow,
     LedgerRow,
     LineageRow,
     LinkRow,
     Person,
+    ProvenanceRow,
     ReviewRow,
     SegmentRow,
     StoredIdentifier,
@@ -76,6 +79,8 @@ T = TypeVar("T")
 #:   ledger          destination, digest, row (JSON text), person_id, sent_gen, seen_gen
 #:   api_keys        name, role, digest, segments (list), destinations (list), created_at,
 #:                   revoked_at
+#:   provenance      pk, batch_id, kind, source, key, other, count, amount, at
+#:   hub_states      key, state, reason, at, actor
 #: `seq` orders the append-only rows (newest = largest) and is their identity in a copy.
 EXPORT_KINDS: tuple[str, ...] = (
     "messages",
@@ -95,6 +100,8 @@ EXPORT_KINDS: tuple[str, ...] = (
     "destinations",
     "ledger",
     "api_keys",
+    "provenance",
+    "hub_states",
 )
 
 
@@ -254,6 +261,26 @@ class StoreReader(Protocol):
         ...
 
     def stats(self) -> StoreStats: ...
+
+    def provenance(self, batch_id: str, after: str | None, limit: int) -> list[ProvenanceRow]:
+        """A page of one batch's provenance rows: at most `limit`, ordered by `pk`, with a
+        `pk` greater than `after` (keyset pages: removal of a big batch in bounded memory)."""
+        ...
+
+    def provenance_of(self, items: Sequence[tuple[str, IdentifierKey, str]]) -> list[ProvenanceRow]:
+        """Every provenance row, of any batch, with one of these (kind, key, other): who else
+        gave evidence for a link or wrote a record. Ordered by `pk`."""
+        ...
+
+    def batches(self, source: str | None = None, limit: int = 100) -> list[BatchInfo]:
+        """Ingest batches as their provenance tells them (those with a row of `source`, or
+        all), newest first (by their earliest row's `at`, then batch ID). Aggregates every
+        provenance row of the batches: costs a scan of the provenance."""
+        ...
+
+    def hub_states(self, keys: Sequence[IdentifierKey]) -> dict[IdentifierKey, HubStateRow]:
+        """The stewards' hub decisions (confirmed, released) among these keys."""
+        ...
 
     def latest_model(self) -> tuple[str, str] | None:
         """(version, JSON body) of the newest saved match model."""

@@ -334,6 +334,86 @@ def tombstone_digest(salt: bytes, key: IdentifierKey) -> str:
     return hmac.new(salt, key.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
+#: What a provenance row says a batch wrote: a link's evidence (`key` = a, `other` = b,
+#: `count`), a record (`key` carries it, `other` = record_id, `source` = the record's source),
+#: activity (`other` = kind, target_type, target_id, day as JSON text; `count`, `amount`),
+#: a consent signal (`other` = purpose and the signal's time as JSON text), an identifier the
+#: batch created (`other` = ""). `at` is when the batch was ingested.
+PROVENANCE_KINDS = ("link", "record", "activity", "consent", "identifier")
+
+
+@dataclass(slots=True)
+class ProvenanceRow:
+    """Which ingest batch (and source) wrote which evidence, so that a batch or a source can
+    be taken back exactly. Identified by (batch_id, kind, source, key, other): `pk`."""
+
+    batch_id: str
+    kind: str  # one of PROVENANCE_KINDS
+    source: str
+    key: IdentifierKey
+    other: str
+    count: int
+    amount: float
+    at: str
+
+    @property
+    def pk(self) -> str:
+        return provenance_pk(self.batch_id, self.kind, self.source, self.key, self.other)
+
+
+def provenance_pk(batch_id: str, kind: str, source: str, key: str, other: str) -> str:
+    """The identity of a provenance row as one text that sorts a batch's rows together (a
+    JSON list: `batch_prefix(batch_id)` is the prefix of every row of that batch)."""
+    return json.dumps([batch_id, kind, source, key, other], ensure_ascii=False)
+
+
+def batch_prefix(batch_id: str) -> str:
+    return json.dumps([batch_id], ensure_ascii=False)[:-1] + ","
+
+
+def activity_other(kind: str, target_type: str, target_id: str, day: str) -> str:
+    """An activity row's identity besides its key, as a provenance row's `other`."""
+    return json.dumps([kind, target_type, target_id, day], ensure_ascii=False)
+
+
+def consent_other(purpose: str, at: str) -> str:
+    """A consent signal's identity besides its key, as a provenance row's `other`."""
+    return json.dumps([purpose, at], ensure_ascii=False)
+
+
+@dataclass(slots=True)
+class BatchInfo:
+    """One ingest batch as its provenance tells it: when it was ingested (its first commit),
+    which sources, what it wrote."""
+
+    batch_id: str
+    at: str
+    sources: list[str]
+    links: int  # pairs it gave evidence for
+    link_evidence: int  # summed counts
+    records: int
+    activity: int  # summed counts
+    amount: float
+    consent: int
+    identifiers: int  # identifiers it created
+
+
+#: Hub states: flagged by the hub rule, confirmed (still a hub, sticky) or released (not a
+#: hub; never flagged again) by a steward.
+HUB_STATES = ("flagged", "confirmed", "released")
+
+
+@dataclass(slots=True)
+class HubStateRow:
+    """A steward's decision on a hub identifier (a flagged hub without a row is `flagged`)."""
+
+    key: IdentifierKey
+    state: str  # confirmed | released
+    reason: str
+    at: str
+    actor: str
+
+
 @dataclass(slots=True)
 class ChangeSet:
     """Everything one unit of work writes, as final rows.
@@ -402,6 +482,19 @@ class ChangeSet:
     28. `tombstone_salt`: replaces the deployment's tombstone salt (`StoreReader.
         tombstone_salt`). Only a copy between stores sets it, so that tombstones made
         under the source's salt keep matching in the target.
+    Lifecycle fields, applied after 17 and before 18 (writes before deletions):
+    17a. `provenance`: upserted by identity (`ProvenanceRow.pk`): count and amount added,
+         `at` the earliest.
+    17b. `hub_states`: replaced whole by key; `unflag_hubs`: `is_hub` false, `hub_reason`
+         and `joined` cleared (Neo4j: the `:Hub` label removed).
+    17c. `subtract_activity`: count and amount subtracted from the stored row of the same
+         identity; a row left with a count of 0 or less is deleted; absent rows ignored.
+    and after 19 (before 20):
+    19a. `delete_records`: (source, record_id) removed; `delete_consent`: (key, purpose)
+         removed; `delete_provenance`: rows removed by `pk`.
+
+    `delete_identifiers` (19) also removes every provenance row naming the key (as `key`,
+    or as a link's `other`) and its hub state: no key remains anywhere.
     """
 
     at: str = ""
@@ -440,3 +533,10 @@ class ChangeSet:
     redact_audit: dict[IdentifierKey, str] = field(default_factory=dict)
     delete_message_prefixes: list[str] = field(default_factory=list)
     tombstone_salt: bytes | None = None
+    provenance: list[ProvenanceRow] = field(default_factory=list)
+    hub_states: list[HubStateRow] = field(default_factory=list)
+    unflag_hubs: list[IdentifierKey] = field(default_factory=list)
+    subtract_activity: list[ActivityRow] = field(default_factory=list)
+    delete_records: list[tuple[str, str]] = field(default_factory=list)
+    delete_consent: list[tuple[IdentifierKey, str]] = field(default_factory=list)
+    delete_provenance: list[str] = field(default_factory=list)

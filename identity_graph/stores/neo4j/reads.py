@@ -24,14 +24,18 @@ from identity_graph.stores.query import Statement
 from identity_graph.stores.rows import (
     ApiKeyRow,
     AuditRow,
+    BatchInfo,
     DestinationRow,
+    HubStateRow,
     LedgerRow,
     LineageRow,
     LinkRow,
     Person,
+    ProvenanceRow,
     ReviewRow,
     SegmentRow,
     StoredIdentifier,
+    batch_prefix,
     when,
 )
 from identity_graph.views import (
@@ -82,6 +86,11 @@ def _api_key(r: neo4j.Record) -> ApiKeyRow:
     return ApiKeyRow(
         **{**row, "segments": tuple(row["segments"]), "destinations": tuple(row["destinations"])}
     )
+
+
+def _provenance(r: neo4j.Record) -> ProvenanceRow:
+    row = _values(r, ProvenanceRow.__slots__)
+    return ProvenanceRow(**{**row, "count": int(row["count"]), "amount": float(row["amount"])})
 
 
 def _review(r: neo4j.Record) -> ReviewRow:
@@ -289,6 +298,48 @@ class Neo4jReads:
     def stats(self) -> StoreStats:
         (r,) = self._run(query("stats"))
         return StoreStats(**{name: int(r[name]) for name in StoreStats.model_fields})
+
+    def provenance(self, batch_id: str, after: str | None, limit: int) -> list[ProvenanceRow]:
+        prefix = batch_prefix(batch_id)
+        rows = self._run(
+            query("provenance_page"),
+            batch_id=batch_id,
+            after=after if after is not None and after > prefix else prefix,
+            prefix_end=prefix[:-1] + chr(ord(prefix[-1]) + 1),
+            limit=int(limit),
+        )
+        return [_provenance(r) for r in rows]
+
+    def provenance_of(self, items: Sequence[tuple[str, IdentifierKey, str]]) -> list[ProvenanceRow]:
+        rows = [{"kind": k, "key": key, "other": o} for k, key, o in items]
+        return [_provenance(r) for r in self._batch("provenance_of", rows, "rows")]
+
+    def batches(self, source: str | None = None, limit: int = 100) -> list[BatchInfo]:
+        if source is None:
+            rows = self._run(query("batches"), limit=int(limit))
+        else:
+            rows = self._run(query("batches_of_source"), source=source, limit=int(limit))
+        return [
+            BatchInfo(
+                r["batch_id"],
+                r["at"],
+                sorted(r["sources"]),
+                int(r["links"]),
+                int(r["link_evidence"]),
+                int(r["records"]),
+                int(r["activity"]),
+                float(r["amount"]),
+                int(r["consent"]),
+                int(r["identifiers"]),
+            )
+            for r in rows
+        ]
+
+    def hub_states(self, keys: Sequence[IdentifierKey]) -> dict[IdentifierKey, HubStateRow]:
+        return {
+            r["key"]: HubStateRow(**_values(r, HubStateRow.__slots__))
+            for r in self._batch("hub_states", keys, "keys")
+        }
 
     def _named(self, name: str, names: Sequence[str] | None) -> list[neo4j.Record]:
         if names is None:

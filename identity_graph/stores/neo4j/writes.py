@@ -36,6 +36,7 @@ _STORE_LABELS = frozenset(
         "Case",
         "Destination",
         "Hub",
+        "HubState",
         "Identifier",
         "LedgerRow",
         "MatchModel",
@@ -43,6 +44,7 @@ _STORE_LABELS = frozenset(
         "Meta",
         "Person",
         "Product",
+        "Provenance",
         "Purpose",
         "Record",
         "RefusedMerge",
@@ -194,9 +196,19 @@ class Neo4jTx(Neo4jReads):
         commits = [{"destination": d, "gen": g} for d, g in ch.ledger_commits]
         w(query("ledger_send"), commits)
         w(query("ledger_drop"), commits)
+        w(query("upsert_provenance"), [{**_fields(r), "pk": r.pk} for r in ch.provenance])
+        w(query("upsert_hub_states"), [_fields(h) for h in ch.hub_states])
+        if ch.unflag_hubs:
+            self._run(query("unflag_hubs"), keys=list(ch.unflag_hubs))
+        w(query("subtract_activity"), [_fields(r) for r in ch.subtract_activity])
         w(query("delete_links"), [{"a": a, "b": b} for a, b in ch.delete_links])
         if ch.delete_identifiers:
             self._run(query("delete_identifiers"), keys=list(ch.delete_identifiers))
+            self._run(query("delete_provenance_of"), keys=list(ch.delete_identifiers))
+        w(query("delete_records"), [{"source": s, "record_id": r} for s, r in ch.delete_records])
+        w(query("delete_consent"), [{"key": k, "purpose": p} for k, p in ch.delete_consent])
+        if ch.delete_provenance:
+            self._run(query("delete_provenance"), pks=list(ch.delete_provenance))
         if ch.delete_persons:
             self._run(query("delete_persons"), ids=list(ch.delete_persons))
         if ch.delete_segments:
@@ -283,6 +295,7 @@ class Neo4jTx(Neo4jReads):
             "segments": "upsert_segments",
             "destinations": "upsert_destinations",
             "api_keys": "upsert_api_keys",
+            "hub_states": "upsert_hub_states",
         }
         self._write(query(name.get(kind, f"import_{kind}")), list(rows))
         if kind in ("refused_merges", "audit"):

@@ -48,6 +48,10 @@ SCANS: Mapping[str, str] = {
     "api_keys": (
         "SELECT name, role, digest, segments, destinations, created_at, revoked_at FROM api_keys"
     ),
+    "provenance": (
+        "SELECT pk, batch_id, kind, source, key, other, count, amount, at FROM provenance"
+    ),
+    "hub_states": "SELECT key, state, reason, at, actor FROM hub_states",
 }
 ROW_COUNTS = (
     "SELECT (SELECT count(*) FROM messages) AS messages, "
@@ -66,7 +70,9 @@ ROW_COUNTS = (
     "(SELECT count(*) FROM segments) AS segments, "
     "(SELECT count(*) FROM destinations) AS destinations, "
     "(SELECT count(*) FROM export_ledger) AS ledger, "
-    "(SELECT count(*) FROM api_keys) AS api_keys"
+    "(SELECT count(*) FROM api_keys) AS api_keys, "
+    "(SELECT count(*) FROM provenance) AS provenance, "
+    "(SELECT count(*) FROM hub_states) AS hub_states"
 )
 IMPORTS: Mapping[str, str] = {
     "messages": "INSERT OR REPLACE INTO messages (message_id, at) VALUES ($message_id, $at)",
@@ -141,5 +147,13 @@ IMPORTS: Mapping[str, str] = {
         "INSERT OR REPLACE INTO api_keys (name, role, digest, segments, destinations, "
         "created_at, revoked_at) VALUES ($name, $role, $digest, $segments, $destinations, "
         "$created_at, $revoked_at)"
+    ),
+    "provenance": (
+        "INSERT OR REPLACE INTO provenance (pk, batch_id, kind, source, key, other, count, "
+        "amount, at) VALUES ($pk, $batch_id, $kind, $source, $key, $other, $count, $amount, $at)"
+    ),
+    "hub_states": (
+        "INSERT OR REPLACE INTO hub_states (key, state, reason, at, actor) "
+        "VALUES ($key, $state, $reason, $at, $actor)"
     ),
 }

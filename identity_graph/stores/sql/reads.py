@@ -211,3 +211,27 @@ LATEST_MODEL = (
 )
 TABLES = "SELECT name FROM sqlite_master WHERE type = 'table'"
 SCHEMA_VERSION = "SELECT value FROM meta WHERE name = 'schema'"
+PROVENANCE_COLUMNS = "batch_id, kind, source, key, other, count, amount, at"
+# A page of one batch by the primary key: its rows share the prefix `batch_prefix(id)`.
+PROVENANCE_PAGE = (
+    "SELECT batch_id, kind, source, key, other, count, amount, at FROM provenance "
+    "WHERE pk > $after AND pk < $prefix_end AND batch_id = $batch_id "
+    "ORDER BY pk LIMIT $limit"
+)
+PROVENANCE_OF_IN = (
+    "WITH p(kind, key, other) AS (VALUES %%items%%) "
+    "SELECT v.batch_id, v.kind, v.source, v.key, v.other, v.count, v.amount, v.at "
+    "FROM p JOIN provenance v ON v.key = p.key AND v.kind = p.kind AND v.other = p.other "
+    "ORDER BY v.pk"
+)
+# Every batch's totals (a scan of the provenance), or those of the batches of one source.
+BATCHES = (
+    "SELECT batch_id, min(at), group_concat(DISTINCT source), "
+    "sum(kind = 'link'), sum(CASE WHEN kind = 'link' THEN count ELSE 0 END), "
+    "sum(kind = 'record'), sum(CASE WHEN kind = 'activity' THEN count ELSE 0 END), "
+    "sum(CASE WHEN kind = 'activity' THEN amount ELSE 0 END), sum(kind = 'consent'), "
+    "sum(kind = 'identifier') FROM provenance "
+    "WHERE $source IS NULL OR batch_id IN (SELECT batch_id FROM provenance WHERE source = $source) "
+    "GROUP BY batch_id ORDER BY min(at) DESC, batch_id DESC LIMIT $limit"
+)
+HUB_STATES_IN = "SELECT key, state, reason, at, actor FROM hub_states WHERE key IN (%%keys%%)"

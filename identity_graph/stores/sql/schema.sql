@@ -212,3 +212,30 @@ CREATE TABLE IF NOT EXISTS api_keys (
     created_at   TEXT NOT NULL,
     revoked_at   TEXT
 ) WITHOUT ROWID;
+-- Provenance: which ingest batch (and source) wrote which evidence (rows.ProvenanceRow), so
+-- that a batch or a source can be taken back. `pk` (a JSON list of the identity) sorts a
+-- batch's rows together: keyset pages of one batch by its prefix.
+CREATE TABLE IF NOT EXISTS provenance (
+    pk       TEXT PRIMARY KEY,
+    batch_id TEXT NOT NULL,
+    kind     TEXT NOT NULL,     -- link | record | activity | consent | identifier
+    source   TEXT NOT NULL,
+    key      TEXT NOT NULL,
+    other    TEXT NOT NULL,     -- link: b; record: record_id; activity: its identity; consent: purpose
+    count    INTEGER NOT NULL,
+    amount   REAL NOT NULL,
+    at       TEXT NOT NULL
+) WITHOUT ROWID;
+-- provenance_of() and the deletion of an identifier (as `key`, or as a link's `other`).
+-- No index by source: batches() aggregates the whole table anyway, and every index costs
+-- the ingest hot path.
+CREATE INDEX IF NOT EXISTS provenance_by_key ON provenance (key, kind, other);
+CREATE INDEX IF NOT EXISTS provenance_by_other ON provenance (other) WHERE kind = 'link';
+-- Stewards' hub decisions: confirmed (still a hub) or released (never flagged again).
+CREATE TABLE IF NOT EXISTS hub_states (
+    key    TEXT PRIMARY KEY,
+    state  TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    at     TEXT NOT NULL,
+    actor  TEXT NOT NULL
+) WITHOUT ROWID;

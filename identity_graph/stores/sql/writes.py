@@ -101,6 +101,31 @@ DELETE_PERSON = "DELETE FROM persons WHERE person_id = ?"  # (person_id,)
 DELETE_SEGMENT = "DELETE FROM segments WHERE name = ?"  # (name,)
 DELETE_DESTINATION = "DELETE FROM destinations WHERE name = ?"  # (name,)
 DELETE_LEDGER_OF = "DELETE FROM export_ledger WHERE destination = ?"  # (destination,)
+# Lifecycle (rows.ChangeSet 17a-19a).
+UPSERT_PROVENANCE = (
+    "INSERT INTO provenance (batch_id, kind, source, key, other, count, amount, at, pk) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (pk) DO UPDATE SET "
+    "count = count + excluded.count, amount = amount + excluded.amount, "
+    "at = min(at, excluded.at)"
+)
+UPSERT_HUB_STATE = (
+    "INSERT OR REPLACE INTO hub_states (key, state, reason, at, actor) VALUES (?, ?, ?, ?, ?)"
+)
+UNFLAG_HUB = "UPDATE identifiers SET is_hub = 0, hub_reason = NULL, joined = '' WHERE key = ?"
+SUBTRACT_ACTIVITY = (
+    "UPDATE activity SET count = count - ?6, amount = amount - ?9 "
+    "WHERE key = ?1 AND kind = ?2 AND target_type = ?3 AND target_id = ?4 AND day = ?5"
+)
+DROP_EMPTY_ACTIVITY = (
+    "DELETE FROM activity WHERE key = ?1 AND kind = ?2 AND target_type = ?3 "
+    "AND target_id = ?4 AND day = ?5 AND count <= 0"
+)
+DELETE_RECORD = "DELETE FROM records WHERE source = ? AND record_id = ?"
+DELETE_CONSENT = "DELETE FROM consent WHERE key = ? AND purpose = ?"
+DELETE_PROVENANCE = "DELETE FROM provenance WHERE pk = ?"  # (pk,)
+DELETE_PROVENANCE_OF = "DELETE FROM provenance WHERE key = ?"  # (key,)
+DELETE_LINK_PROVENANCE_OF = "DELETE FROM provenance WHERE kind = 'link' AND other = ?"  # (key,)
+DELETE_HUB_STATE_OF = "DELETE FROM hub_states WHERE key = ?"  # (key,)
 ADD_TOMBSTONE = "INSERT OR IGNORE INTO tombstones (digest, at) VALUES (?, ?)"
 # Erasure (ChangeSet fields 23-27).
 DELETE_REVIEWS_OF_A = "DELETE FROM review_queue WHERE a = ?"  # (key,)
@@ -137,4 +162,6 @@ RESET = (
     "DELETE FROM destinations",
     "DELETE FROM export_ledger",
     "DELETE FROM api_keys",
+    "DELETE FROM provenance",
+    "DELETE FROM hub_states",
 )

@@ -19,14 +19,18 @@ from identity_graph.stores.query import expand
 from identity_graph.stores.rows import (
     ApiKeyRow,
     AuditRow,
+    BatchInfo,
     DestinationRow,
+    HubStateRow,
     LedgerRow,
     LineageRow,
     LinkRow,
     Person,
+    ProvenanceRow,
     ReviewRow,
     SegmentRow,
     StoredIdentifier,
+    batch_prefix,
     when,
 )
 from identity_graph.stores.sql import copies, reads
@@ -319,6 +323,50 @@ class SQLiteReads:
             "consent",
         )
         return StoreStats.model_validate(dict(zip(names, self._one(reads.STATS), strict=True)))
+
+    def provenance(self, batch_id: str, after: str | None, limit: int) -> list[ProvenanceRow]:
+        prefix = batch_prefix(batch_id)
+        params = {
+            "batch_id": batch_id,
+            "after": after if after is not None and after > prefix else prefix,
+            "prefix_end": prefix[:-1] + chr(ord(prefix[-1]) + 1),
+            "limit": int(limit),
+        }
+        return [ProvenanceRow(*r) for r in self._c.execute(reads.PROVENANCE_PAGE, params)]
+
+    def provenance_of(self, items: Sequence[tuple[str, IdentifierKey, str]]) -> list[ProvenanceRow]:
+        rows = [
+            ProvenanceRow(*r)
+            for r in self._in("provenance_of", reads.PROVENANCE_OF_IN, "items", list(items))
+        ]
+        if len(items) > IN_CHUNK:  # each chunk is ordered, not the whole
+            rows.sort(key=lambda r: r.pk)
+        return rows
+
+    def batches(self, source: str | None = None, limit: int = 100) -> list[BatchInfo]:
+        out: list[BatchInfo] = []
+        for r in self._c.execute(reads.BATCHES, {"source": source, "limit": int(limit)}):
+            batch_id, at, sources, *counts = r
+            links, evidence, records, activity, amount, consent, identifiers = counts
+            out.append(
+                BatchInfo(
+                    batch_id,
+                    at,
+                    sorted(_split(sources)),
+                    int(links),
+                    int(evidence),
+                    int(records),
+                    int(activity),
+                    float(amount),
+                    int(consent),
+                    int(identifiers),
+                )
+            )
+        return out
+
+    def hub_states(self, keys: Sequence[IdentifierKey]) -> dict[IdentifierKey, HubStateRow]:
+        rows = self._in("hub_states", reads.HUB_STATES_IN, "keys", keys)
+        return {r[0]: HubStateRow(*r) for r in rows}
 
     def _named(
         self, name: str, every: str, template: str, names: Sequence[str] | None

@@ -96,6 +96,18 @@ class SQLiteTx(SQLiteReads):
         many(writes.LEDGER_SEEN, _rows(ch.ledger_seen))
         many(writes.LEDGER_SEND, ch.ledger_commits)
         many(writes.LEDGER_DROP, ch.ledger_commits)
+        many(
+            writes.UPSERT_PROVENANCE,
+            [
+                (*fields, row.pk)
+                for fields, row in zip(_rows(ch.provenance), ch.provenance, strict=True)
+            ],
+        )
+        many(writes.UPSERT_HUB_STATE, _rows(ch.hub_states))
+        many(writes.UNFLAG_HUB, [(k,) for k in ch.unflag_hubs])
+        subtract = _rows(ch.subtract_activity)
+        many(writes.SUBTRACT_ACTIVITY, subtract)
+        many(writes.DROP_EMPTY_ACTIVITY, [r[:5] for r in subtract])
         many(writes.DELETE_LINK, ch.delete_links)
         keys = [(k,) for k in ch.delete_identifiers]
         for sql in (
@@ -105,8 +117,14 @@ class SQLiteTx(SQLiteReads):
             writes.DELETE_RECORDS_OF,
             writes.DELETE_CONSENT_OF,
             writes.DELETE_IDENTIFIER,
+            writes.DELETE_PROVENANCE_OF,
+            writes.DELETE_LINK_PROVENANCE_OF,
+            writes.DELETE_HUB_STATE_OF,
         ):
             many(sql, keys)
+        many(writes.DELETE_RECORD, ch.delete_records)
+        many(writes.DELETE_CONSENT, ch.delete_consent)
+        many(writes.DELETE_PROVENANCE, [(pk,) for pk in ch.delete_provenance])
         persons = [(p,) for p in ch.delete_persons]
         many(writes.DELETE_LINEAGE_OF, persons)
         many(writes.DELETE_PERSON, persons)

@@ -1,0 +1,4 @@
+// Records removed by (source, record_id).
+UNWIND $rows AS row
+MATCH (r:Record {source: row.source, record_id: row.record_id})
+DETACH DELETE r

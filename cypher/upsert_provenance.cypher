@@ -1,0 +1,9 @@
+// Provenance rows (which batch and source wrote which evidence), upserted by identity
+// (`pk`): counts and amounts add up, `at` is the earliest.
+UNWIND $rows AS row
+MERGE (p:Provenance {pk: row.pk})
+  ON CREATE SET p.batch_id = row.batch_id, p.kind = row.kind, p.source = row.source,
+                p.key = row.key, p.other = row.other, p.count = row.count,
+                p.amount = row.amount, p.at = row.at
+  ON MATCH SET p.count = p.count + row.count, p.amount = p.amount + row.amount,
+               p.at = CASE WHEN row.at < p.at THEN row.at ELSE p.at END
