@@ -102,9 +102,7 @@ def merge_persons(body: MergeIn, service: ServiceDep, caller: CallerDep) -> Merg
     return service.lifecycle.merge(body.persons, caller.name, body.reason)
 
 
-@router.post(
-    "/v1/persons/{person_id}/split", response_model=SplitResult, responses=_WRITE_ERRORS
-)
+@router.post("/v1/persons/{person_id}/split", response_model=SplitResult, responses=_WRITE_ERRORS)
 def split_person(
     person_id: IdPath, body: SplitIn, service: ServiceDep, caller: CallerDep
 ) -> SplitResult:
