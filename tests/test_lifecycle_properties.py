@@ -1,11 +1,11 @@
 """The lifecycle against a networkx oracle, on both stores: random sequences of add-link,
-remove-link, remove-source, merge and split keep persons equal to the connected
+remove-link, remove-source, merge, split and erase keep persons equal to the connected
 components over stitching links under must-link/cannot-link constraints, and every person
-ID ever given out keeps resolving (through the store's lineage).
+ID ever given out keeps resolving (through the store's lineage) unless its person was
+erased; an erased identifier never comes back (its events are dropped).
 
 The operations are a table (`OPS`): each is a strategy for its arguments and a step that
-applies it to the service and to the oracle, so another lifecycle operation (erasure) is
-one more entry.
+applies it to the service and to the oracle.
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ class Oracle:
     cannot: set[Pair] = field(default_factory=set)
     refused: set[Pair] = field(default_factory=set)
     seen_ids: set[str] = field(default_factory=set)
+    erased: set[str] = field(default_factory=set)  # identifier keys (tombstoned)
 
     def graph(self, nodes: set[str]) -> nx.Graph[str]:
         g: nx.Graph[str] = nx.Graph()
@@ -86,6 +87,10 @@ def add_link(service: IdentityService, oracle: Oracle, i: int, j: int, s: int) -
     if POOL[i][0] == POOL[j][0]:
         return  # one event holds one identifier per field
     a, b = POOL[i][2], POOL[j][2]
+    if a in oracle.erased or b in oracle.erased:
+        # The whole event is dropped, its other identifier too: nothing changes.
+        assert service.ingest_events([_event(SOURCES[s], i, j)]).erased_dropped == 1
+        return
     pair = ordered_pair(IdentifierKey(a), IdentifierKey(b))
     known = set(all_assignments(service.store))
     new = pair not in oracle.links
@@ -157,6 +162,24 @@ def split(service: IdentityService, oracle: Oracle, i: int) -> None:
         oracle.links[p].add("steward")
 
 
+def erase(service: IdentityService, oracle: Oracle, i: int) -> None:
+    where = all_assignments(service.store)
+    key = POOL[i][2]
+    if key not in where:
+        return
+    person = where[key]
+    keys = {k for k, p in where.items() if p == person}
+    with service.store.reader() as r:
+        gone = {p for p in oracle.seen_ids if current_person(r, p).person_id == person}
+    report = service.erasure.erase([key], by=STEWARD, reason="property")
+    assert [e.person_id for e in report.erased] == [person]
+    oracle.erased |= keys
+    oracle.seen_ids -= gone | {person}
+    for pair in [p for p in oracle.links if p[0] in keys or p[1] in keys]:
+        oracle.drop(pair)
+    oracle.cannot = {p for p in oracle.cannot if not (set(p) & keys)}
+
+
 Step = Callable[..., None]
 index = st.integers(min_value=0, max_value=len(POOL) - 1)
 source = st.integers(min_value=0, max_value=len(SOURCES) - 1)
@@ -166,9 +189,10 @@ OPS: dict[str, tuple[st.SearchStrategy[tuple[int, ...]], Step]] = {
     "remove_source": (st.tuples(source), remove_source),
     "merge": (st.tuples(index, index), merge),
     "split": (st.tuples(index), split),
+    "erase": (st.tuples(index), erase),
 }
 # Links are added more often than anything is taken back, so persons grow to split.
-WEIGHT = {"add_link": 5}
+WEIGHT = {"add_link": 5, "erase": 2}
 ops = st.lists(
     st.one_of(
         *(
@@ -186,6 +210,7 @@ def check(service: IdentityService, oracle: Oracle) -> None:
     where = all_assignments(service.store)
     oracle.seen_ids |= set(where.values())
     assert {k for p in oracle.links for k in p} <= set(where)
+    assert not oracle.erased & set(where)
     expected = {frozenset(c) for c in nx.connected_components(oracle.graph(set(where)))}
     groups: dict[str, set[str]] = {}
     for key, pid in where.items():
@@ -208,6 +233,7 @@ def run(store: GraphStore, steps: list[tuple[str, tuple[int, ...]]]) -> None:
         check(service, oracle)
     observe(f"cannot-links: {bool(oracle.cannot)}, refused: {bool(oracle.refused)}")
     observe(f"steward links: {any('steward' in s for s in oracle.links.values())}")
+    observe(f"erased: {bool(oracle.erased)}")
 
 
 @hsettings(

@@ -249,5 +249,8 @@ def _split_hub_persons(tx: StoreTx, settings: Settings, hubs: list[IdentifierKey
         if state is None or state.person_id in done:
             continue
         done.add(state.person_id)
-        splits += split_person(tx, settings, state.person_id, at, f"hub {hub} no longer stitches")
+        # The reason names the hub's type, never its key: lineage is shown to every reader
+        # of the person and outlives an erasure of the hub's owner.
+        reason = f"a hub {state.type} no longer stitches"
+        splits += split_person(tx, settings, state.person_id, at, reason)
     return splits
