@@ -34,6 +34,7 @@ from identity_graph.errors import (
     NotFoundError,
     SegmentError,
     StoreError,
+    TooLarge,
     Unauthenticated,
 )
 
@@ -199,6 +200,18 @@ def install(app: FastAPI) -> None:
             problems = [ItemProblem(position=None, field=exc.field, reason=exc.reason)]
             return _reply(422, ErrorOut(detail=str(exc), errors=problems))
         return _reply(422, ErrorOut(detail=str(exc)))
+
+    @app.exception_handler(TooLarge)
+    async def too_large(_: Request, exc: TooLarge) -> JSONResponse:
+        # Final, not 503: the same batch would fail again (Segment's SDKs retry a 5xx).
+        log.error("store error", exc_info=exc)
+        return _reply(
+            413,
+            ErrorOut(
+                detail="the batch needs more memory than the store allows; "
+                "send it in smaller batches"
+            ),
+        )
 
     @app.exception_handler(StoreError)
     async def store_error(_: Request, exc: StoreError) -> JSONResponse:

@@ -72,6 +72,12 @@ class Busy(StoreError):
         self.retry_after = retry_after
 
 
+class TooLarge(StoreError):
+    """One unit of work needs more memory than the store allows (Neo4j's transaction memory
+    pool): nothing was written, and the same batch would fail again, so it is never retried;
+    smaller batches, or a store allowed more memory, get it in."""
+
+
 class TransientStoreError(StoreError):
     """The store failed in a way that may pass (a deadlock, a lock timeout, a leader
     switch); the unit of work was rolled back, so running it again is safe."""

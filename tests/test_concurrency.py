@@ -25,8 +25,9 @@ from typer.testing import CliRunner
 from identity_graph.api.main import create_app
 from identity_graph.cli import app as cli_app
 from identity_graph.config import Settings
-from identity_graph.errors import Busy, TransientStoreError
+from identity_graph.errors import Busy, TooLarge, TransientStoreError
 from identity_graph.service.identity import IdentityService
+from identity_graph.service.ingest import DEFAULT_BATCH_SIZE, NEO4J_BATCH_SIZE, default_batch_size
 from identity_graph.stores import open_store
 from identity_graph.stores.admission import retry_transient
 from identity_graph.stores.contract import GraphStore
@@ -290,3 +291,46 @@ def test_a_neo4j_deadlock_is_a_transient_error_that_ingest_retries() -> None:
         code="Neo.TransientError.Transaction.DeadlockDetected", message="a lock cycle"
     )
     assert isinstance(translate(deadlock, "bolt://127.0.0.1:7687", None), TransientStoreError)
+
+
+def test_a_neo4j_transaction_out_of_memory_is_final_not_transient() -> None:
+    # Neo4j files a full transaction memory pool under TransientError, but the same batch
+    # fails the same way again: retrying (or a client retrying a 503) would never end.
+    full = nx.Neo4jError._hydrate_neo4j(
+        code="Neo.TransientError.General.MemoryPoolOutOfMemoryError", message="pool full"
+    )
+    error = translate(full, "bolt://127.0.0.1:7687", None)
+    assert isinstance(error, TooLarge) and not isinstance(error, TransientStoreError)
+    assert "--batch-size" in str(error)
+    calls = []
+
+    def work() -> None:
+        calls.append(1)
+        raise error
+
+    with pytest.raises(TooLarge):
+        retry_transient(work, attempts=4)
+    assert len(calls) == 1
+
+
+def test_a_batch_too_large_for_the_store_is_a_final_413(tmp_path: Path) -> None:
+    service = IdentityService(open_store(f"sqlite:///{tmp_path / 'g.db'}"), Settings())
+    key = issue_key(service, "ingest")
+
+    def too_large(events: object) -> object:
+        raise TooLarge("Neo4j at bolt://x: query 'upsert_links' needs more memory")
+
+    service.ingest_batch = too_large  # type: ignore[method-assign,assignment]
+    with TestClient(create_app(service_factory=lambda: service)) as client:
+        r = client.post(
+            "/v1/batch", json={"batch": [{"type": "identify", "userId": "u1"}]}, headers=bearer(key)
+        )
+    assert r.status_code == 413, r.text
+    assert "smaller batches" in r.json()["detail"]
+    assert "upsert_links" not in r.text  # query names stay in the log
+
+
+def test_ingest_defaults_to_smaller_batches_on_neo4j() -> None:
+    assert default_batch_size("sqlite:///g.db") == DEFAULT_BATCH_SIZE
+    assert default_batch_size("bolt://127.0.0.1:7687") == NEO4J_BATCH_SIZE
+    assert default_batch_size("neo4j+s://db.example") == NEO4J_BATCH_SIZE < DEFAULT_BATCH_SIZE

@@ -22,7 +22,13 @@ from identity_graph.cli.progress import ProgressBars
 from identity_graph.graph.commit import BatchSummary
 from identity_graph.ingest.limits import MAX_ID
 from identity_graph.matching.runner import MatchSummary
-from identity_graph.service.ingest import DEFAULT_BATCH_SIZE, Ingest, StreamRejected
+from identity_graph.service.ingest import (
+    DEFAULT_BATCH_SIZE,
+    NEO4J_BATCH_SIZE,
+    Ingest,
+    StreamRejected,
+    default_batch_size,
+)
 
 
 class InvalidFields(StrEnum):
@@ -47,8 +53,13 @@ def ingest(
         ),
     ] = None,
     batch_size: Annotated[
-        int, typer.Option(min=1, help="Items per transaction")
-    ] = DEFAULT_BATCH_SIZE,
+        int | None,
+        typer.Option(
+            min=1,
+            help=f"Items per transaction (default {DEFAULT_BATCH_SIZE:,}; "
+            f"{NEO4J_BATCH_SIZE:,} on Neo4j)",
+        ),
+    ] = None,
     skip_invalid: Annotated[
         bool, typer.Option(help="Drop bad items and report them, instead of stopping")
     ] = False,
@@ -83,7 +94,7 @@ def ingest(
     with service_session(store, config) as service:
         run = Ingest(
             service,
-            batch_size=batch_size,
+            batch_size=batch_size or default_batch_size(service.store_url),
             skip_invalid=skip_invalid,
             drop_invalid_fields=drop_fields,
             observer=ProgressBars(console),

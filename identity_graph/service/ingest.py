@@ -20,12 +20,22 @@ from identity_graph.ingest.prefetch import prefetch
 from identity_graph.ingest.readers import Item, csv_header, progress_total, read_items, read_jsonl
 from identity_graph.ingest.records import RecordMapping
 from identity_graph.matching.runner import IncrementalMatcher
+from identity_graph.stores import NEO4J_SCHEMES
 
 if TYPE_CHECKING:
     from identity_graph.service.identity import IdentityService
 
 Parser = Callable[[object, int], ParseResult]
 DEFAULT_BATCH_SIZE = 10_000
+# Neo4j holds a transaction's writes in heap (its transaction memory pool); with provenance
+# a batch of 10,000 dense events outgrows a 1 GiB server, 2,000 leave room for denser ones.
+NEO4J_BATCH_SIZE = 2_000
+
+
+def default_batch_size(store_url: str) -> int:
+    """Items per transaction when the caller does not say: smaller on Neo4j."""
+    scheme = store_url.split("://", 1)[0].lower()
+    return NEO4J_BATCH_SIZE if scheme in NEO4J_SCHEMES else DEFAULT_BATCH_SIZE
 
 
 @dataclass

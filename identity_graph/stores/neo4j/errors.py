@@ -10,6 +10,7 @@ from identity_graph.errors import (
     ConfigError,
     IdentityGraphError,
     StoreError,
+    TooLarge,
     TransientStoreError,
 )
 from identity_graph.stores.cypher_files import Query
@@ -23,6 +24,7 @@ _SAFE_MESSAGE_CODES = frozenset(
         "Neo.ClientError.Schema.EquivalentSchemaRuleAlreadyExists",
     }
 )
+MEMORY_POOL_FULL = "Neo.TransientError.General.MemoryPoolOutOfMemoryError"
 SCHEMA_RACE_CODES = frozenset(
     {
         "Neo.ClientError.Schema.ConstraintAlreadyExists",
@@ -54,6 +56,15 @@ def translate(exc: Exception, where: str, q: Query | None) -> IdentityGraphError
         if code.startswith("Neo.ClientError.Security."):
             return ConfigError(f"Neo4j at {where}: not allowed to run {what} ({code})")
         detail = f": {exc.message}" if code in _SAFE_MESSAGE_CODES and exc.message else ""
+        if code == MEMORY_POOL_FULL:
+            # Neo4j calls it transient, but the same batch fails the same way every time:
+            # retrying it (or a client retrying a 503) would loop forever.
+            return TooLarge(
+                f"Neo4j at {where}: {what} needs more transaction memory than the server "
+                f"allows ({code}); nothing was written: send smaller batches (ingest "
+                "--batch-size) or raise the server's db.memory.transaction.total.max",
+                text,
+            )
         if isinstance(exc, nx.TransientError):
             return TransientStoreError(
                 f"Neo4j at {where}: {what} failed transiently ({code}); the batch was rolled "
