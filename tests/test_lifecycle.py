@@ -451,6 +451,35 @@ def test_split_writes_cannot_links_that_hold_in_later_ingest_and_merges(
     assert info.value.field == "groups[1][0]"
 
 
+def test_a_merge_lifting_the_cannot_links_undoes_a_split(service: IdentityService) -> None:
+    service.ingest_events([login("u1", "tablet", email="kid@x.io")])
+    pid = person_of(service, "customer_id:u1")
+    service.lifecycle.split(pid, [["customer_id:u1"], ["email:kid@x.io"]], STEWARD, "oops")
+    adult, kid = person_of(service, "customer_id:u1"), person_of(service, "email:kid@x.io")
+    assert adult != kid
+    undone = service.lifecycle.merge(
+        [kid, adult], STEWARD, "the split was a mistake", lift_cannot_links=True
+    )
+    # The cookie went with the first group: both its and the login's link to the email.
+    assert undone.lifted_cannot_links == 2 and undone.person_id == pid
+    assert {
+        person_of(service, k) for k in ("customer_id:u1", "email:kid@x.io", "cookie:tablet")
+    } == {pid}
+    links = reads(service.store).links(["email:kid@x.io"])
+    assert all(lk.status == "active" for lk in links)  # the evidence is back, not deleted
+    audit = reads(service.store).audit()[0]
+    detail = json.loads(audit.detail)
+    assert audit.action == "person.merge"
+    assert sorted(detail["after"]["lifted_cannot_links"]) == [
+        "cookie:tablet <-> email:kid@x.io",
+        "customer_id:u1 <-> email:kid@x.io",
+    ]
+    # Nothing is left keeping them apart: later evidence between them merges nothing new.
+    assert (
+        service.ingest_events([login("u1", "tablet", email="kid@x.io", messageId="m2")]).merges == 0
+    )
+
+
 # -- hubs ------------------------------------------------------------------------------------
 
 

@@ -54,6 +54,11 @@ class MergeIn(BaseModel):
 
     persons: list[Name] = Field(min_length=2, max_length=2)
     reason: Reason
+    lift_cannot_links: bool = Field(
+        False,
+        description="override the cannot-links between the two persons (an earlier split or "
+        "rejected pair): they become active links again instead of a 409",
+    )
 
 
 class SplitIn(BaseModel):
@@ -99,7 +104,9 @@ def remove_evidence(body: RemoveIn, service: ServiceDep, caller: CallerDep) -> R
 @router.post("/v1/persons/merge", response_model=MergeResult, responses=_WRITE_ERRORS)
 def merge_persons(body: MergeIn, service: ServiceDep, caller: CallerDep) -> MergeResult:
     """Merge two persons with a steward must-link (MERGED_INTO lineage)."""
-    return service.lifecycle.merge(body.persons, caller.name, body.reason)
+    return service.lifecycle.merge(
+        body.persons, caller.name, body.reason, lift_cannot_links=body.lift_cannot_links
+    )
 
 
 @router.post("/v1/persons/{person_id}/split", response_model=SplitResult, responses=_WRITE_ERRORS)

@@ -142,6 +142,13 @@ def merge(
     person_b: Annotated[str, typer.Argument(help="Another person ID")],
     by: ByOpt,
     reason: ReasonOpt,
+    lift_cannot_links: Annotated[
+        bool,
+        typer.Option(
+            help="Override the cannot-links between the two persons (undo a split): they "
+            "become active links again"
+        ),
+    ] = False,
     store: StoreOpt = None,
     config: ConfigOpt = None,
     as_json: JsonOpt = False,
@@ -149,7 +156,9 @@ def merge(
     """Merge two persons with a steward must-link (MERGED_INTO lineage)."""
     _check(by, reason)
     with service_session(store, config) as service:
-        result = service.lifecycle.merge([person_a, person_b], by, reason)
+        result = service.lifecycle.merge(
+            [person_a, person_b], by, reason, lift_cannot_links=lift_cannot_links
+        )
     if as_json:
         _print_json(result)
         return

@@ -15,6 +15,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
+from identity_graph.audit import pair_subject
 from identity_graph.config import Settings
 from identity_graph.errors import ConflictError, InvalidField, NotFoundError
 from identity_graph.graph.clustering import stitches
@@ -26,7 +27,7 @@ from identity_graph.ingest.observations import utc_now
 from identity_graph.lifecycle.audit import audit_row, keys_of, person_subject, side, write_audit
 from identity_graph.profiles.build import current_person
 from identity_graph.stores.contract import GraphStore, StoreReader
-from identity_graph.stores.rows import ChangeSet, LineageRow, StoredIdentifier
+from identity_graph.stores.rows import ChangeSet, LineageRow, LinkRow, StoredIdentifier
 
 
 def current_id(reader: StoreReader, person_id: str, field_name: str) -> PersonId:
@@ -43,6 +44,7 @@ class Merged:
     merged: list[PersonId]  # the persons merged into it
     link: tuple[IdentifierKey, IdentifierKey]  # the must-link written
     lineage: list[LineageRow]
+    lifted: int = 0  # cannot-links between the two persons made active again
 
 
 def _anchor(
@@ -55,8 +57,17 @@ def _anchor(
 
 
 def merge_persons(
-    store: GraphStore, settings: Settings, persons: Sequence[str], by: str, reason: str
+    store: GraphStore,
+    settings: Settings,
+    persons: Sequence[str],
+    by: str,
+    reason: str,
+    *,
+    lift_cannot_links: bool = False,
 ) -> Merged:
+    """`lift_cannot_links`: the steward overrides the cannot-links between the two persons
+    (an earlier split, a rejected pair): they become active links again, with their
+    evidence, instead of refusing the merge (how a split made by mistake is undone)."""
     if len(persons) != 2:
         raise InvalidField("persons", "name exactly two person IDs")
     at = utc_now()
@@ -73,11 +84,20 @@ def merge_persons(
                     f"persons[{i}]: the person holds no identifier that is not a hub"
                 )
             ends.append(end)
+        lifted: list[LinkRow] = []
         if any({x, y} == set(ids) for x, y in tx.cannot_links(ids)):
-            raise ConflictError(
-                f"persons: a cannot-link keeps persons {ids[0]} and {ids[1]} apart (a steward "
-                "split them or rejected a pair between them); remove that link first"
-            )
+            if not lift_cannot_links:
+                raise ConflictError(
+                    f"persons: a cannot-link keeps persons {ids[0]} and {ids[1]} apart (a "
+                    "steward split them or rejected a pair between them); merge with "
+                    "lift_cannot_links (CLI --lift-cannot-links) to override it"
+                )
+            lifted = [
+                replace(lk, status="active")
+                for lk in tx.person_links(ids, across=True)
+                if lk.status == "cannot_link"
+            ]
+            tx.apply(ChangeSet(at=at, links=lifted))
         before = side(keys_of(tx, ids))
         a, b = ordered_pair(ends[0].key, ends[1].key)
         detail = json.dumps({"by": by, "reason": reason, "action": "person.merge"})
@@ -100,12 +120,15 @@ def merge_persons(
                 person_subject(survivor),
                 reason=reason,
                 persons=[*ids, survivor],
-                identifiers=[a, b],
+                identifiers=[a, b, *(k for lk in lifted for k in lk.pair)],
                 before=before,
-                after=side(keys_of(tx, [survivor])),
+                after={
+                    **side(keys_of(tx, [survivor])),
+                    "lifted_cannot_links": [pair_subject(lk.a, lk.b) for lk in lifted],
+                },
             ),
         )
-    return Merged(survivor, merged, (a, b), lineage)
+    return Merged(survivor, merged, (a, b), lineage, len(lifted))
 
 
 @dataclass(slots=True)

@@ -76,6 +76,9 @@ class MergeResult(BaseModel):
     merged: list[str]
     link: list[str] = Field(description="the steward must-link written (two identifier keys)")
     lineage: list[LineageItem]
+    lifted_cannot_links: int = Field(
+        0, description="cannot-links between the two persons made active links again"
+    )
 
 
 class SplitGroupOut(BaseModel):
@@ -225,13 +228,18 @@ class Lifecycle:
 
     # -- merge and split ---------------------------------------------------------------
 
-    def merge(self, persons: Sequence[str], by: str, reason: str) -> MergeResult:
-        m = steward.merge_persons(self.store, self.settings, persons, by, reason)
+    def merge(
+        self, persons: Sequence[str], by: str, reason: str, *, lift_cannot_links: bool = False
+    ) -> MergeResult:
+        m = steward.merge_persons(
+            self.store, self.settings, persons, by, reason, lift_cannot_links=lift_cannot_links
+        )
         return MergeResult(
             person_id=m.person_id,
             merged=list(map(str, m.merged)),
             link=list(m.link),
             lineage=_lineage(m.lineage),
+            lifted_cannot_links=m.lifted,
         )
 
     def split(
