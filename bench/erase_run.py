@@ -6,7 +6,8 @@
 
 The population: --persons persons to erase and --keep persons that stay, each one
 `identify` (user ID, cookie, email, phone: four identifiers, six links) and one purchase
-(activity), ingested in batches of 10,000 events. Then:
+(activity), ingested in batches of `identity-graph ingest`'s default size on the store
+(10,000 events on SQLite, 2,000 on Neo4j). Then:
 
 1. erasure of the --persons persons by person ID, one `identity-graph erase` call
    (`service.erasure.erase`: chunks of 500 persons, one unit of work each, then the
@@ -35,9 +36,8 @@ from large_person import stores  # the same stores: a temporary SQLite file, a N
 from identity_graph.config import Settings
 from identity_graph.ids import IdentifierKey
 from identity_graph.service.identity import IdentityService
+from identity_graph.service.ingest import default_batch_size
 from identity_graph.stores.contract import GraphStore
-
-BATCH = 10_000
 
 
 def person_events(i: int, tag: str) -> list[dict[str, Any]]:
@@ -67,9 +67,10 @@ def ingest(service: IdentityService, people: range, tag: str) -> tuple[float, in
     """(seconds, events dropped as erased) for the events of `people`."""
     events = [e for i in people for e in person_events(i, tag)]
     dropped = 0
+    batch = default_batch_size(service.store_url)  # as `identity-graph ingest` on the store
     start = time.perf_counter()
-    for k in range(0, len(events), BATCH):
-        dropped += service.ingest_events(events[k : k + BATCH]).erased_dropped
+    for k in range(0, len(events), batch):
+        dropped += service.ingest_events(events[k : k + batch]).erased_dropped
     return time.perf_counter() - start, dropped
 
 
