@@ -141,7 +141,10 @@ class SQLiteStore:
                         + upgrade_sql.ACTIVITY_BY_DAY_AFTER
                     )
                 c.executescript(schema())
-                c.execute(writes.INIT_TOMBSTONE_SALT, {"salt": secrets.token_hex(32)})
+                # Read first: even an INSERT OR IGNORE takes the write lock, and opening a
+                # store another process is writing to must not wait for it.
+                if c.execute(reads.TOMBSTONE_SALT).fetchone() is None:
+                    c.execute(writes.INIT_TOMBSTONE_SALT, {"salt": secrets.token_hex(32)})
                 if row is None:
                     c.execute(writes.INIT_SCHEMA_VERSION, {"version": SCHEMA_VERSION})
                 elif upgrade:
