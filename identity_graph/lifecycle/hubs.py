@@ -8,7 +8,7 @@ cannot-links and the hub rule (for the other ends) hold as for any new evidence.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from identity_graph.config import Settings
 from identity_graph.errors import ConflictError, NotFoundError
@@ -26,6 +26,7 @@ from identity_graph.stores.rows import (
     HubStateRow,
     LineageRow,
     RefusedMergeRow,
+    StoredIdentifier,
 )
 
 
@@ -135,7 +136,7 @@ def release_hub(store: GraphStore, settings: Settings, key: str, by: str, reason
             if lk.status == "active" and lk.weight >= settings.merge_threshold
         ]
         keys = sorted({k for p in pairs for k in p})
-        states = tx.identifiers(keys)
+        states = _joined_now(tx, settings, tx.identifiers(keys), wanted)
         before_ids = {s.person_id for s in states.values()}
         before = side(keys_of(tx, before_ids))
         plan = plan_merges(
@@ -191,3 +192,34 @@ def release_hub(store: GraphStore, settings: Settings, key: str, by: str, reason
             ),
         )
     return Released(len(plan.merges), len(plan.refused), flagged, persons, lineage)
+
+
+def _joined_now(
+    tx: StoreTx,
+    settings: Settings,
+    states: dict[IdentifierKey, StoredIdentifier],
+    hub: IdentifierKey,
+) -> dict[IdentifierKey, StoredIdentifier]:
+    """The hub's other ends with their hub-rule memory (`joined`) taken from their links as
+    they are now, the hub's own left out. The stored memory names the persons of the time it
+    was written, the hub's person among them: the split that followed the flagging gave some
+    of them other IDs, and counting a stale ID as one more person flagged an identifier that
+    links to no more persons than before (the planner notes the hub's person itself)."""
+    others = [k for k in states if k != hub]
+    links = tx.links(others) if others else []
+    ends = {k for lk in links for k in lk.pair}
+    where = {k: s.person_id for k, s in tx.identifiers(sorted(ends)).items()}
+    joined: dict[IdentifierKey, dict[PersonId, None]] = {k: {} for k in others}
+    for lk in links:
+        if lk.status != "active" or lk.weight < settings.merge_threshold:
+            continue
+        for key, other in (lk.pair, lk.pair[::-1]):
+            # The link to the hub is the join being decided: the planner counts it itself.
+            if other == hub or key not in joined or other not in where:
+                continue
+            if where[other] != states[key].person_id:
+                joined[key][where[other]] = None
+    return {
+        k: s if k == hub else replace(s, joined=tuple(joined[k])[: settings.hub_limit])
+        for k, s in states.items()
+    }
