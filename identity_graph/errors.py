@@ -73,14 +73,20 @@ class Busy(StoreError):
 
 
 class TooLarge(StoreError):
-    """One unit of work needs more memory than the store allows (Neo4j's transaction memory
-    pool): nothing was written, and the same batch would fail again, so it is never retried;
-    smaller batches, or a store allowed more memory, get it in."""
+    """One unit of work kept needing more memory than the store allows (Neo4j's transaction
+    memory pool): nothing was written, and the same batch would most likely fail again, so
+    it is final (413), not "busy"; smaller batches, or a store allowed more memory, get in."""
 
 
 class TransientStoreError(StoreError):
     """The store failed in a way that may pass (a deadlock, a lock timeout, a leader
     switch); the unit of work was rolled back, so running it again is safe."""
+
+
+class MemoryFull(TransientStoreError):
+    """The store's transaction memory pool was full. The pool is shared by every
+    transaction, so it may pass (retried like any transient failure); when it does not, the
+    unit of work itself is too large (`TooLarge`)."""
 
 
 class InvalidValue(IdentityGraphError):

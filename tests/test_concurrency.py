@@ -25,7 +25,7 @@ from typer.testing import CliRunner
 from identity_graph.api.main import create_app
 from identity_graph.cli import app as cli_app
 from identity_graph.config import Settings
-from identity_graph.errors import Busy, TooLarge, TransientStoreError
+from identity_graph.errors import Busy, MemoryFull, TooLarge, TransientStoreError
 from identity_graph.service.identity import IdentityService
 from identity_graph.service.ingest import DEFAULT_BATCH_SIZE, NEO4J_BATCH_SIZE, default_batch_size
 from identity_graph.stores import open_store
@@ -293,14 +293,15 @@ def test_a_neo4j_deadlock_is_a_transient_error_that_ingest_retries() -> None:
     assert isinstance(translate(deadlock, "bolt://127.0.0.1:7687", None), TransientStoreError)
 
 
-def test_a_neo4j_transaction_out_of_memory_is_final_not_transient() -> None:
-    # Neo4j files a full transaction memory pool under TransientError, but the same batch
-    # fails the same way again: retrying (or a client retrying a 503) would never end.
+def test_a_neo4j_transaction_out_of_memory_is_retried_then_final() -> None:
+    # Neo4j files a full transaction memory pool under TransientError: the pool is shared,
+    # so it may pass; when it keeps failing the batch is too large, and a 503 would make
+    # clients resend it forever.
     full = nx.Neo4jError._hydrate_neo4j(
         code="Neo.TransientError.General.MemoryPoolOutOfMemoryError", message="pool full"
     )
     error = translate(full, "bolt://127.0.0.1:7687", None)
-    assert isinstance(error, TooLarge) and not isinstance(error, TransientStoreError)
+    assert isinstance(error, MemoryFull) and isinstance(error, TransientStoreError)
     assert "--batch-size" in str(error)
     calls = []
 
@@ -308,9 +309,18 @@ def test_a_neo4j_transaction_out_of_memory_is_final_not_transient() -> None:
         calls.append(1)
         raise error
 
-    with pytest.raises(TooLarge):
-        retry_transient(work, attempts=4)
-    assert len(calls) == 1
+    with pytest.raises(TooLarge, match="--batch-size"):
+        retry_transient(work, attempts=3)
+    assert len(calls) == 3
+    outcomes = iter([error, None])
+
+    def passes_later() -> str:
+        failure = next(outcomes)
+        if failure is not None:
+            raise failure
+        return "applied"
+
+    assert retry_transient(passes_later, attempts=3) == "applied"
 
 
 def test_a_batch_too_large_for_the_store_is_a_final_413(tmp_path: Path) -> None:

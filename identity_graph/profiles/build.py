@@ -29,6 +29,8 @@ from identity_graph.views import (
 )
 
 _MAX_REDIRECTS = 64
+# How often a person found without identifiers is resolved again before it is gone.
+_GONE_RECHECKS = 2
 # Stores keep timestamps as ISO text; this is the very parsing a `Person` field applies.
 _TIMESTAMP = TypeAdapter(datetime)
 
@@ -55,12 +57,19 @@ def build_profile(store: GraphStore, settings: Settings, person_id: str) -> Pers
     """The profile as of one read snapshot, for any person ID once given out
     (`profiles.lineage`): GoneError for one whose evidence was all removed."""
     with store.reader() as r:
-        found = resolve(r, person_id)
-        info = found.person
-        current = info.person_id
-        members = r.members([current]).get(current, [])
-        if not members:
-            raise gone(person_id, found)
+        for attempt in range(_GONE_RECHECKS + 1):
+            found = resolve(r, person_id)
+            info = found.person
+            current = info.person_id
+            members = r.members([current]).get(current, [])
+            if members:
+                break
+            # Neo4j reads are read-committed, not a snapshot: a merge committed between the
+            # two reads leaves the person row read before it and its identifiers moved
+            # already. Resolved again, the ID follows the merge; only a person row still
+            # current and still empty was deleted.
+            if attempt == _GONE_RECHECKS:
+                raise gone(person_id, found)
         keys = [i.key for i in members]
         records = r.records(keys) if keys else []
         activity = r.activity(keys) if keys else []

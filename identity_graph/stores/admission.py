@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
 
-from identity_graph.errors import Busy, TransientStoreError
+from identity_graph.errors import Busy, MemoryFull, TooLarge, TransientStoreError
 
 T = TypeVar("T")
 
@@ -87,6 +87,10 @@ def retry_transient(work: Callable[[], T], attempts: int = TRANSIENT_ATTEMPTS) -
         try:
             return work()
         except TransientStoreError as exc:
+            if attempt == attempts - 1 and isinstance(exc, MemoryFull):
+                # Out of memory every time: the unit of work is too large, and a client
+                # retrying a 503 would loop forever.
+                raise TooLarge(exc.args[0].splitlines()[0]) from None
             if attempt == attempts - 1:
                 raise Busy(
                     f"the store failed transiently {attempts} times in a row; nothing was "

@@ -9,8 +9,8 @@ from neo4j import exceptions as nx
 from identity_graph.errors import (
     ConfigError,
     IdentityGraphError,
+    MemoryFull,
     StoreError,
-    TooLarge,
     TransientStoreError,
 )
 from identity_graph.stores.cypher_files import Query
@@ -57,11 +57,11 @@ def translate(exc: Exception, where: str, q: Query | None) -> IdentityGraphError
             return ConfigError(f"Neo4j at {where}: not allowed to run {what} ({code})")
         detail = f": {exc.message}" if code in _SAFE_MESSAGE_CODES and exc.message else ""
         if code == MEMORY_POOL_FULL:
-            # Neo4j calls it transient, but the same batch fails the same way every time:
-            # retrying it (or a client retrying a 503) would loop forever.
-            return TooLarge(
+            # Transient while other transactions hold the pool; a batch too large for it
+            # fails the same way every time (admission.retry_transient then says TooLarge).
+            return MemoryFull(
                 f"Neo4j at {where}: {what} needs more transaction memory than the server "
-                f"allows ({code}); nothing was written: send smaller batches (ingest "
+                f"allows now ({code}); nothing was written: send smaller batches (ingest "
                 "--batch-size) or raise the server's db.memory.transaction.total.max",
                 text,
             )
