@@ -110,6 +110,52 @@ def test_sqlite_store_of_an_earlier_release_is_upgraded_in_place(
     SQLiteStore(f"sqlite:///{path}").close()  # opening an upgraded store again changes nothing
 
 
+# Provenance as the release that introduced it wrote it: a JSON text key beside the columns.
+_SQLITE_TEXT_KEYED_PROVENANCE = """
+DROP INDEX provenance_by_key;
+DROP INDEX provenance_by_other;
+ALTER TABLE provenance RENAME TO provenance_now;
+CREATE TABLE provenance (
+    pk TEXT PRIMARY KEY, batch_id TEXT NOT NULL, kind TEXT NOT NULL, source TEXT NOT NULL,
+    key TEXT NOT NULL, other TEXT NOT NULL, count INTEGER NOT NULL, amount REAL NOT NULL,
+    at TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX provenance_by_key ON provenance (key, kind, other);
+CREATE INDEX provenance_by_other ON provenance (other) WHERE kind = 'link';
+INSERT INTO provenance SELECT json_array(batch_id, kind, source, key, other), batch_id, kind,
+    source, key, other, count, amount, at FROM provenance_now;
+DROP TABLE provenance_now;
+"""
+
+
+def test_sqlite_text_keyed_provenance_is_rekeyed_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "graph.db"
+    store = SQLiteStore(f"sqlite:///{path}")
+    result = IdentityService(store, Settings()).ingest_events([EVENT, VIEW])
+    batch = result.batch_id
+    rows = reads(store).provenance(batch, None, 1000)
+    store.close()
+    with sqlite3.connect(path) as conn:
+        conn.executescript(_SQLITE_TEXT_KEYED_PROVENANCE)
+        assert conn.execute("SELECT count(*) FROM provenance").fetchone() == (len(rows),)
+
+    store = SQLiteStore(f"sqlite:///{path}")
+    try:
+        assert len(rows) >= 4  # the link, identifiers and the activity
+        assert reads(store).provenance(batch, None, 1000) == rows
+        # Removing the batch takes everything back: the re-keyed rows are found and deleted.
+        IdentityService(store, Settings()).lifecycle.remove(batch=batch, by="t", reason="test")
+        assert reads(store).provenance(batch, None, 1000) == []
+        assert reads(store).identifiers(["cookie:cookie-1"]) == {}
+    finally:
+        store.close()
+    with sqlite3.connect(path) as conn:
+        columns = [r[1] for r in conn.execute("PRAGMA table_info(provenance)")]
+        indexes = {r[1] for r in conn.execute("PRAGMA index_list(provenance)")}
+    assert "pk" not in columns
+    assert {"provenance_by_key", "provenance_by_other"} <= indexes
+
+
 def test_sqlite_store_of_an_unknown_version_is_refused_untouched(tmp_path: Path) -> None:
     path = tmp_path / "graph.db"
     SQLiteStore(f"sqlite:///{path}").close()

@@ -263,8 +263,11 @@ class StoreReader(Protocol):
     def stats(self) -> StoreStats: ...
 
     def provenance(self, batch_id: str, after: str | None, limit: int) -> list[ProvenanceRow]:
-        """A page of one batch's provenance rows: at most `limit`, ordered by `pk`, with a
-        `pk` greater than `after` (keyset pages: removal of a big batch in bounded memory)."""
+        """A page of one batch's provenance rows: at most `limit`, those after the row whose
+        `pk` is `after` (None: from the first) in the store's order of identities (keyset
+        pages: removal of a big batch in bounded memory). That order is `pk`'s on Neo4j and
+        the identity columns' on SQLite; they differ only where JSON escaping reorders
+        texts, and each store's pages cover every row once."""
         ...
 
     def provenance_of(self, items: Sequence[tuple[str, IdentifierKey, str]]) -> list[ProvenanceRow]:

@@ -48,9 +48,8 @@ SCANS: Mapping[str, str] = {
     "api_keys": (
         "SELECT name, role, digest, segments, destinations, created_at, revoked_at FROM api_keys"
     ),
-    "provenance": (
-        "SELECT pk, batch_id, kind, source, key, other, count, amount, at FROM provenance"
-    ),
+    # `pk` is added to each row: the text identity other stores key by.
+    "provenance": "SELECT batch_id, kind, source, key, other, count, amount, at FROM provenance",
     "hub_states": "SELECT key, state, reason, at, actor FROM hub_states",
 }
 ROW_COUNTS = (
@@ -149,8 +148,8 @@ IMPORTS: Mapping[str, str] = {
         "$created_at, $revoked_at)"
     ),
     "provenance": (
-        "INSERT OR REPLACE INTO provenance (pk, batch_id, kind, source, key, other, count, "
-        "amount, at) VALUES ($pk, $batch_id, $kind, $source, $key, $other, $count, $amount, $at)"
+        "INSERT OR REPLACE INTO provenance (batch_id, kind, source, key, other, count, "
+        "amount, at) VALUES ($batch_id, $kind, $source, $key, $other, $count, $amount, $at)"
     ),
     "hub_states": (
         "INSERT OR REPLACE INTO hub_states (key, state, reason, at, actor) "

@@ -212,17 +212,17 @@ LATEST_MODEL = (
 TABLES = "SELECT name FROM sqlite_master WHERE type = 'table'"
 SCHEMA_VERSION = "SELECT value FROM meta WHERE name = 'schema'"
 PROVENANCE_COLUMNS = "batch_id, kind, source, key, other, count, amount, at"
-# A page of one batch by the primary key: its rows share the prefix `batch_prefix(id)`.
+# A page of one batch by the primary key, after the identity of the previous page's last row
+# (empty texts before the first: no row has an empty kind).
 PROVENANCE_PAGE = (
     "SELECT batch_id, kind, source, key, other, count, amount, at FROM provenance "
-    "WHERE pk > $after AND pk < $prefix_end AND batch_id = $batch_id "
-    "ORDER BY pk LIMIT $limit"
+    "WHERE batch_id = $batch_id AND (kind, source, key, other) > ($kind, $source, $key, $other) "
+    "ORDER BY kind, source, key, other LIMIT $limit"
 )
 PROVENANCE_OF_IN = (
     "WITH p(kind, key, other) AS (VALUES %%items%%) "
     "SELECT v.batch_id, v.kind, v.source, v.key, v.other, v.count, v.amount, v.at "
-    "FROM p JOIN provenance v ON v.key = p.key AND v.kind = p.kind AND v.other = p.other "
-    "ORDER BY v.pk"
+    "FROM p JOIN provenance v ON v.key = p.key AND v.kind = p.kind AND v.other = p.other"
 )
 # Every batch's totals (a scan of the provenance), or those of the batches of one source.
 BATCHES = (

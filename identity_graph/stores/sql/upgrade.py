@@ -16,3 +16,18 @@ ACTIVITY_BY_DAY_AFTER = (
     "DROP TABLE activity_undated;\n"
     "COMMIT;\n"
 )
+# Provenance written by the release that introduced it had a JSON text key (`pk`) beside its
+# columns; it is now keyed by the columns themselves. Its rows are copied as they are.
+PROVENANCE_HAS_PK = "SELECT count(*) FROM pragma_table_info('provenance') WHERE name = 'pk'"
+PROVENANCE_BY_COLUMNS_BEFORE = (
+    "BEGIN IMMEDIATE;\n"
+    "DROP INDEX IF EXISTS provenance_by_key;\n"
+    "DROP INDEX IF EXISTS provenance_by_other;\n"
+    "ALTER TABLE provenance RENAME TO provenance_text_keyed;\n"
+)
+PROVENANCE_BY_COLUMNS_AFTER = (
+    "INSERT INTO provenance (batch_id, kind, source, key, other, count, amount, at) "
+    "SELECT batch_id, kind, source, key, other, count, amount, at FROM provenance_text_keyed;\n"
+    "DROP TABLE provenance_text_keyed;\n"
+    "COMMIT;\n"
+)

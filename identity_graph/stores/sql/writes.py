@@ -103,8 +103,9 @@ DELETE_DESTINATION = "DELETE FROM destinations WHERE name = ?"  # (name,)
 DELETE_LEDGER_OF = "DELETE FROM export_ledger WHERE destination = ?"  # (destination,)
 # Lifecycle (rows.ChangeSet 17a-19a).
 UPSERT_PROVENANCE = (
-    "INSERT INTO provenance (batch_id, kind, source, key, other, count, amount, at, pk) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (pk) DO UPDATE SET "
+    "INSERT INTO provenance (batch_id, kind, source, key, other, count, amount, at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (batch_id, kind, source, key, other) "
+    "DO UPDATE SET "
     "count = count + excluded.count, amount = amount + excluded.amount, "
     "at = min(at, excluded.at)"
 )
@@ -122,7 +123,11 @@ DROP_EMPTY_ACTIVITY = (
 )
 DELETE_RECORD = "DELETE FROM records WHERE source = ? AND record_id = ?"
 DELETE_CONSENT = "DELETE FROM consent WHERE key = ? AND purpose = ?"
-DELETE_PROVENANCE = "DELETE FROM provenance WHERE pk = ?"  # (pk,)
+# (batch_id, kind, source, key, other): a row's identity, its `pk` decoded.
+DELETE_PROVENANCE = (
+    "DELETE FROM provenance "
+    "WHERE batch_id = ? AND kind = ? AND source = ? AND key = ? AND other = ?"
+)
 DELETE_PROVENANCE_OF = "DELETE FROM provenance WHERE key = ?"  # (key,)
 DELETE_LINK_PROVENANCE_OF = "DELETE FROM provenance WHERE kind = 'link' AND other = ?"  # (key,)
 DELETE_HUB_STATE_OF = "DELETE FROM hub_states WHERE key = ?"  # (key,)

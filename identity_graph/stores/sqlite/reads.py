@@ -31,6 +31,8 @@ from identity_graph.stores.rows import (
     SegmentRow,
     StoredIdentifier,
     batch_prefix,
+    provenance_identity,
+    provenance_pk,
     when,
 )
 from identity_graph.stores.sql import copies, reads
@@ -325,11 +327,20 @@ class SQLiteReads:
         return StoreStats.model_validate(dict(zip(names, self._one(reads.STATS), strict=True)))
 
     def provenance(self, batch_id: str, after: str | None, limit: int) -> list[ProvenanceRow]:
-        prefix = batch_prefix(batch_id)
+        # Pages follow the primary key, whose order is the pk's except where JSON escaping
+        # reorders texts: each store's pages are consistent with its own `after`.
+        start = ("", "", "", "")
+        if after is not None and after > batch_prefix(batch_id):
+            after_batch, *rest = provenance_identity(after)
+            if after_batch != batch_id:  # past this batch's rows
+                return []
+            start = (rest[0], rest[1], rest[2], rest[3])
         params = {
             "batch_id": batch_id,
-            "after": after if after is not None and after > prefix else prefix,
-            "prefix_end": prefix[:-1] + chr(ord(prefix[-1]) + 1),
+            "kind": start[0],
+            "source": start[1],
+            "key": start[2],
+            "other": start[3],
             "limit": int(limit),
         }
         return [ProvenanceRow(*r) for r in self._c.execute(reads.PROVENANCE_PAGE, params)]
@@ -339,8 +350,7 @@ class SQLiteReads:
             ProvenanceRow(*r)
             for r in self._in("provenance_of", reads.PROVENANCE_OF_IN, "items", list(items))
         ]
-        if len(items) > IN_CHUNK:  # each chunk is ordered, not the whole
-            rows.sort(key=lambda r: r.pk)
+        rows.sort(key=lambda r: r.pk)
         return rows
 
     def batches(self, source: str | None = None, limit: int = 100) -> list[BatchInfo]:
@@ -421,6 +431,8 @@ class SQLiteReads:
             out = dict(zip(names, row, strict=True))
             for name, fn in convert.items():
                 out[name] = fn(out[name])
+            if kind == "provenance":
+                out["pk"] = provenance_pk(*(str(out[n]) for n in _PROVENANCE_IDENTITY))
             yield out
 
     def row_counts(self) -> dict[str, int]:
@@ -468,6 +480,7 @@ def _api_key(r: Row) -> ApiKeyRow:
     )
 
 
+_PROVENANCE_IDENTITY = ("batch_id", "kind", "source", "key", "other")
 _SCAN_CONVERT: Mapping[str, Mapping[str, Callable[[object], object]]] = {
     "identifiers": {"is_hub": bool, "joined": _split},
     "links": {"sources": _split},

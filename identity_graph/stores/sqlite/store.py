@@ -26,6 +26,7 @@ from identity_graph.errors import ConfigError, StoreError
 from identity_graph.stores.admission import DEFAULT_WRITE_WAIT, WriteGate, busy
 from identity_graph.stores.sql import reads, schema, writes
 from identity_graph.stores.sql import upgrade as upgrade_sql
+from identity_graph.stores.sqlite.checkpoint import Checkpointer
 from identity_graph.stores.sqlite.reads import SQLiteReads
 from identity_graph.stores.sqlite.writes import SQLiteTx
 
@@ -79,6 +80,7 @@ class SQLiteStore:
         self._all_lock = threading.Lock()
         self._writer = self._connect()
         self._init_schema()
+        self._checkpoints = Checkpointer(self._connect_checkpoints)
 
     def _connect(self) -> sqlite3.Connection:
         try:
@@ -92,9 +94,9 @@ class SQLiteStore:
             conn.execute(self._synchronous)
             conn.execute("PRAGMA foreign_keys = OFF")
             conn.execute("PRAGMA cache_size = -65536")  # 64 MiB page cache per connection
-            # Checkpoint less often: hot index pages are copied back once per 40 MiB of WAL
-            # rather than on every commit.
-            conn.execute("PRAGMA wal_autocheckpoint = 10000")
+            # Checkpoints run on their own thread (`Checkpointer`); a commit runs one itself
+            # only past 160 MiB of WAL, if that thread falls behind.
+            conn.execute("PRAGMA wal_autocheckpoint = 40000")
             conn.execute("PRAGMA temp_store = MEMORY")
             # Erasure: deleted content is overwritten with zeros, in the database file and
             # in the pages the WAL gets, instead of lingering in free space.
@@ -103,6 +105,12 @@ class SQLiteStore:
             raise self._error(exc, "cannot open SQLite store") from exc
         with self._all_lock:
             self._all.append(conn)
+        return conn
+
+    def _connect_checkpoints(self) -> sqlite3.Connection:
+        """The checkpoint thread's own connection (not in `_all`: that thread closes it)."""
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode = WAL")
         return conn
 
     def _error(self, exc: sqlite3.Error, what: str = "SQLite store") -> StoreError:
@@ -133,6 +141,13 @@ class SQLiteStore:
                         "export ledger and activity by day): "
                         "copy it with an earlier release's `identity-graph migrate` into a "
                         "Neo4j store or re-ingest into a new file"
+                    )
+                text_keyed = c.execute(upgrade_sql.PROVENANCE_HAS_PK).fetchone()[0]
+                if "provenance" in tables and text_keyed:
+                    c.executescript(
+                        upgrade_sql.PROVENANCE_BY_COLUMNS_BEFORE
+                        + schema()
+                        + upgrade_sql.PROVENANCE_BY_COLUMNS_AFTER
                     )
                 if upgrade and not c.execute(upgrade_sql.ACTIVITY_HAS_DAY).fetchone()[0]:
                     c.executescript(
@@ -165,6 +180,7 @@ class SQLiteStore:
         # A write still in progress (a batch of a request that outlived the shutdown grace)
         # commits or fails whole before its connection goes.
         self._gate.close(timeout=self._gate.wait)
+        self._checkpoints.close()
         with self._all_lock:
             for conn in self._all:
                 conn.close()
@@ -211,6 +227,7 @@ class SQLiteStore:
             except sqlite3.Error as exc:
                 self._rollback(c)
                 raise self._error(exc, "commit failed:") from exc
+            self._checkpoints.committed()
 
     @staticmethod
     def _rollback(c: sqlite3.Connection) -> None:
@@ -221,7 +238,7 @@ class SQLiteStore:
     def purge_deleted(self) -> bool:
         """Checkpoint the WAL into the database file and truncate it: the WAL's older
         frames still hold deleted rows' pages (secure_delete zeroed only the new ones)."""
-        with self._gate.turn():
+        with self._gate.turn(), self._checkpoints.held():
             try:
                 busy_, _, _ = self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
             except sqlite3.Error as exc:

@@ -11,7 +11,7 @@ from typing import Any
 from identity_graph.audit import legacy_pair, redact, ref_rows
 from identity_graph.errors import StoreError
 from identity_graph.ids import IdentifierKey
-from identity_graph.stores.rows import AuditRow, ChangeSet, newest_consent
+from identity_graph.stores.rows import AuditRow, ChangeSet, newest_consent, provenance_identity
 from identity_graph.stores.sql import copies, reads, writes
 from identity_graph.stores.sqlite.reads import SQLiteReads
 
@@ -22,6 +22,17 @@ def _rows(items: Sequence[Any], *extra: object) -> list[tuple[object, ...]]:
         return []
     fields = attrgetter(*items[0].__slots__)
     return [(*fields(r), *extra) for r in items]
+
+
+def _by_key(rows: list[tuple[object, ...]], width: int) -> list[tuple[object, ...]]:
+    """`rows` in the order of their first `width` values (their table's primary key), stable.
+
+    Bulk rows arrive in hash order; inserted in key order they walk each B-tree's pages once
+    instead of at random, which halves the cost of a large batch once the tables outgrow the
+    page cache. Rows of one statement have distinct keys, so the order changes nothing else.
+    """
+    rows.sort(key=lambda r: r[:width])
+    return rows
 
 
 def _join(values: Any) -> str:
@@ -40,32 +51,35 @@ class SQLiteTx(SQLiteReads):
     def apply(self, ch: ChangeSet) -> None:
         at = ch.at
         many = self._many
-        many(writes.ADD_MESSAGE, ch.message_ids)
-        many(writes.ADD_PERSON, _rows(ch.persons))
+        many(writes.ADD_MESSAGE, _by_key(list(ch.message_ids), 1))
+        many(writes.ADD_PERSON, _by_key(_rows(ch.persons), 1))
         many(writes.MERGE_PERSON, _rows(ch.merges, at))
         many(writes.MOVE_MEMBERS, _rows(ch.merges))
-        many(writes.ADD_IDENTIFIER, _rows(ch.new_identifiers))
+        many(writes.ADD_IDENTIFIER, _by_key(_rows(ch.new_identifiers), 1))
         many(writes.WIDEN_IDENTIFIER, _rows(ch.seen_identifiers))
         many(writes.ASSIGN_IDENTIFIER, list(ch.assignments.items()))
         many(
             writes.UPSERT_LINK,
-            [
-                (
-                    r.a,
-                    r.b,
-                    r.weight,
-                    r.kind,
-                    ",".join(r.sources),
-                    r.evidence,
-                    r.count,
-                    r.first_seen,
-                    r.last_seen,
-                    r.status,
-                )
-                for r in ch.links
-            ],
+            _by_key(
+                [
+                    (
+                        r.a,
+                        r.b,
+                        r.weight,
+                        r.kind,
+                        ",".join(r.sources),
+                        r.evidence,
+                        r.count,
+                        r.first_seen,
+                        r.last_seen,
+                        r.status,
+                    )
+                    for r in ch.links
+                ],
+                2,
+            ),
         )
-        many(writes.ADD_ACTIVITY, _rows(ch.activity))
+        many(writes.ADD_ACTIVITY, _by_key(_rows(ch.activity), 5))
         many(writes.UPSERT_RECORD, _rows(ch.records))
         many(writes.UPSERT_CONSENT, _rows(newest_consent(ch.consent)))
         many(writes.ADD_REFUSED_MERGE, _rows(ch.refused_merges))
@@ -96,13 +110,7 @@ class SQLiteTx(SQLiteReads):
         many(writes.LEDGER_SEEN, _rows(ch.ledger_seen))
         many(writes.LEDGER_SEND, ch.ledger_commits)
         many(writes.LEDGER_DROP, ch.ledger_commits)
-        many(
-            writes.UPSERT_PROVENANCE,
-            [
-                (*fields, row.pk)
-                for fields, row in zip(_rows(ch.provenance), ch.provenance, strict=True)
-            ],
-        )
+        many(writes.UPSERT_PROVENANCE, _by_key(_rows(ch.provenance), 5))
         many(writes.UPSERT_HUB_STATE, _rows(ch.hub_states))
         many(writes.UNFLAG_HUB, [(k,) for k in ch.unflag_hubs])
         subtract = _rows(ch.subtract_activity)
@@ -124,7 +132,7 @@ class SQLiteTx(SQLiteReads):
             many(sql, keys)
         many(writes.DELETE_RECORD, ch.delete_records)
         many(writes.DELETE_CONSENT, ch.delete_consent)
-        many(writes.DELETE_PROVENANCE, [(pk,) for pk in ch.delete_provenance])
+        many(writes.DELETE_PROVENANCE, [provenance_identity(pk) for pk in ch.delete_provenance])
         persons = [(p,) for p in ch.delete_persons]
         many(writes.DELETE_LINEAGE_OF, persons)
         many(writes.DELETE_PERSON, persons)
