@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from identity_graph.errors import BatchRejected, ItemError
 from identity_graph.ingest.batches import BatchSummary, new_batch_id
+from identity_graph.ingest.collector import fewer_collections
 from identity_graph.ingest.observations import Observation, ParseResult
 from identity_graph.ingest.prefetch import prefetch
 from identity_graph.ingest.readers import Item, csv_header, progress_total, read_items, read_jsonl
@@ -198,7 +199,31 @@ def ingest_stream(
     first and last position of each committed batch. Every commit writes its evidence under
     `batch_id` (provenance; one new ID for the whole stream if None).
     """
-    batch_id = batch_id or new_batch_id()
+    with fewer_collections():
+        return _ingest_stream(
+            service,
+            items,
+            parser,
+            batch_size,
+            skip_invalid,
+            on_progress,
+            after_batch,
+            on_commit,
+            batch_id or new_batch_id(),
+        )
+
+
+def _ingest_stream(
+    service: IdentityService,
+    items: Iterable[Item],
+    parser: Parser,
+    batch_size: int,
+    skip_invalid: bool,
+    on_progress: Callable[[int, int], None] | None,
+    after_batch: Callable[[list[Observation]], None] | None,
+    on_commit: Callable[[int, int], None] | None,
+    batch_id: str,
+) -> IngestReport:
     report = IngestReport()
     report.summary.batch_id = batch_id
     batches = prefetch(_parse_batches(items, parser, batch_size))
