@@ -14,6 +14,7 @@ import random
 import string
 from pathlib import Path
 
+import email_validator
 import phonenumbers
 import pytest
 from hypothesis import HealthCheck, given
@@ -161,6 +162,22 @@ def test_plain_phones_take_the_fast_path(region: str, value: str, expected: str)
 )
 def test_unusual_emails_are_left_to_the_library(value: str) -> None:
     assert fast_email(value) is None
+
+
+def test_the_librarys_settings_are_followed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """email-validator's module settings change what it accepts: the fast path follows."""
+    long_local = "a" * 65 + "@example.com"
+    assert fast_email(long_local) == long_local
+    monkeypatch.setattr(email_validator, "STRICT", True)
+    assert fast_email(long_local) is None
+    assert _library_email(long_local).startswith("InvalidValue")
+    monkeypatch.setattr(email_validator, "STRICT", False)
+    assert fast_email("anna@mail.corp") == "anna@mail.corp"
+    monkeypatch.setattr(email_validator, "SPECIAL_USE_DOMAIN_NAMES", ["corp"])
+    assert fast_email("anna@mail.corp") is None
+    assert _library_email("anna@mail.corp").startswith("InvalidValue")
+    monkeypatch.setattr(email_validator, "SPECIAL_USE_DOMAIN_NAMES", ["mail.corp"])
+    assert fast_email("anna@other.com") is None
 
 
 def test_the_normalizer_takes_the_fast_paths(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -32,16 +32,23 @@ _TLD = r"(?:[A-Za-z0-9][A-Za-z0-9-]{0,61})?[A-Za-z]"
 _EMAIL = re.compile(
     rf"[{_rfc.ATEXT}]+(?:\.[{_rfc.ATEXT}]+)*@((?:{_LABEL}\.)+({_TLD}))",
 )
-_SPECIAL_USE = tuple(email_validator.SPECIAL_USE_DOMAIN_NAMES)
-# Every special-use name is a single label today, so a domain is special-use exactly when
-# its TLD is one; a dotted entry in a future version switches the fast path off.
-_SPECIAL_TLDS = frozenset(_SPECIAL_USE) if all("." not in d for d in _SPECIAL_USE) else None
+
+
+@cache
+def _special_tlds(names: tuple[str, ...]) -> frozenset[str] | None:
+    # Every special-use name is a single label today, so a domain is special-use exactly
+    # when its TLD is one; a dotted name (a future version's, or a caller's) turns the fast
+    # path off.
+    return None if any("." in name for name in names) else frozenset(names)
 
 
 def fast_email(value: str) -> str | None:
     """`validate_email(value, check_deliverability=False).normalized.lower()` for plain
     ASCII addresses, else None (the library decides, with its message)."""
-    if len(value) > _rfc.EMAIL_MAX_LENGTH or _SPECIAL_TLDS is None or email_validator.STRICT:
+    # The library's module settings are read on every call, as validate_email reads them:
+    # strict mode limits the local part, and callers may add special-use names.
+    special = _special_tlds(tuple(email_validator.SPECIAL_USE_DOMAIN_NAMES))
+    if len(value) > _rfc.EMAIL_MAX_LENGTH or special is None or email_validator.STRICT:
         return None
     found = _EMAIL.fullmatch(value)
     if found is None:
@@ -49,11 +56,7 @@ def fast_email(value: str) -> str | None:
     domain = found.group(1)
     # "--" at a label's third character is an R-LDH label (refused) or Punycode (decoded by
     # IDNA): both are the library's to handle. Elsewhere it is rare enough to leave too.
-    if (
-        "--" in domain
-        or len(domain) > _rfc.DOMAIN_MAX_LENGTH
-        or found.group(2).lower() in _SPECIAL_TLDS
-    ):
+    if "--" in domain or len(domain) > _rfc.DOMAIN_MAX_LENGTH or found.group(2).lower() in special:
         return None
     return value.lower()
 
