@@ -338,7 +338,7 @@ def test_fast_email_equals_the_library_on_generated_values() -> None:
             answered.append(_check_email(value.strip()))
 
     check()
-    assert sum(answered) > 0.1 * len(answered), f"{sum(answered)} of {len(answered)}"
+    assert sum(answered) > 0.3 * len(answered), f"{sum(answered)} of {len(answered)}"
 
 
 @hsettings(max_examples=500, deadline=None)
@@ -439,8 +439,9 @@ def test_fast_phone_equals_the_library_on_generated_values() -> None:
         answered.append(_check_phone(case[1], case[0]))
 
     check()
-    # Near-valid: the fast path must answer often, or the comparison proves little.
-    assert sum(answered) > 0.2 * len(answered), f"{sum(answered)} of {len(answered)}"
+    # Near-valid: the fast path must answer often, or the comparison proves little (about a
+    # fifth of the examples are plain valid numbers; most are mistyped or oddly written).
+    assert sum(answered) > 0.1 * len(answered), f"{sum(answered)} of {len(answered)}"
 
 
 @hsettings(max_examples=500, deadline=None)
