@@ -10,8 +10,9 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
+import phonenumbers
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from identity_graph.errors import ConfigError, describe_validation
 
@@ -162,6 +163,16 @@ class Settings(BaseModel):
         default_factory=lambda: ["device_id", "cookie"],
         description="identifier types that count as a person's linked devices",
     )
+
+    @field_validator("default_phone_region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        # phonenumbers looks a region up upper-cased but compares it as given: "us" would
+        # refuse every national number.
+        region = value.upper()
+        if region not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError(f"not a region phone numbers are known for: {value!r}")
+        return region
 
     @model_validator(mode="after")
     def _check(self) -> Settings:

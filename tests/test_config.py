@@ -38,6 +38,7 @@ def test_yaml_and_overrides(tmp_path: Path) -> None:
         ("[consent_defaults]\nads = 'maybe'", "consent_defaults.ads"),
         ("[identifier_types]\nshoe = 'rot13'", "identifier_types.shoe: unknown normalizer"),
         ("colour = 'blue'", "colour"),
+        ("default_phone_region = 'ZZ'", "default_phone_region.*not a region"),
         ("not toml ===", "not valid"),
     ],
 )
@@ -51,3 +52,11 @@ def test_bad_settings_name_the_field(tmp_path: Path, text: str, message: str) ->
 def test_missing_settings_file() -> None:
     with pytest.raises(ConfigError, match="cannot read settings file"):
         load_settings("/no/such/file.toml")
+
+
+def test_phone_region_in_any_case_normalizes_national_numbers() -> None:
+    from identity_graph.ingest.normalize import Normalizer
+
+    settings = Settings(default_phone_region="gb")
+    assert settings.default_phone_region == "GB"
+    assert Normalizer(settings).normalize("phone", "020 7946 0018") == "+442079460018"
