@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 
+from anyio import to_thread
+
 from identity_graph.config import Settings
 from identity_graph.errors import BatchRejected, InvalidValue, ItemError, NotFoundError
 from identity_graph.graph.explain import Explanation, explain
@@ -22,7 +24,7 @@ from identity_graph.ingest.readers import Item
 from identity_graph.ingest.records import RecordMapping, RecordParser
 from identity_graph.matching.model import MatchModel
 from identity_graph.matching.runner import Matcher, MatchSummary
-from identity_graph.profiles.build import build_profile
+from identity_graph.profiles.build import build_profile, identifier_profile, profile_size
 from identity_graph.review.decisions import decide_review, parse_pair_id
 from identity_graph.service.audiences import Audiences
 from identity_graph.service.audit import AuditQuery, audit_rows
@@ -50,6 +52,7 @@ from identity_graph.service.views import (
 from identity_graph.stores import open_store
 from identity_graph.stores.admission import DEFAULT_WRITE_WAIT, retry_transient
 from identity_graph.stores.contract import GraphStore, assignments
+from identity_graph.stores.lookups import lookup_reads
 from identity_graph.stores.rows import ChangeSet, ReviewRow
 from identity_graph.views import Person, StoreStats
 
@@ -64,10 +67,16 @@ __all__ = [
 ]
 
 
+# Identifiers of a person whose profile the API reads on its event loop (embedded store):
+# such a read takes about a millisecond at most (bench/RESULTS.md, "Lookups").
+INLINE_IDENTIFIERS = 200
+
+
 class IdentityService:
     def __init__(self, store: GraphStore, settings: Settings) -> None:
         self.store = store
         self.settings = settings
+        self._lookups = lookup_reads(store)
         self.normalizer = Normalizer(settings)
         self._events = EventParser(settings, self.normalizer)
         self.audiences = Audiences(store, settings)
@@ -137,15 +146,38 @@ class IdentityService:
     # -- reads -------------------------------------------------------------------------
 
     def person(self, person_id: str) -> Person:
-        return build_profile(self.store, self.settings, person_id)
+        return build_profile(self._lookups, self.settings, person_id)
 
     def person_by_identifier(self, type_: str, value: str) -> Person:
-        key = self._key(type_, value)
-        with self.store.reader() as r:
-            found = r.identifiers([key]).get(key)
+        return self._identifier_profile(type_, self._key(type_, value))
+
+    def _identifier_profile(self, type_: str, key: IdentifierKey) -> Person:
+        found = identifier_profile(self._lookups, self.settings, key)
         if found is None:
             raise NotFoundError(_unknown(type_))
-        return build_profile(self.store, self.settings, found.person_id)
+        return found
+
+    async def lookup_person(self, person_id: str) -> Person:
+        """`person` for the API's event loop: read on it, unless the read may be long."""
+        if self._inline(person_id, None):
+            return self.person(person_id)
+        return await to_thread.run_sync(self.person, person_id)
+
+    async def lookup_identifier(self, type_: str, value: str) -> Person:
+        """`person_by_identifier` for the API's event loop (see `lookup_person`)."""
+        key = self._key(type_, value)
+        if self._inline(None, key):
+            return self._identifier_profile(type_, key)
+        return await to_thread.run_sync(self._identifier_profile, type_, key)
+
+    def _inline(self, person_id: str | None, key: IdentifierKey | None) -> bool:
+        """Whether a profile read may run on the event loop: an embedded store's read of a
+        person of at most `INLINE_IDENTIFIERS` (a thread hop would cost more than it); a
+        larger one would stall every other request of the worker for its whole read."""
+        if not self._lookups.inline:
+            return False
+        with self._lookups.reader() as r:
+            return profile_size(r, person_id, key) <= INLINE_IDENTIFIERS
 
     def stats(self) -> StoreStats:
         with self.store.reader() as r:
@@ -280,6 +312,7 @@ class IdentityService:
         return self.store.url
 
     def close(self) -> None:
+        self._lookups.close()
         self.store.close()
 
     def ping(self) -> None:
