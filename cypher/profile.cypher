@@ -5,11 +5,15 @@
 // The MERGED_INTO chain is followed through edges that agree with each person's
 // `merged_into`; `complete` is false when some chain cannot be (a store without lineage
 // edges for old merges): the profile is then read query by query.
+// The hints keep one seek each: given a null parameter, the planner has chosen to read
+// the whole index (and match nothing).
 CALL () {
   MATCH (i:Identifier {key: $key})-[:BELONGS_TO]->(p:Person)
+  USING INDEX SEEK i:Identifier(key)
   RETURN p
   UNION
   MATCH (p:Person {person_id: $person_id})
+  USING INDEX SEEK p:Person(person_id)
   RETURN p
 }
 WITH p AS start
@@ -22,7 +26,8 @@ LIMIT 1
 WITH start, now, CASE WHEN chain IS NULL THEN [start] ELSE nodes(chain) END AS steps
 CALL (steps) {
   UNWIND steps AS n
-  MATCH (n)-[e:MERGED_INTO]->(t:Person)
+  // No label on `t`, for the reason below.
+  MATCH (n)-[e:MERGED_INTO]->(t)
   WHERE t.person_id = n.merged_into
   WITH n, t, e
   ORDER BY e.at, n.person_id, t.person_id
@@ -46,22 +51,25 @@ CALL (now) {
   WITH piece, head(collect(current.person_id)) AS current_id
   RETURN collect([piece.person_id, current_id]) AS pieces
 }
+// Below, no labels on the nodes reached from `now` (only identifiers belong to a person,
+// only records, purposes hang off those edges): with a label, on a person of many
+// identifiers the planner may read a whole index in the ORDER BY's order instead.
 CALL (now) {
-  MATCH (now)<-[:BELONGS_TO]-(i:Identifier)
+  MATCH (now)<-[:BELONGS_TO]-(i)
   WITH i
   ORDER BY i.type, i.value
   RETURN collect([i.key, i.type, i.value, i.first_seen, i.last_seen, i.is_hub, i.hub_reason,
                   i.joined]) AS members
 }
 CALL (now) {
-  MATCH (now)<-[:BELONGS_TO]-(i:Identifier)-[:HAS_RECORD]->(r:Record)
+  MATCH (now)<-[:BELONGS_TO]-(i)-[:HAS_RECORD]->(r)
   WITH i, r
   ORDER BY r.observed_at DESC, i.key, r.source, r.record_id
   RETURN collect({source: r.source, record_id: r.record_id, key: i.key,
                   attributes: r.attributes, observed_at: r.observed_at}) AS records
 }
 CALL (now) {
-  MATCH (now)<-[:BELONGS_TO]-(i:Identifier)
+  MATCH (now)<-[:BELONGS_TO]-(i)
         -[r:PURCHASED|VIEWED|EXPOSED_TO|OPENED_CASE|CLOSED_CASE]->(t:Product|Campaign|Case)
   WITH i.key AS key, type(r) AS kind,
        [l IN labels(t) WHERE l IN ['Product', 'Campaign', 'Case']][0] AS target_type,
@@ -72,7 +80,7 @@ CALL (now) {
                   amount: r.amount}) AS activity
 }
 CALL (now) {
-  MATCH (now)<-[:BELONGS_TO]-(i:Identifier)-[c:CONSENT]->(u:Purpose)
+  MATCH (now)<-[:BELONGS_TO]-(i)-[c:CONSENT]->(u)
   WITH i, c, u
   ORDER BY i.key, u.name
   RETURN collect({key: i.key, purpose: u.name, granted: c.granted, source: c.source,
