@@ -24,7 +24,7 @@ from identity_graph.ingest.readers import Item
 from identity_graph.ingest.records import RecordMapping, RecordParser
 from identity_graph.matching.model import MatchModel
 from identity_graph.matching.runner import Matcher, MatchSummary
-from identity_graph.profiles.build import build_profile, identifier_profile, profile_size
+from identity_graph.profiles.build import LargeProfile, build_profile, identifier_profile
 from identity_graph.review.decisions import decide_review, parse_pair_id
 from identity_graph.service.audiences import Audiences
 from identity_graph.service.audit import AuditQuery, audit_rows
@@ -68,7 +68,8 @@ __all__ = [
 
 
 # Identifiers of a person whose profile the API reads on its event loop (embedded store):
-# such a read takes about a millisecond at most (bench/RESULTS.md, "Lookups").
+# its read takes a few milliseconds at most (bench/RESULTS.md, "Lookups"). A larger one
+# stops after reading its identifiers and is read again on a thread.
 INLINE_IDENTIFIERS = 200
 
 
@@ -151,33 +152,37 @@ class IdentityService:
     def person_by_identifier(self, type_: str, value: str) -> Person:
         return self._identifier_profile(type_, self._key(type_, value))
 
-    def _identifier_profile(self, type_: str, key: IdentifierKey) -> Person:
-        found = identifier_profile(self._lookups, self.settings, key)
+    def _identifier_profile(
+        self, type_: str, key: IdentifierKey, max_members: int | None = None
+    ) -> Person:
+        found = identifier_profile(self._lookups, self.settings, key, max_members=max_members)
         if found is None:
             raise NotFoundError(_unknown(type_))
         return found
 
     async def lookup_person(self, person_id: str) -> Person:
-        """`person` for the API's event loop: read on it, unless the read may be long."""
-        if self._inline(person_id, None):
-            return self.person(person_id)
+        """`person` for the API's event loop: an embedded store's read of a small person
+        runs on it (a thread hop would cost more than the read); a networked store's read,
+        or one found to hold more than `INLINE_IDENTIFIERS`, runs on a thread, so that the
+        loop keeps serving meanwhile."""
+        if self._lookups.inline:
+            try:
+                return build_profile(
+                    self._lookups, self.settings, person_id, max_members=INLINE_IDENTIFIERS
+                )
+            except LargeProfile:
+                pass
         return await to_thread.run_sync(self.person, person_id)
 
     async def lookup_identifier(self, type_: str, value: str) -> Person:
         """`person_by_identifier` for the API's event loop (see `lookup_person`)."""
         key = self._key(type_, value)
-        if self._inline(None, key):
-            return self._identifier_profile(type_, key)
+        if self._lookups.inline:
+            try:
+                return self._identifier_profile(type_, key, INLINE_IDENTIFIERS)
+            except LargeProfile:
+                pass
         return await to_thread.run_sync(self._identifier_profile, type_, key)
-
-    def _inline(self, person_id: str | None, key: IdentifierKey | None) -> bool:
-        """Whether a profile read may run on the event loop: an embedded store's read of a
-        person of at most `INLINE_IDENTIFIERS` (a thread hop would cost more than it); a
-        larger one would stall every other request of the worker for its whole read."""
-        if not self._lookups.inline:
-            return False
-        with self._lookups.reader() as r:
-            return profile_size(r, person_id, key) <= INLINE_IDENTIFIERS
 
     def stats(self) -> StoreStats:
         with self.store.reader() as r:

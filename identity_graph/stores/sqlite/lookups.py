@@ -54,17 +54,16 @@ class ReadOnlyLookups:
 
     @contextmanager
     def reader(self) -> Iterator[SQLiteReads]:
+        """One read transaction (a lookup's reads never nest)."""
         c = self._connection()
-        outer = not c.in_transaction
         try:
-            if outer:
-                c.execute("BEGIN")
-            yield SQLiteReads(c)
+            c.execute("BEGIN")
+            try:
+                yield SQLiteReads(c)
+            finally:
+                c.execute("COMMIT")
         except sqlite3.Error as exc:
             raise StoreError(f"SQLite store {self.path}: {exc}") from exc
-        finally:
-            if outer and c.in_transaction:
-                c.execute("COMMIT")
 
     def close(self) -> None:
         with self._lock:
