@@ -1,11 +1,15 @@
 """Profile lookup by identifier over HTTP on loopback: requests/s and p50/p99 latency.
 
-    python bench/lookup.py                        # >= 1,000,000 identifiers, 1,000 req/s
-    python bench/lookup.py --store neo4j://127.0.0.1:7687 --rate 500
+    python bench/lookup.py                             # >= 1,000,000 identifiers, SQLite
+    python bench/lookup.py --before /tmp/before        # the code before, same run, first
+    python bench/lookup.py --people 20000 --store bolt://127.0.0.1:7687
 
-Builds (once, cached in bench/data/) a SQLite store from the generator, or uses --store as
-is, starts `identity-graph serve` in a child process on a free loopback port, and sends an
-open-loop load at --rate requests/s for --seconds: each request has a scheduled start, and
+Builds (once, cached in bench/data/) a SQLite store from the generator; --store names
+another one holding the same people (an empty Neo4j store first gets a copy of the SQLite
+one, `identity-graph migrate`). Creates an admin API key, starts `identity-graph serve`
+in a child process on a free loopback port (of the --before source tree too, e.g. from
+`git archive main | tar -x -C /tmp/before`, on the same store), and sends an open-loop
+load at each of --rates requests/s for --seconds: each request has a scheduled start, and
 its latency counts from that schedule, so a slow server cannot hide queueing (no
 coordinated omission). The load comes from a small Go program (bench/loadgen, standard
 library only) so that the client is not what limits the rate. Lookups draw identifiers of

@@ -118,8 +118,17 @@ def main() -> None:
     runs: dict[str, object] = {}
     for code, tree in trees:
         done = subprocess.run(
-            [sys.executable, str(Path(__file__).resolve()), "--child", "--store", args.store]
-            + ["--key", key, "--requests", str(args.requests)],
+            [
+                sys.executable,
+                str(Path(__file__).resolve()),
+                "--child",
+                "--store",
+                args.store,
+                "--key",
+                key,
+                "--requests",
+                str(args.requests),
+            ],
             cwd=tree,
             env=dict(os.environ, PYTHONPATH=str(tree)),
             check=True,
