@@ -13,13 +13,15 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Request
 from fastapi.routing import iter_route_contexts
 
-from identity_graph.api.deps import get_service
+from identity_graph.api.deps import service_of
 from identity_graph.errors import Forbidden, Unauthenticated
 from identity_graph.security import rules
 from identity_graph.security.keys import Caller, parse_authorization
 
 
-def authorize(request: Request) -> None:
+async def authorize(request: Request) -> None:
+    # async, on the event loop: a plain `def` would take a thread-pool hop on every request.
+    # A key is checked against a short-lived cache; a miss reads the store (a small read).
     route = request.scope.get("route")
     path = getattr(route, "path", None)
     rule = rules.rule_for(request.method, path) if isinstance(path, str) else None
@@ -32,7 +34,7 @@ def authorize(request: Request) -> None:
         raise Unauthenticated("an API key is required (Authorization: Bearer KEY)")
     if credentials.scheme == "basic" and not rule.basic:
         raise Unauthenticated("this route takes its API key as a Bearer token")
-    caller = get_service(request).keys.authenticate(credentials.key)
+    caller = service_of(request).keys.authenticate(credentials.key)
     request.state.caller = caller
     rules.check(rule, caller, request.path_params)
 

@@ -16,7 +16,6 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from identity_graph.api.auth import authorize
@@ -110,7 +109,7 @@ async def _denied(request: Request) -> JSONResponse | None:
     if getattr(request.state, "caller", None) is not None or "route" not in request.scope:
         return None
     try:
-        await run_in_threadpool(authorize, request)
+        await authorize(request)
     except Unauthenticated as exc:
         return _unauthenticated(exc)
     except Forbidden as exc:

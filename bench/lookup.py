@@ -1,11 +1,15 @@
 """Profile lookup by identifier over HTTP on loopback: requests/s and p50/p99 latency.
 
-    python bench/lookup.py                        # >= 1,000,000 identifiers, 1,000 req/s
-    python bench/lookup.py --store neo4j://127.0.0.1:7687 --rate 500
+    python bench/lookup.py                             # >= 1,000,000 identifiers, SQLite
+    python bench/lookup.py --before /tmp/before        # the code before, same run, first
+    python bench/lookup.py --people 20000 --store bolt://127.0.0.1:7687
 
-Builds (once, cached in bench/data/) a SQLite store from the generator, or uses --store as
-is, starts `identity-graph serve` in a child process on a free loopback port, and sends an
-open-loop load at --rate requests/s for --seconds: each request has a scheduled start, and
+Builds (once, cached in bench/data/) a SQLite store from the generator; --store names
+another one holding the same people (an empty Neo4j store first gets a copy of the SQLite
+one, `identity-graph migrate`). Creates an admin API key, starts `identity-graph serve`
+in a child process on a free loopback port (of the --before source tree too, e.g. from
+`git archive main | tar -x -C /tmp/before`, on the same store), and sends an open-loop
+load at each of --rates requests/s for --seconds: each request has a scheduled start, and
 its latency counts from that schedule, so a slow server cannot hide queueing (no
 coordinated omission). The load comes from a small Go program (bench/loadgen, standard
 library only) so that the client is not what limits the rate. Lookups draw identifiers of
@@ -32,6 +36,8 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import DATA, machine, write_result
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 def build_store(people: int, seed: int) -> tuple[str, list[str]]:
@@ -97,8 +103,9 @@ def wait_ready(base: str, proc: subprocess.Popen[bytes], timeout: float = 60.0) 
 
 
 @contextmanager
-def served(store_url: str, workers: int) -> Iterator[str]:
-    """`identity-graph serve` on a free loopback port, for the block; yields the base URL."""
+def served(store_url: str, workers: int, tree: Path = REPO) -> Iterator[str]:
+    """`identity-graph serve` of the source tree `tree` on a free loopback port, for the
+    block; yields the base URL."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     command = [
@@ -115,6 +122,9 @@ def served(store_url: str, workers: int) -> Iterator[str]:
     ]
     proc = subprocess.Popen(
         command,
+        cwd=tree,
+        # The tree's package, not the installed one (an editable install names another).
+        env=dict(os.environ, PYTHONPATH=str(tree)),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,  # its own process group: the workers are stopped with it
@@ -142,7 +152,9 @@ def loadgen() -> Path:
     return out
 
 
-def load(base: str, paths_file: Path, rate: float, seconds: float) -> dict[str, object]:
+def load(
+    base: str, paths_file: Path, rate: float, seconds: float, header: str
+) -> dict[str, object]:
     done = subprocess.run(
         [
             str(loadgen()),
@@ -154,6 +166,8 @@ def load(base: str, paths_file: Path, rate: float, seconds: float) -> dict[str, 
             str(rate),
             "-seconds",
             str(seconds),
+            "-header",
+            header,
         ],
         check=True,
         capture_output=True,
@@ -163,6 +177,44 @@ def load(base: str, paths_file: Path, rate: float, seconds: float) -> dict[str, 
     return result
 
 
+def prepare(url: str, sqlite_url: str) -> int:
+    """The store's identifiers; an empty Neo4j store first gets a copy of the SQLite one
+    (`identity-graph migrate`)."""
+    from identity_graph.stores import open_store
+
+    store = open_store(url)
+    try:
+        with store.reader() as r:
+            identifiers = r.stats().identifiers
+    finally:
+        store.close()
+    if identifiers == 0 and url != sqlite_url:
+        started = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "identity_graph", "migrate", "--from", sqlite_url, "--to", url],
+            cwd=REPO,
+            env=dict(os.environ, PYTHONPATH=str(REPO)),
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        print(f"  copied into {url} ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
+        return prepare(url, sqlite_url)
+    return identifiers
+
+
+def admin_key(url: str) -> str:
+    """A new admin key for the run (every lookup is authenticated, as in production)."""
+    from identity_graph.config import Settings
+    from identity_graph.service.identity import IdentityService
+
+    service = IdentityService.open(url, Settings())
+    try:
+        _, key = service.keys.create(f"bench-lookup-{os.getpid()}", "admin", by="bench")
+    finally:
+        service.close()
+    return key
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument(
@@ -170,54 +222,77 @@ def main() -> None:
     )
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument(
-        "--store", default=None, help="use this store as it is (must hold the same people)"
+        "--store",
+        default=None,
+        help="use this store (it must hold the same people); an empty Neo4j store gets a copy "
+        "of the generated SQLite one",
     )
-    ap.add_argument("--rate", type=float, default=1000.0)
+    ap.add_argument(
+        "--rates", default="300,1000,2000", help="target requests/s, one load after the other"
+    )
     ap.add_argument("--seconds", type=float, default=30.0)
     ap.add_argument("--workers", type=int, default=2, help="server processes (2 cores here)")
+    ap.add_argument(
+        "--before",
+        type=Path,
+        default=None,
+        help="also serve this source tree (the code before a change, e.g. from `git archive`) "
+        "on the same store, first, in the same run",
+    )
     args = ap.parse_args()
+    rates = [float(r) for r in args.rates.split(",")]
 
-    url, keys = build_store(args.people, args.seed)
-    url = args.store or url
+    sqlite_url, keys = build_store(args.people, args.seed)
+    url = args.store or sqlite_url
+    identifiers = prepare(url, sqlite_url)
     rng = random.Random(args.seed)
     sample = rng.sample(keys, min(len(keys), 50_000))
     paths = []
     for key in sample:
         type_, _, value = key.partition(":")
         paths.append(f"/v1/identifiers/{type_}/{urllib.parse.quote(value, safe='')}/person")
+    paths_file = DATA / "lookup-paths.txt"
+    paths_file.write_text("\n".join(paths) + "\n", encoding="utf-8")
+    header = f"Authorization: Bearer {admin_key(url)}"
 
-    with served(url, args.workers) as base:
-        from identity_graph.stores import open_store
-
-        store = open_store(url)
-        with store.reader() as r:
-            identifiers = r.stats().identifiers
-        store.close()
-        paths_file = DATA / "lookup-paths.txt"
-        paths_file.write_text("\n".join(paths) + "\n", encoding="utf-8")
-        load(base, paths_file, 200, 2)  # warm-up: connections, page cache
-        result = load(base, paths_file, args.rate, args.seconds)
-    result.update(
+    trees = ([("before", args.before.resolve())] if args.before else []) + [("this", REPO)]
+    runs: list[dict[str, object]] = []
+    for code, tree in trees:
+        with served(url, args.workers, tree) as base:
+            load(base, paths_file, 200, 3, header)  # warm-up: connections, page cache
+            for rate in rates:
+                result = load(base, paths_file, rate, args.seconds, header)
+                result.update(
+                    {"code": code, "target_rps": rate, "load_average_1m": os.getloadavg()[0]}
+                )
+                runs.append(result)
+                print(f"  {code} {rate:.0f} req/s: {json.dumps(result)}", file=sys.stderr)
+    store = url.split(":", 1)[0]
+    write_result(
+        f"lookup-{store}",
         {
             "benchmark": "lookup",
-            "store": url.split(":", 1)[0],
+            "store": store,
             "identifiers": identifiers,
-            "target_rps": args.rate,
             "workers": args.workers,
+            "seconds": args.seconds,
+            "runs": runs,
             "machine": machine(),
-        }
+        },
     )
-    write_result(f"lookup-{result['store']}", result)
     print(
-        "| store | identifiers | target req/s | achieved req/s | p50 ms | p90 ms | p99 ms"
-        " | errors |"
+        "| store | code | target req/s | achieved req/s | p50 ms | p90 ms | p99 ms | errors"
+        " | load 1m |"
     )
-    print("|---|---|---|---|---|---|---|---|")
-    errors = sum(n for code, n in result["statuses"].items() if code != "200")  # type: ignore[union-attr]
-    print(
-        f"| {result['store']} | {identifiers:,} | {args.rate:.0f} | {result['achieved_rps']} | "
-        f"{result['p50_ms']} | {result['p90_ms']} | {result['p99_ms']} | {errors} |"
-    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    for run in runs:
+        statuses: dict[str, int] = run["statuses"]  # type: ignore[assignment]
+        errors = sum(n for status, n in statuses.items() if status != "200")
+        print(
+            f"| {store} | {run['code']} | {run['target_rps']:.0f} | {run['achieved_rps']:.0f} | "
+            f"{run['p50_ms']} | {run['p90_ms']} | {run['p99_ms']} | {errors} | "
+            f"{run['load_average_1m']:.2f} |"
+        )
 
 
 if __name__ == "__main__":

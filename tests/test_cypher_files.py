@@ -199,6 +199,7 @@ PARAMS: dict[str, dict[str, Any]] = {
     "person_links_across": {"ids": ["p1", "p2"]},
     "identifiers": {"keys": ["cookie:c1"]},
     "members": {"ids": ["p1"]},
+    "profile": {"person_id": "p1", "key": None},
     "persons": {"ids": ["p1"]},
     "pair_links": {"rows": [{"a": "cookie:c1", "b": "customer_id:u1"}]},
     "refused_merges_between": {"ids": ["p1", "p2"], "limit": 100},

@@ -18,8 +18,8 @@ router = APIRouter(prefix="/v1/identifiers", tags=["persons"])
     response_model=Person,
     responses={**NOT_FOUND, 422: {"model": ErrorOut}},
 )
-def get_person_by_identifier(
+async def get_person_by_identifier(
     type: IdentifierType, value: IdentifierValue, service: ServiceDep
 ) -> Response:
     """The person an identifier belongs to; the value is normalized as on ingest."""
-    return person_json(service.person_by_identifier(type, value))
+    return person_json(await service.lookup_identifier(type, value))

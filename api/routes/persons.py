@@ -25,10 +25,10 @@ def person_json(person: Person) -> Response:
 
 
 @router.get("/{person_id}", response_model=Person, responses=DURABLE)
-def get_person(person_id: IdPath, service: ServiceDep) -> Response:
+async def get_person(person_id: IdPath, service: ServiceDep) -> Response:
     """A person by any ID it was ever given. An ID merged into another person resolves to
     it (`redirected_from`, and `lineage`: the MERGED_INTO steps); a person that fell apart
     keeps its ID on its largest piece and lists the others in `split_into` (each of them
     names it in `split_from`). A person deleted by removing all of its evidence is 410 with
     its lineage; an unknown or erased one is 404."""
-    return person_json(service.person(person_id))
+    return person_json(await service.lookup_person(person_id))

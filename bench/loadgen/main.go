@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 )
@@ -22,6 +23,8 @@ func main() {
 	pathsFile := flag.String("paths", "", "file with one request path per line")
 	rate := flag.Float64("rate", 1000, "requests per second")
 	seconds := flag.Float64("seconds", 30, "duration")
+	// One header sent with every request, "Name: value" (the API key's Authorization).
+	header := flag.String("header", "", "a header for every request, as Name: value")
 	flag.Parse()
 
 	f, err := os.Open(*pathsFile)
@@ -42,6 +45,16 @@ func main() {
 		os.Exit(2)
 	}
 
+	var headerName, headerValue string
+	if *header != "" {
+		name, value, ok := strings.Cut(*header, ":")
+		if !ok {
+			fmt.Fprintln(os.Stderr, "-header: expected Name: value")
+			os.Exit(2)
+		}
+		headerName, headerValue = strings.TrimSpace(name), strings.TrimSpace(value)
+	}
+
 	client := &http.Client{
 		Timeout:   10 * time.Second,
 		Transport: &http.Transport{MaxIdleConnsPerHost: 256, MaxConnsPerHost: 256},
@@ -58,7 +71,15 @@ func main() {
 		wg.Add(1)
 		go func(i int, scheduled time.Time) {
 			defer wg.Done()
-			resp, err := client.Get(*base + paths[i%len(paths)])
+			req, err := http.NewRequest("GET", *base+paths[i%len(paths)], nil)
+			if err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				os.Exit(2)
+			}
+			if headerName != "" {
+				req.Header.Set(headerName, headerValue)
+			}
+			resp, err := client.Do(req)
 			if err == nil {
 				io.Copy(io.Discard, resp.Body)
 				resp.Body.Close()

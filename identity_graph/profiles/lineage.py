@@ -17,6 +17,7 @@ from typing import Final, Literal
 from identity_graph.errors import NotFoundError
 from identity_graph.ids import PersonId
 from identity_graph.stores.contract import StoreReader
+from identity_graph.stores.profile_rows import ProfileRows
 from identity_graph.stores.rows import LineageRow, Person, when
 from identity_graph.views import LineageStep
 
@@ -49,19 +50,27 @@ def step(row: LineageRow) -> LineageStep:
     )
 
 
-def _merge_step(r: StoreReader, info: Person, target: PersonId) -> LineageStep:
-    """The MERGED_INTO edge of `info` (the newest, should a copy hold several); a store
-    written before lineage was kept for every merge has none: the row's own time then."""
-    edges = [
+def _merge_step(edges: list[LineageRow], info: Person, target: PersonId) -> LineageStep:
+    """The MERGED_INTO edge of `info` among `edges` (the newest, should a copy hold several;
+    `edges` in the store's lineage order); a store written before lineage was kept for
+    every merge has none: the row's own time then."""
+    mine = [
         e
-        for e in r.lineage([info.person_id])
+        for e in edges
         if e.kind == MERGED_INTO and e.from_id == info.person_id and e.to_id == target
     ]
-    if edges:
-        return step(edges[-1])
+    if mine:
+        return step(mine[-1])
     return LineageStep(
         from_id=info.person_id, to_id=target, kind=MERGED_INTO, at=when(info.updated_at)
     )
+
+
+def _splits(edges: list[LineageRow], current: PersonId) -> tuple[PersonId | None, list[PersonId]]:
+    """What `current` split from (the newest), and its pieces, in lineage order."""
+    split_from = [e.to_id for e in edges if e.kind == SPLIT_FROM and e.from_id == current]
+    pieces = [e.from_id for e in edges if e.kind == SPLIT_FROM and e.to_id == current]
+    return (split_from[-1] if split_from else None), pieces
 
 
 def current_ids(r: StoreReader, person_ids: list[PersonId]) -> list[PersonId]:
@@ -98,16 +107,29 @@ def resolve(r: StoreReader, person_id: str) -> Resolution:
             raise NotFoundError(f"no person with ID {person_id!r}")
         if info.merged_into is None:
             break
-        path.append(_merge_step(r, info, info.merged_into))
+        path.append(_merge_step(r.lineage([info.person_id]), info, info.merged_into))
         current = info.merged_into
     else:
         raise NotFoundError(f"person ID {person_id!r}: lineage too deep to follow")
-    edges = r.lineage([current])
-    split_from = [e.to_id for e in edges if e.kind == SPLIT_FROM and e.from_id == current]
-    pieces = [e.from_id for e in edges if e.kind == SPLIT_FROM and e.to_id == current]
+    split_from, pieces = _splits(r.lineage([current]), current)
     return Resolution(
         person=info,
         path=path,
-        split_from=split_from[-1] if split_from else None,
+        split_from=split_from,
         split_into=[p for p in current_ids(r, pieces) if p != current],
+    )
+
+
+def resolution_of(rows: ProfileRows) -> Resolution:
+    """`resolve`, from the rows one query read (`ProfileRows`, complete)."""
+    *steps, info = rows.chain
+    path = [_merge_step(rows.merges, p, p.merged_into) for p in steps if p.merged_into]
+    current = info.person_id
+    split_from, pieces = _splits(rows.lineage, current)
+    now = dict.fromkeys(rows.pieces[p] for p in pieces if p in rows.pieces)
+    return Resolution(
+        person=info,
+        path=path,
+        split_from=split_from,
+        split_into=[p for p in now if p != current],
     )

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 
+from anyio import to_thread
+
 from identity_graph.config import Settings
 from identity_graph.errors import BatchRejected, InvalidValue, ItemError, NotFoundError
 from identity_graph.graph.explain import Explanation, explain
@@ -22,7 +24,7 @@ from identity_graph.ingest.readers import Item
 from identity_graph.ingest.records import RecordMapping, RecordParser
 from identity_graph.matching.model import MatchModel
 from identity_graph.matching.runner import Matcher, MatchSummary
-from identity_graph.profiles.build import build_profile
+from identity_graph.profiles.build import LargeProfile, build_profile, identifier_profile
 from identity_graph.review.decisions import decide_review, parse_pair_id
 from identity_graph.service.audiences import Audiences
 from identity_graph.service.audit import AuditQuery, audit_rows
@@ -50,6 +52,7 @@ from identity_graph.service.views import (
 from identity_graph.stores import open_store
 from identity_graph.stores.admission import DEFAULT_WRITE_WAIT, retry_transient
 from identity_graph.stores.contract import GraphStore, assignments
+from identity_graph.stores.lookups import lookup_reads
 from identity_graph.stores.rows import ChangeSet, ReviewRow
 from identity_graph.views import Person, StoreStats
 
@@ -64,10 +67,17 @@ __all__ = [
 ]
 
 
+# Identifiers of a person whose profile the API reads on its event loop (embedded store):
+# its read takes a few milliseconds at most (bench/RESULTS.md, "Lookups"). A larger one
+# stops after reading its identifiers and is read again on a thread.
+INLINE_IDENTIFIERS = 200
+
+
 class IdentityService:
     def __init__(self, store: GraphStore, settings: Settings) -> None:
         self.store = store
         self.settings = settings
+        self._lookups = lookup_reads(store)
         self.normalizer = Normalizer(settings)
         self._events = EventParser(settings, self.normalizer)
         self.audiences = Audiences(store, settings)
@@ -137,15 +147,42 @@ class IdentityService:
     # -- reads -------------------------------------------------------------------------
 
     def person(self, person_id: str) -> Person:
-        return build_profile(self.store, self.settings, person_id)
+        return build_profile(self._lookups, self.settings, person_id)
 
     def person_by_identifier(self, type_: str, value: str) -> Person:
-        key = self._key(type_, value)
-        with self.store.reader() as r:
-            found = r.identifiers([key]).get(key)
+        return self._identifier_profile(type_, self._key(type_, value))
+
+    def _identifier_profile(
+        self, type_: str, key: IdentifierKey, max_members: int | None = None
+    ) -> Person:
+        found = identifier_profile(self._lookups, self.settings, key, max_members=max_members)
         if found is None:
             raise NotFoundError(_unknown(type_))
-        return build_profile(self.store, self.settings, found.person_id)
+        return found
+
+    async def lookup_person(self, person_id: str) -> Person:
+        """`person` for the API's event loop: an embedded store's read of a small person
+        runs on it (a thread hop would cost more than the read); a networked store's read,
+        or one found to hold more than `INLINE_IDENTIFIERS`, runs on a thread, so that the
+        loop keeps serving meanwhile."""
+        if self._lookups.inline:
+            try:
+                return build_profile(
+                    self._lookups, self.settings, person_id, max_members=INLINE_IDENTIFIERS
+                )
+            except LargeProfile:
+                pass
+        return await to_thread.run_sync(self.person, person_id)
+
+    async def lookup_identifier(self, type_: str, value: str) -> Person:
+        """`person_by_identifier` for the API's event loop (see `lookup_person`)."""
+        key = self._key(type_, value)
+        if self._lookups.inline:
+            try:
+                return self._identifier_profile(type_, key, INLINE_IDENTIFIERS)
+            except LargeProfile:
+                pass
+        return await to_thread.run_sync(self._identifier_profile, type_, key)
 
     def stats(self) -> StoreStats:
         with self.store.reader() as r:
@@ -280,6 +317,7 @@ class IdentityService:
         return self.store.url
 
     def close(self) -> None:
+        self._lookups.close()
         self.store.close()
 
     def ping(self) -> None:

@@ -5,7 +5,7 @@ the batch as a list parameter (`UNWIND $keys ...`)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, Literal
 
 import neo4j
@@ -20,6 +20,7 @@ from identity_graph.segments.context import EvalContext
 from identity_graph.stores.contract import EXPORT_KINDS
 from identity_graph.stores.cypher_files import Query, query
 from identity_graph.stores.neo4j.errors import translate
+from identity_graph.stores.profile_rows import ProfileRows
 from identity_graph.stores.query import Statement
 from identity_graph.stores.rows import (
     ApiKeyRow,
@@ -76,9 +77,46 @@ def link_row(r: neo4j.Record) -> LinkRow:
     )
 
 
-def _values(r: neo4j.Record, names: Iterable[str]) -> dict[str, Any]:
+def _values(r: neo4j.Record | Mapping[str, Any], names: Iterable[str]) -> dict[str, Any]:
     """A record's columns named like the fields of a slotted row dataclass (its slots)."""
     return {name: r[name] for name in names}
+
+
+# Rows as a query returns them, or as maps collected in one (`profile.cypher`).
+Columns = neo4j.Record | Mapping[str, Any]
+
+
+def _lineage(r: Columns) -> LineageRow:
+    return LineageRow(**_values(r, LineageRow.__slots__))
+
+
+def _members(pid: PersonId, members: list[list[Any]]) -> list[StoredIdentifier]:
+    return [
+        StoredIdentifier(
+            key, type_, value, pid, first, last, bool(hub), reason, tuple(joined or ())
+        )
+        for key, type_, value, first, last, hub, reason, joined in members
+    ]
+
+
+def _activity(r: Columns) -> ActivityItem:
+    return ActivityItem.model_validate({**dict(r), "identifier": r["key"]})
+
+
+def _consent(r: Columns) -> ConsentSignal:
+    return ConsentSignal(
+        identifier=r["key"],
+        purpose=r["purpose"],
+        granted=bool(r["granted"]),
+        source=r["source"],
+        at=when(r["at"]),
+    )
+
+
+def _record(r: Columns) -> SourceRecord:
+    return SourceRecord.model_validate(
+        {**dict(r), "identifier": r["key"], "attributes": json.loads(r["attributes"])}
+    )
 
 
 def _api_key(r: neo4j.Record) -> ApiKeyRow:
@@ -131,21 +169,36 @@ class Neo4jReads:
         }
 
     def lineage(self, person_ids: Sequence[PersonId]) -> list[LineageRow]:
-        return [
-            LineageRow(**_values(r, LineageRow.__slots__))
-            for r in self._batch("lineage", person_ids, "ids")
+        return [_lineage(r) for r in self._batch("lineage", person_ids, "ids")]
+
+    def profile(self, person_id: str | None, key: IdentifierKey | None) -> ProfileRows | None:
+        """The profile rows of the person an ID or identifier names, in one query; None
+        when it names nothing."""
+        rows = self._run(query("profile"), person_id=person_id, key=key)
+        if not rows:
+            return None
+        r = rows[0]
+        chain = [
+            Person(p["person_id"], p["created_at"], p["updated_at"], p["merged_into"])
+            for p in r["chain"]
         ]
+        now = chain[-1].person_id
+        return ProfileRows(
+            chain=chain,
+            complete=bool(r["complete"]),
+            merges=[_lineage(e) for e in r["merges"]],
+            lineage=[_lineage(e) for e in r["lineage"]],
+            pieces={piece: current for piece, current in r["pieces"]},
+            members=_members(now, r["members"]),
+            records=[_record(x) for x in r["records"]],
+            activity=[_activity(x) for x in r["activity"]],
+            consent=[_consent(x) for x in r["consent"]],
+        )
 
     def members(self, person_ids: Sequence[PersonId]) -> dict[PersonId, list[StoredIdentifier]]:
         out: dict[PersonId, list[StoredIdentifier]] = {}
         for r in self._batch("members", person_ids, "ids"):
-            pid = r["person_id"]
-            out[pid] = [
-                StoredIdentifier(
-                    key, type_, value, pid, first, last, bool(hub), reason, tuple(joined or ())
-                )
-                for key, type_, value, first, last, hub, reason, joined in r["members"]
-            ]
+            out[r["person_id"]] = _members(r["person_id"], r["members"])
         return out
 
     def links(self, keys: Sequence[IdentifierKey]) -> list[LinkRow]:
@@ -173,30 +226,13 @@ class Neo4jReads:
         return {r[0] for r in self._batch("seen_messages", message_ids, "ids")}
 
     def activity(self, keys: Sequence[IdentifierKey]) -> list[ActivityItem]:
-        return [
-            ActivityItem.model_validate({**dict(r), "identifier": r["key"]})
-            for r in self._batch("activity", keys, "keys")
-        ]
+        return [_activity(r) for r in self._batch("activity", keys, "keys")]
 
     def consent(self, keys: Sequence[IdentifierKey]) -> list[ConsentSignal]:
-        return [
-            ConsentSignal(
-                identifier=r["key"],
-                purpose=r["purpose"],
-                granted=bool(r["granted"]),
-                source=r["source"],
-                at=when(r["at"]),
-            )
-            for r in self._batch("consent", keys, "keys")
-        ]
+        return [_consent(r) for r in self._batch("consent", keys, "keys")]
 
     def records(self, keys: Sequence[IdentifierKey]) -> list[SourceRecord]:
-        return [
-            SourceRecord.model_validate(
-                {**dict(r), "identifier": r["key"], "attributes": json.loads(r["attributes"])}
-            )
-            for r in self._batch("records", keys, "keys")
-        ]
+        return [_record(r) for r in self._batch("records", keys, "keys")]
 
     def type_counts(self, person_ids: Sequence[PersonId]) -> dict[PersonId, dict[str, int]]:
         out: dict[PersonId, dict[str, int]] = {}

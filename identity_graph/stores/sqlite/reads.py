@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from functools import lru_cache
 from typing import Any, Literal
 
 from identity_graph.audit import AuditFilter
@@ -93,6 +94,14 @@ def _refused(r: Row) -> RefusedMerge:
     )
 
 
+@lru_cache(maxsize=4096)
+def _expanded(name: str, template: str, marker: str, n: int) -> tuple[str, tuple[str, ...]]:
+    """`expand`'s text and parameter names for a list of `n` scalars: they depend on `n`
+    only, and a lookup would otherwise build them anew for each of its reads."""
+    st = expand(name, template, lists={marker: range(n)})
+    return st.text, tuple(st.params)
+
+
 class SQLiteReads:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._c = conn
@@ -101,8 +110,12 @@ class SQLiteReads:
         self, name: str, template: str, marker: str, values: Sequence[object], **params: object
     ) -> Iterator[Row]:
         for part in chunks(values, IN_CHUNK):
-            st = expand(name, template, lists={marker: part}, params=params)
-            yield from self._c.execute(st.text, dict(st.params))
+            if params or (part and isinstance(part[0], tuple)):
+                st = expand(name, template, lists={marker: part}, params=params)
+                yield from self._c.execute(st.text, dict(st.params))
+            else:
+                text, names = _expanded(name, template, marker, len(part))
+                yield from self._c.execute(text, dict(zip(names, part, strict=True)))
 
     def _one(self, sql: str, **params: object) -> Row:
         row: Row = self._c.execute(sql, params).fetchone()
