@@ -326,6 +326,7 @@ PARAMS: dict[str, dict[str, Any]] = {
     "upsert_models": {"rows": [{"version": "v1", "created_at": AT, "body": "{}"}]},
     "import_write_lock": {"tx": 2},
     # The graph's lifecycle: provenance, hub decisions, evidence taken back.
+    "create_provenance": {"rows": [PROVENANCE]},
     "upsert_provenance": {"rows": [PROVENANCE]},
     "import_provenance": {"rows": [PROVENANCE]},
     "provenance_page": {

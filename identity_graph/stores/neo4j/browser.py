@@ -47,28 +47,36 @@ def wrap_caption(text: str, width: int = CAPTION_WIDTH) -> str:
     when the last line overflows it drops the line's last piece for an ellipsis; pieces
     so long that no two share a line keep one piece a line, none dropped."""
     text = text.replace(" ", "\u00a0")
-    count = max(1, -(-len(text) // width))
+    n = len(text)
+    count = max(1, -(-n // width))
     if count == 1:
         return text
-    ideal = len(text) / count
-
-    def cost(start: int, end: int) -> float:
-        miss = (end - start - ideal) ** 2
-        return miss if end == len(text) or text[end - 1] in _SEPARATORS else miss + _HARD_BREAK
-
-    # best[k][i]: the cheapest split of text[:i] into k pieces (cost, previous break)
+    ideal = n / count
+    # A break after text[i - 1] costs nothing extra where that is a separator (or the end).
+    extra = [0.0] + [0.0 if c in _SEPARATORS else _HARD_BREAK for c in text]
+    extra[n] = 0.0
     inf = float("inf")
-    best = [[(inf, 0)] * (len(text) + 1) for _ in range(count + 1)]
-    best[0][0] = (0.0, 0)
+    # best[k][i]: the cheapest split of text[:i] into k pieces (cost, previous break). Only
+    # the ends from which the remaining pieces (1 to `width` characters each) can still
+    # reach the end of the text are kept: the ~`width` ends per piece near the ideal, not
+    # all of them (a caption is computed for every identifier written, so this is ingest
+    # time); the chosen split is the same (ties keep the earliest break).
+    best: list[dict[int, tuple[float, int]]] = [{0: (0.0, 0)}]
     for k in range(1, count + 1):
-        for i in range(1, len(text) + 1):
+        prev = best[k - 1]
+        row: dict[int, tuple[float, int]] = {}
+        for i in range(max(k, n - (count - k) * width), min(k * width, n - (count - k)) + 1):
+            cheapest = (inf, 0)
             for j in range(max(0, i - width), i):
-                if best[k - 1][j][0] < inf:
-                    total = best[k - 1][j][0] + cost(j, i)
-                    if total < best[k][i][0]:
-                        best[k][i] = (total, j)
+                if j in prev:
+                    total = prev[j][0] + ((i - j - ideal) ** 2 + extra[i])
+                    if total < cheapest[0]:
+                        cheapest = (total, j)
+            if cheapest[0] < inf:
+                row[i] = cheapest
+        best.append(row)
     pieces: list[str] = []
-    end = len(text)
+    end = n
     for k in range(count, 0, -1):
         start = best[k][end][1]
         pieces.append(text[start:end])

@@ -148,6 +148,7 @@ class Neo4jTx(Neo4jReads):
     def apply(self, ch: ChangeSet) -> None:
         at = ch.at
         w = self._write
+        created = {r.key for r in ch.new_identifiers}
         w(query("add_messages"), [{"id": m, "at": a} for m, a in ch.message_ids])
         w(query("add_persons"), [person_display(_fields(p)) for p in ch.persons])
         w(query("merge_persons"), [_fields(m) for m in ch.merges], at=at)
@@ -163,7 +164,6 @@ class Neo4jTx(Neo4jReads):
         )
         # A link with an end created just now cannot exist yet: CREATE, not MERGE (which
         # would scan the relationships of the other, possibly dense, end).
-        created = {r.key for r in ch.new_identifiers}
         fresh: list[dict[str, Any]] = []
         known: list[dict[str, Any]] = []
         for link in ch.links:
@@ -196,7 +196,14 @@ class Neo4jTx(Neo4jReads):
         commits = [{"destination": d, "gen": g} for d, g in ch.ledger_commits]
         w(query("ledger_send"), commits)
         w(query("ledger_drop"), commits)
-        w(query("upsert_provenance"), [{**_fields(r), "pk": r.pk} for r in ch.provenance])
+        # Likewise a provenance row naming an identifier created just now.
+        new_rows: list[dict[str, Any]] = []
+        old_rows: list[dict[str, Any]] = []
+        for p in ch.provenance:
+            new = p.key in created or (p.kind == "link" and p.other in created)
+            (new_rows if new else old_rows).append({**_fields(p), "pk": p.pk})
+        w(query("create_provenance"), new_rows)
+        w(query("upsert_provenance"), old_rows)
         w(query("upsert_hub_states"), [_fields(h) for h in ch.hub_states])
         if ch.unflag_hubs:
             self._run(query("unflag_hubs"), keys=list(ch.unflag_hubs))
