@@ -37,7 +37,7 @@ class StoreLookups:
         return self._store.reader()
 
     def close(self) -> None:
-        pass  # the store's connections are closed with the store
+        """Nothing of its own to close: the store's connections are closed with the store."""
 
 
 class SQLiteLookups(ReadOnlyLookups):

@@ -28,7 +28,6 @@ class Checkpointer:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self.running = threading.Lock()  # held while a checkpoint runs: see `held`
-        self.runs = 0  # checkpoints run (tests and diagnostics)
 
     def committed(self) -> None:
         """A transaction committed: checkpoint soon."""
@@ -51,7 +50,6 @@ class Checkpointer:
             try:
                 with self.running:
                     conn.execute(CHECKPOINT).fetchone()
-                self.runs += 1
             except sqlite3.Error:
                 # Busy (another process's checkpoint) or a closing store: the next commit
                 # asks again, and the writer's autocheckpoint stays the backstop.

@@ -19,9 +19,7 @@ from pathlib import Path
 
 from identity_graph.errors import StoreError
 from identity_graph.stores.sqlite.reads import SQLiteReads
-
-# The store's own reader connections use this page cache size (stores/sqlite/store.py).
-_CACHE_SIZE = "PRAGMA cache_size = -65536"
+from identity_graph.stores.sqlite.store import READER_CACHE
 
 
 class ReadOnlyLookups:
@@ -42,7 +40,7 @@ class ReadOnlyLookups:
             conn = sqlite3.connect(
                 self._uri, uri=True, isolation_level=None, check_same_thread=False
             )
-            conn.execute(_CACHE_SIZE)
+            conn.execute(READER_CACHE)  # the store's own readers' cache
             conn.execute("PRAGMA temp_store = MEMORY")
             conn.execute("PRAGMA query_only = ON")
         except sqlite3.Error as exc:
