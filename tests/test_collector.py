@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from identity_graph.collector import fewer_collections
 from identity_graph.config import Settings
-from identity_graph.ingest.collector import fewer_collections
 from identity_graph.service.identity import IdentityService
 from identity_graph.service.ingest import StreamRejected
 from identity_graph.stores.sqlite import SQLiteStore
@@ -64,3 +64,28 @@ def test_nested_and_concurrent_streams_restore_once_the_last_ends() -> None:
     outer_may_end.set()
     thread.join()
     assert gc.get_threshold() == before
+
+
+def test_a_server_freeze_is_kept_through_streams() -> None:
+    """`freeze_long_lived` (what `serve` runs once its service is built) is not undone when
+    a stream ends. In a child process: the freeze lasts as long as the process."""
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent(
+        """
+        import gc
+        from identity_graph.collector import fewer_collections, freeze_long_lived
+        held = [[] for _ in range(1000)]
+        freeze_long_lived()
+        frozen = gc.get_freeze_count()
+        assert frozen >= 1000, frozen
+        with fewer_collections():
+            assert gc.get_threshold()[0] > 700
+        assert gc.get_freeze_count() == frozen, (gc.get_freeze_count(), frozen)
+        print("ok")
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "ok", done.stderr

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+import identity_graph.api.main as api_main
 import identity_graph.cli.serve as serve_module
 from identity_graph.cli import app
 from identity_graph.stores.sqlite import SQLiteStore
@@ -49,9 +50,13 @@ def test_one_worker_gets_the_settings_as_values(
     store = SQLiteStore(url)
     key = issue_key(store, "reader")
     store.close()
+    # A served app freezes its heap once built; not this test process's, for good.
+    frozen: list[bool] = []
+    monkeypatch.setattr(api_main, "freeze_long_lived", lambda: frozen.append(True))
     with TestClient(made(), headers=bearer(key)) as client:
         assert client.get("/v1/stats").status_code == 200
         assert client.app.state.service.settings.hub_limit == 5  # type: ignore[attr-defined]
+    assert frozen == [True]
     assert (tmp_path / "served.db").exists()
 
 
@@ -76,6 +81,24 @@ def test_several_workers_get_them_in_the_new_process_environment(
     assert uvicorn_args[:2] == ["--factory", serve_module.APP_FACTORY]
     assert uvicorn_args[uvicorn_args.index("--workers") + 1] == "3"
     assert "--no-access-log" in uvicorn_args
+
+
+def test_each_worker_app_freezes_its_heap_once_built(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What uvicorn imports in each of several workers (APP_FACTORY) reads the store from
+    the environment and freezes the heap after its lifespan built the service."""
+    url = f"sqlite:///{tmp_path / 'served.db'}"
+    monkeypatch.setenv("IDENTITY_GRAPH_STORE", url)
+    module, _, name = serve_module.APP_FACTORY.partition(":")
+    assert module == api_main.__name__ and name == "served_app"
+    frozen: list[bool] = []
+    monkeypatch.setattr(api_main, "freeze_long_lived", lambda: frozen.append(True))
+    app_ = api_main.served_app()
+    assert frozen == []
+    with TestClient(app_) as client:
+        assert frozen == [True]
+        assert client.app.state.service.store_url == url  # type: ignore[attr-defined]
 
 
 def test_a_bad_store_fails_before_serving(monkeypatch: pytest.MonkeyPatch) -> None:

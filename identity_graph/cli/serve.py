@@ -16,7 +16,7 @@ from identity_graph.errors import IdentityGraphError
 from identity_graph.logs import LogFormat, logging_config
 
 # What uvicorn imports in each worker process when there are several (see `serve`).
-APP_FACTORY = "identity_graph.api.main:create_app"
+APP_FACTORY = "identity_graph.api.main:served_app"
 WORKERS_MODULE = "identity_graph.cli.workers"
 WORKER_HEALTHCHECK_SECONDS = 60
 
@@ -91,6 +91,7 @@ def serve(
             create_app,
             service_factory=partial(build_service, url, cfg, credentials, wait),
             max_body_bytes=body_limit,
+            freeze_heap=True,
         )
         uvicorn.run(
             factory,

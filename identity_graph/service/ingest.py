@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from identity_graph.collector import fewer_collections
 from identity_graph.errors import BatchRejected, ItemError
 from identity_graph.ingest.batches import BatchSummary, new_batch_id
-from identity_graph.ingest.collector import fewer_collections
 from identity_graph.ingest.observations import Observation, ParseResult
 from identity_graph.ingest.prefetch import prefetch
 from identity_graph.ingest.readers import Item, csv_header, progress_total, read_items, read_jsonl

@@ -108,14 +108,21 @@ class SQLiteReads:
 
     def _in(
         self, name: str, template: str, marker: str, values: Sequence[object], **params: object
-    ) -> Iterator[Row]:
+    ) -> list[Row]:
+        # A list, not a generator: a lookup makes ~10 of these reads, most of one chunk,
+        # and resuming a generator per row cost more than the rows' fetch.
+        if not params and len(values) <= IN_CHUNK and not (values and isinstance(values[0], tuple)):
+            text, names = _expanded(name, template, marker, len(values))
+            return self._c.execute(text, dict(zip(names, values, strict=True))).fetchall()
+        out: list[Row] = []
         for part in chunks(values, IN_CHUNK):
             if params or (part and isinstance(part[0], tuple)):
                 st = expand(name, template, lists={marker: part}, params=params)
-                yield from self._c.execute(st.text, dict(st.params))
+                out.extend(self._c.execute(st.text, dict(st.params)))
             else:
                 text, names = _expanded(name, template, marker, len(part))
-                yield from self._c.execute(text, dict(zip(names, part, strict=True)))
+                out.extend(self._c.execute(text, dict(zip(names, part, strict=True))))
+        return out
 
     def _one(self, sql: str, **params: object) -> Row:
         row: Row = self._c.execute(sql, params).fetchone()
