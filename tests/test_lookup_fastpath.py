@@ -1,14 +1,14 @@
 """The profile lookups' fast path (api/fastpath.py) answers exactly what FastAPI's routes
-answer: the same status, headers and bytes for every kind of person ID and identifier,
-every key, every malformed path; it counts and logs its requests as the routes do; and it
-really answers lookups itself."""
+answer, on each store: the same status, headers and bytes for every kind of person ID and
+identifier, every key, every malformed path; it counts and logs its requests as the routes
+do; and it really answers lookups itself."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +27,12 @@ from identity_graph.devtools import synthetic
 from identity_graph.ids import PersonId as P
 from identity_graph.service import identity
 from identity_graph.service.identity import IdentityService
+from identity_graph.stores.contract import GraphStore
 from identity_graph.stores.rows import ChangeSet, LineageRow, NewIdentifierRow, Person
 from identity_graph.stores.sqlite import SQLiteStore
+from tests.conftest import STORES
 from tests.helpers import bearer, event, issue_key, login, person_of
+from tests.neo4j_server import auth_from_env
 
 T0 = "2025-01-01T00:00:00.000000Z"
 # Headers that differ between any two answers: the request's own ID and the clock.
@@ -44,8 +47,8 @@ class World:
         self.identifier_paths: list[str] = []
 
 
-def _build(url: str) -> None:
-    service = IdentityService(SQLiteStore(url), SETTINGS)
+def _build(open_store: Callable[[], GraphStore]) -> None:
+    service = IdentityService(open_store(), SETTINGS)
     try:
         pop = synthetic.make_population(people=40, seed=11)
         events = list(synthetic.iter_events(pop))
@@ -82,17 +85,34 @@ def _build(url: str) -> None:
         service.close()
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    url = f"sqlite:///{tmp_path_factory.mktemp('fastpath') / 'graph.db'}"
-    _build(url)
-    store = SQLiteStore(url)
+@pytest.fixture(scope="module", params=STORES)
+def world(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[World]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('fastpath') / 'graph.db'}"
+
+        def open_store() -> GraphStore:
+            return SQLiteStore(url)
+    else:
+        from identity_graph.stores.neo4j import Neo4jStore
+
+        uri = request.getfixturevalue("neo4j_uri")
+
+        def open_store() -> GraphStore:
+            return Neo4jStore(uri, auth=auth_from_env())
+
+        empty = open_store()
+        empty.reset()
+        empty.close()
+    _build(open_store)
+    store = open_store()
     keys = {role: issue_key(store, role) for role in ("reader", "ingest", "steward", "admin")}
     keys["exporter"] = issue_key(store, "exporter", segments=["s"], destinations=["d"])
 
     def app(fast: bool) -> Any:
         return create_app(
-            service_factory=lambda: IdentityService(SQLiteStore(url), SETTINGS),
+            service_factory=lambda: IdentityService(open_store(), SETTINGS),
             lookup_fast_path=fast,
         )
 
@@ -112,6 +132,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         assert done.status_code == 200, done.text
         w.person_ids += [merged, erased]
         yield w
+    if request.param != "sqlite":
+        store.reset()
     store.close()
 
 
