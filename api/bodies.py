@@ -34,7 +34,7 @@ class _Refused(Exception):
 
 
 class _Disconnected(Exception):
-    pass
+    """The client went away before its body was read: nothing to answer."""
 
 
 class BodyLimit:

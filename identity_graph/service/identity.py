@@ -8,6 +8,7 @@ the store contract changes this module, not its callers.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import suppress
 from datetime import datetime
 
 from anyio import to_thread
@@ -166,22 +167,18 @@ class IdentityService:
         or one found to hold more than `INLINE_IDENTIFIERS`, runs on a thread, so that the
         loop keeps serving meanwhile."""
         if self._lookups.inline:
-            try:
+            with suppress(LargeProfile):  # too large for the loop: read on a thread below
                 return build_profile(
                     self._lookups, self.settings, person_id, max_members=INLINE_IDENTIFIERS
                 )
-            except LargeProfile:
-                pass
         return await to_thread.run_sync(self.person, person_id)
 
     async def lookup_identifier(self, type_: str, value: str) -> Person:
         """`person_by_identifier` for the API's event loop (see `lookup_person`)."""
         key = self._key(type_, value)
         if self._lookups.inline:
-            try:
+            with suppress(LargeProfile):  # as in `lookup_person`
                 return self._identifier_profile(type_, key, INLINE_IDENTIFIERS)
-            except LargeProfile:
-                pass
         return await to_thread.run_sync(self._identifier_profile, type_, key)
 
     def stats(self) -> StoreStats:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -131,8 +132,7 @@ class Neo4jTx(Neo4jReads):
 
     def _write(self, q: Query, rows: Sequence[object], **params: Any) -> None:
         if rows:
-            for _ in self._stream(q, rows=rows, **params):
-                pass
+            deque(self._stream(q, rows=rows, **params), maxlen=0)  # run it, keep nothing
 
     def _grouped(self, name: str, rows: Sequence[Mapping[str, Any]]) -> None:
         """Activity or lineage rows, one query per relationship type."""

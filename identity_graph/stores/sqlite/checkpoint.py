@@ -14,7 +14,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 CHECKPOINT = "PRAGMA wal_checkpoint(PASSIVE)"
 
@@ -47,13 +47,10 @@ class Checkpointer:
             if self._stop.is_set():
                 break
             self._wanted.clear()
-            try:
-                with self.running:
-                    conn.execute(CHECKPOINT).fetchone()
-            except sqlite3.Error:
-                # Busy (another process's checkpoint) or a closing store: the next commit
-                # asks again, and the writer's autocheckpoint stays the backstop.
-                pass
+            # Busy (another process's checkpoint) or a closing store: the next commit asks
+            # again, and the writer's autocheckpoint stays the backstop.
+            with self.running, suppress(sqlite3.Error):
+                conn.execute(CHECKPOINT).fetchone()
             if self._stop.wait(self._interval):
                 break
         conn.close()
