@@ -1,7 +1,7 @@
-// Delete every node of the identity graph with its relationships, in batches of 1,000 (5,000
-// nodes of a 1,000,000-event graph outgrew a 1 GiB server's transaction memory; run in an
-// auto-commit transaction: a big graph does not have to fit in one transaction's memory).
-// Meta (schema version, write lock) and the schema itself are kept.
+// Delete every node of the identity graph, 1,000 per inner transaction, after
+// `reset_relationships` took their relationships (DETACH: any left, e.g. from a Meta node).
+// Run in an auto-commit transaction: a big graph does not have to fit in one transaction's
+// memory. Meta (schema version, write lock) and the schema itself are kept.
 MATCH (n)
 WHERE n:Identifier OR n:Person OR n:Record OR n:RefusedMerge OR n:Message OR n:Product
    OR n:Campaign OR n:Case OR n:Review OR n:Audit OR n:AuditRef OR n:MatchModel OR n:Tombstone

@@ -213,6 +213,7 @@ PARAMS: dict[str, dict[str, Any]] = {
     "records": {"keys": ["crm_id:C1"]},
     "refused_merges": {"limit": 100},
     "reset": {},
+    "reset_relationships": {},
     "seen_messages": {"ids": ["m-1"]},
     "set_joined": {"rows": [{"key": "cookie:c1", "persons": ["p2", "p3"]}]},
     "stats": {},
@@ -348,7 +349,7 @@ PARAMS: dict[str, dict[str, Any]] = {
     "delete_consent": {"rows": [{"key": "cookie:c1", "purpose": "ads"}]},
 }
 # These read (or delete) the whole graph, or check that it is empty, on purpose.
-WHOLE_GRAPH = {"meta_read", "reset", "stats"}
+WHOLE_GRAPH = {"meta_read", "reset", "reset_relationships", "stats"}
 # Upgrades rewrite every row of a kind once, when an older store is opened.
 WHOLE_GRAPH |= {"upgrade_activity_days"}
 # A copy to another store (migrate) streams every row of a kind, or counts them.

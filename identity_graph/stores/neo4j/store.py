@@ -246,11 +246,13 @@ class Neo4jStore:
         return True
 
     def reset(self) -> None:
-        """Delete the graph in batches (`CALL ... IN TRANSACTIONS` needs an auto-commit
-        transaction); the schema and the Meta nodes stay."""
-        q = query("reset")
-        try:
-            with self._session(neo4j.WRITE_ACCESS) as session:
-                session.run(q.text).consume()
-        except (nx.Neo4jError, nx.DriverError) as exc:
-            self._fail(exc, q)
+        """Delete the graph in batches, its relationships first, then its nodes
+        (`CALL ... IN TRANSACTIONS` needs an auto-commit transaction); the schema and the
+        Meta nodes stay."""
+        for name in ("reset_relationships", "reset"):
+            q = query(name)
+            try:
+                with self._session(neo4j.WRITE_ACCESS) as session:
+                    session.run(q.text).consume()
+            except (nx.Neo4jError, nx.DriverError) as exc:
+                self._fail(exc, q)
