@@ -113,6 +113,9 @@ def main() -> None:
         return
     from lookup import admin_key
 
+    if args.store.startswith("sqlite:///") and not args.store.startswith("sqlite:////"):
+        # The children run in each source tree: a path relative to here must not move.
+        args.store = f"sqlite:///{Path(args.store.removeprefix('sqlite:///')).resolve()}"
     key = admin_key(args.store)
     trees = ([("before", args.before.resolve())] if args.before else []) + [("this", REPO)]
     runs: dict[str, object] = {}
