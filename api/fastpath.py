@@ -12,7 +12,7 @@ exactly what the routes would:
 - each path parameter is validated against the type the route function declares; a
   request with an invalid one is handed to FastAPI, which answers its 422;
 - the app's `authorize` dependency runs on the same scope the router would give it;
-- the service call and the response are the route function's (`person_json`);
+- the route function itself answers, given its parameters and the service;
 - an error is answered by the app's own exception handler for it, and an error with no
   handler propagates, as from a route.
 
@@ -39,24 +39,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from identity_graph.api.auth import authorize
 from identity_graph.api.deps import service_of
 from identity_graph.api.routes import identifiers, persons
-from identity_graph.views import Person
 
-Lookup = Callable[[Request, dict[str, Any]], Awaitable[Person]]
-
-
-async def _by_person_id(request: Request, params: dict[str, Any]) -> Person:
-    return await service_of(request).lookup_person(params["person_id"])
-
-
-async def _by_identifier(request: Request, params: dict[str, Any]) -> Person:
-    return await service_of(request).lookup_identifier(params["type"], params["value"])
-
-
-# The routes taken over, by their function, and the service call each makes.
-LOOKUPS: dict[Callable[..., Any], Lookup] = {
-    persons.get_person: _by_person_id,
-    identifiers.get_person_by_identifier: _by_identifier,
-}
+# The route functions taken over: each takes its path parameters and `service`.
+LOOKUPS: frozenset[Callable[..., Awaitable[Response]]] = frozenset(
+    {persons.get_person, identifiers.get_person_by_identifier}
+)
 
 
 @dataclass(frozen=True)
@@ -65,7 +52,6 @@ class _Lookup:
     # Routes the router tries first that could take a GET: the path must match none.
     before: tuple[BaseRoute, ...]
     params: dict[str, TypeAdapter[Any]]
-    call: Lookup
 
 
 def _routes(app: FastAPI) -> list[_Lookup]:
@@ -73,12 +59,10 @@ def _routes(app: FastAPI) -> list[_Lookup]:
     earlier: list[BaseRoute] = []
     for context in iter_route_contexts(app.routes):
         route = context.original_route
-        endpoint = getattr(route, "endpoint", None)
-        call = LOOKUPS.get(endpoint) if callable(endpoint) else None
-        if isinstance(route, APIRoute) and call is not None and route.methods == {"GET"}:
+        if isinstance(route, APIRoute) and route.endpoint in LOOKUPS and route.methods == {"GET"}:
             hints = typing.get_type_hints(route.endpoint, include_extras=True)
             params = {name: TypeAdapter(hints[name]) for name in route.param_convertors}
-            found.append(_Lookup(route, tuple(earlier), params, call))
+            found.append(_Lookup(route, tuple(earlier), params))
         methods = getattr(route, "methods", None)
         if methods is None or "GET" in methods:
             earlier.append(route)
@@ -142,7 +126,7 @@ class LookupFastPath:
         request = Request(scope, receive)
         try:
             await authorize(request)
-            response = persons.person_json(await lookup.call(request, params))
+            response = await lookup.route.endpoint(**params, service=service_of(request))
         except Exception as exc:
             handler = _handler(self.fastapi_app, exc)
             if handler is None:

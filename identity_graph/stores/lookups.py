@@ -40,11 +40,7 @@ class StoreLookups:
         """Nothing of its own to close: the store's connections are closed with the store."""
 
 
-class SQLiteLookups(ReadOnlyLookups):
-    inline = True
-
-
 def lookup_reads(store: GraphStore) -> LookupReads:
     if isinstance(store, SQLiteStore):
-        return SQLiteLookups(store.path)
+        return ReadOnlyLookups(store.path)
     return StoreLookups(store)

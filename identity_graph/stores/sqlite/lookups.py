@@ -23,7 +23,10 @@ from identity_graph.stores.sqlite.store import READER_CACHE
 
 
 class ReadOnlyLookups:
-    """`reader()` over a read-only connection to the SQLite file at `path`."""
+    """`reader()` over a read-only connection to the SQLite file at `path`; read on the
+    event loop (`inline`, see `stores.lookups`)."""
+
+    inline = True
 
     def __init__(self, path: Path) -> None:
         self.path = path
