@@ -58,9 +58,9 @@ def create_app(
         if service_factory is not None:
             return service_factory()
         # The environment is read at the edge only (identity_graph.cli.runtime).
-        from identity_graph.cli.runtime import RuntimeSettings, build_service
+        from identity_graph.cli.runtime import build_service, runtime_settings
 
-        runtime = RuntimeSettings()
+        runtime = runtime_settings()
         return build_service(store_url or runtime.store, config_path or runtime.config)
 
     @asynccontextmanager
@@ -93,9 +93,9 @@ def create_app(
     errors.install(app)
     document_security(app)
     if max_body_bytes is None:
-        from identity_graph.cli.runtime import RuntimeSettings
+        from identity_graph.cli.runtime import runtime_settings
 
-        max_body_bytes = RuntimeSettings().max_body_bytes
+        max_body_bytes = runtime_settings().max_body_bytes
     # Middleware added later wraps what was added before. Observability is outermost, so a
     # 413 of the body limit gets its request ID, log line and count too; RouteTap, innermost,
     # shows it the matched route. The lookup fast path, inside it, sets that route too.

@@ -7,6 +7,7 @@ import json
 import os
 import platform
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -76,6 +77,33 @@ def events_file(people: int, events: int, seed: int) -> Path:
             f.writelines(dumps(e) + "\n" for e in synthetic.iter_events(pop, events))
         tmp.rename(path)
     return path
+
+
+def ingest_cli(path: Path, store: str, batch_size: int) -> tuple[float, int]:
+    """Seconds for `identity-graph ingest`, and its peak RSS in KiB: from wait4, not
+    RUSAGE_CHILDREN (the peak of every child so far). Either includes what this process
+    held when it forked, which is less than the ingest's own."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "identity_graph",
+            "ingest",
+            str(path),
+            "--store",
+            store,
+            "--batch-size",
+            str(batch_size),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    seconds = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise subprocess.CalledProcessError(proc.returncode, proc.args)
+    return seconds, usage.ru_maxrss
 
 
 def write_result(name: str, result: dict[str, object]) -> Path:

@@ -15,38 +15,13 @@ import cProfile
 import io
 import os
 import pstats
-import resource
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import RESULTS, events_file, machine, write_result
-
-
-def run_cli(path: Path, store: str, batch_size: int) -> tuple[float, int]:
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    started = time.perf_counter()
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "identity_graph",
-            "ingest",
-            str(path),
-            "--store",
-            store,
-            "--batch-size",
-            str(batch_size),
-        ],
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
-    seconds = time.perf_counter() - started
-    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return seconds, max(peak_kib, before)
+from _common import RESULTS, events_file, ingest_cli, machine, write_result
 
 
 def floor(path: Path, db: Path, batch_size: int) -> float:
@@ -137,7 +112,7 @@ def main() -> None:
         store = args.store or f"sqlite:///{Path(tmp) / 'bench.db'}"
         kind = store.split(":", 1)[0]
         floor_seconds = floor(path, Path(tmp) / "floor.db", args.batch_size)
-        seconds, peak_kib = run_cli(path, store, args.batch_size)
+        seconds, peak_kib = ingest_cli(path, store, args.batch_size)
         store_mib = (
             round(sum(p.stat().st_size for p in Path(tmp).glob("bench.db*")) / 2**20, 1)
             if kind == "sqlite"

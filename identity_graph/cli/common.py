@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from identity_graph.cli.runtime import RuntimeSettings, build_service
+from identity_graph.cli.runtime import build_service, runtime_settings
 from identity_graph.errors import IdentityGraphError, ItemError, StoreError
 from identity_graph.service.identity import IdentityService
 
@@ -42,8 +42,9 @@ ConfigOpt = Annotated[
 
 
 def store_and_config(store: str | None, config: Path | None) -> tuple[str, Path | None]:
-    """The options, else the IDENTITY_GRAPH_STORE / IDENTITY_GRAPH_CONFIG variables."""
-    runtime = RuntimeSettings()
+    """The options, else the IDENTITY_GRAPH_STORE / IDENTITY_GRAPH_CONFIG variables;
+    ConfigError for an invalid IDENTITY_GRAPH_* variable."""
+    runtime = runtime_settings()
     return store or runtime.store, config or runtime.config
 
 

@@ -17,8 +17,8 @@ from rich.progress import (
 from rich.table import Table
 
 from identity_graph.cli.common import console, fail, out
-from identity_graph.cli.runtime import Neo4jCredentials
-from identity_graph.errors import IdentityGraphError
+from identity_graph.cli.runtime import Neo4jCredentials, from_environment
+from identity_graph.errors import ConfigError, IdentityGraphError
 from identity_graph.service.migrate import (
     EndpointError,
     MigrationError,
@@ -54,7 +54,11 @@ def migrate(
     if source.rstrip("/") == target.rstrip("/"):
         raise fail("--from and --to name the same store")
     try:
-        copy = StoreCopy(source, target, neo4j_auth=Neo4jCredentials().auth())
+        credentials = from_environment(Neo4jCredentials)
+    except ConfigError as exc:
+        raise fail(str(exc)) from None
+    try:
+        copy = StoreCopy(source, target, neo4j_auth=credentials.auth())
     except EndpointError as exc:
         raise fail(f"--{exc.side}: {exc}") from None
     with closing(copy):

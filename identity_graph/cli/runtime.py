@@ -7,15 +7,17 @@ and the settings file, then hands plain values to the core.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from identity_graph.config import Settings, load_settings
+from identity_graph.errors import ConfigError
 from identity_graph.service.identity import IdentityService
 from identity_graph.stores import DEFAULT_STORE_URL
 from identity_graph.stores.admission import DEFAULT_WRITE_WAIT
+from identity_graph.stores.sqlite.store import DEFAULT_WRITER_CACHE_MIB
 
 
 class RuntimeSettings(BaseSettings):
@@ -32,6 +34,9 @@ class RuntimeSettings(BaseSettings):
     #: `serve`: on SIGTERM or Ctrl-C, how long requests in flight may take to finish
     #: (their batches commit and are answered) before the server stops anyway.
     shutdown_grace_seconds: Annotated[int, Field(ge=0)] = 30
+    #: A SQLite store's writer connection's page cache, in MiB: ingest into a store of
+    #: several GiB slows as its B-trees outgrow it (bench/scale.py); each MiB more is RSS.
+    sqlite_cache_mib: Annotated[int, Field(ge=1)] = DEFAULT_WRITER_CACHE_MIB
 
 
 class Neo4jCredentials(BaseSettings):
@@ -50,6 +55,26 @@ class Neo4jCredentials(BaseSettings):
         return self.user, self.password.get_secret_value()
 
 
+_S = TypeVar("_S", bound=BaseSettings)
+
+
+def from_environment(kind: type[_S]) -> _S:
+    """`kind` read from the environment; ConfigError naming each bad variable and why,
+    never its value (NEO4J_PASSWORD is one of them)."""
+    try:
+        return kind()
+    except ValidationError as exc:
+        prefix = str(kind.model_config.get("env_prefix", ""))
+        bad = "; ".join(
+            f"{prefix}{str(e['loc'][0]).upper()}: {e['msg'].lower()}" for e in exc.errors()
+        )
+        raise ConfigError(f"invalid environment variable: {bad}") from None
+
+
+def runtime_settings() -> RuntimeSettings:
+    return from_environment(RuntimeSettings)
+
+
 def build_service(
     store_url: str,
     config_path: Path | None,
@@ -57,8 +82,16 @@ def build_service(
     write_wait: float | None = None,
 ) -> IdentityService:
     """`credentials` default to the environment's NEO4J_USER/NEO4J_PASSWORD, `write_wait`
-    to IDENTITY_GRAPH_WRITE_WAIT_SECONDS."""
+    to IDENTITY_GRAPH_WRITE_WAIT_SECONDS; a SQLite writer's cache is
+    IDENTITY_GRAPH_SQLITE_CACHE_MIB."""
     settings: Settings = load_settings(config_path)
-    creds = credentials if credentials is not None else Neo4jCredentials()
-    wait = write_wait if write_wait is not None else RuntimeSettings().write_wait_seconds
-    return IdentityService.open(store_url, settings, neo4j_auth=creds.auth(), write_wait=wait)
+    creds = credentials if credentials is not None else from_environment(Neo4jCredentials)
+    runtime = runtime_settings()
+    wait = write_wait if write_wait is not None else runtime.write_wait_seconds
+    return IdentityService.open(
+        store_url,
+        settings,
+        neo4j_auth=creds.auth(),
+        write_wait=wait,
+        sqlite_cache_mib=runtime.sqlite_cache_mib,
+    )

@@ -11,7 +11,12 @@ from typing import Annotated
 import typer
 
 from identity_graph.cli.common import ConfigOpt, StoreOpt, fail, store_and_config
-from identity_graph.cli.runtime import Neo4jCredentials, RuntimeSettings, build_service
+from identity_graph.cli.runtime import (
+    Neo4jCredentials,
+    build_service,
+    from_environment,
+    runtime_settings,
+)
 from identity_graph.errors import IdentityGraphError
 from identity_graph.logs import LogFormat, logging_config
 
@@ -72,13 +77,13 @@ def serve(
 
     from identity_graph.api.main import create_app
 
-    url, cfg = store_and_config(store, config)
-    runtime = RuntimeSettings()
-    body_limit = max_body_bytes or runtime.max_body_bytes
-    wait = write_wait if write_wait is not None else runtime.write_wait_seconds
-    grace = shutdown_grace if shutdown_grace is not None else runtime.shutdown_grace_seconds
-    credentials = Neo4jCredentials()
     try:  # fail here, with a clear message, rather than inside the server's lifespan
+        url, cfg = store_and_config(store, config)
+        runtime = runtime_settings()
+        body_limit = max_body_bytes or runtime.max_body_bytes
+        wait = write_wait if write_wait is not None else runtime.write_wait_seconds
+        grace = shutdown_grace if shutdown_grace is not None else runtime.shutdown_grace_seconds
+        credentials = from_environment(Neo4jCredentials)
         build_service(url, cfg, credentials, wait).close()
     except IdentityGraphError as exc:
         raise fail(str(exc)) from None

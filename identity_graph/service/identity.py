@@ -94,10 +94,17 @@ class IdentityService:
         *,
         neo4j_auth: tuple[str, str] | None = None,
         write_wait: float = DEFAULT_WRITE_WAIT,
+        sqlite_cache_mib: int | None = None,
     ) -> IdentityService:
         """The service on the store a URL names; ConfigError for a bad URL. A write waits
         at most `write_wait` seconds for its turn, then raises Busy."""
-        return cls(open_store(store_url, neo4j_auth=neo4j_auth, write_wait=write_wait), settings)
+        store = open_store(
+            store_url,
+            neo4j_auth=neo4j_auth,
+            write_wait=write_wait,
+            sqlite_cache_mib=sqlite_cache_mib,
+        )
+        return cls(store, settings)
 
     # -- ingest ------------------------------------------------------------------------
 

@@ -21,11 +21,12 @@ def open_store(
     *,
     neo4j_auth: tuple[str, str] | None = None,
     write_wait: float = DEFAULT_WRITE_WAIT,
+    sqlite_cache_mib: int | None = None,
 ) -> GraphStore:
     """Open the store a URL names. Raises ConfigError for an unknown or malformed URL.
 
     A write waits at most `write_wait` seconds for its turn, then raises Busy (see
-    `stores.admission`).
+    `stores.admission`). `sqlite_cache_mib` is a SQLite writer's page cache (default 512).
 
     For Neo4j, credentials in the URL take precedence over `neo4j_auth` (a URL with only a
     user takes the password from `neo4j_auth`); the URL's path, if any, names the database.
@@ -34,7 +35,9 @@ def open_store(
     if scheme == "sqlite":
         from identity_graph.stores.sqlite import SQLiteStore
 
-        return SQLiteStore(url, write_wait=write_wait)
+        if sqlite_cache_mib is None:
+            return SQLiteStore(url, write_wait=write_wait)
+        return SQLiteStore(url, write_wait=write_wait, cache_mib=sqlite_cache_mib)
     if scheme in NEO4J_SCHEMES:
         from identity_graph.stores.neo4j import Neo4jStore
 
