@@ -79,10 +79,20 @@ def events_file(people: int, events: int, seed: int) -> Path:
     return path
 
 
-def ingest_cli(path: Path, store: str, batch_size: int) -> tuple[float, int]:
-    """Seconds for `identity-graph ingest`, and its peak RSS in KiB: from wait4, not
-    RUSAGE_CHILDREN (the peak of every child so far). Either includes what this process
-    held when it forked, which is less than the ingest's own."""
+def ingest_cli(
+    path: Path, store: str, batch_size: int, cache_mib: int | None = None
+) -> tuple[float, int, dict[str, int]]:
+    """Seconds for `identity-graph ingest`, its peak RSS in KiB, and its file I/O.
+
+    The peak is from wait4, not RUSAGE_CHILDREN (the peak of every child so far); either
+    includes what this process held when it forked, which is less than the ingest's own.
+    The I/O is the child's /proc/PID/io (rchar, wchar, syscr, syscw: bytes and calls of
+    read and write, most of them served by the OS page cache), read every half second
+    until it exits. `cache_mib`: the SQLite writer's cache, as a user sets it
+    (IDENTITY_GRAPH_SQLITE_CACHE_MIB)."""
+    env = dict(os.environ)
+    if cache_mib is not None:
+        env["IDENTITY_GRAPH_SQLITE_CACHE_MIB"] = str(cache_mib)
     started = time.perf_counter()
     proc = subprocess.Popen(
         [
@@ -97,13 +107,29 @@ def ingest_cli(path: Path, store: str, batch_size: int) -> tuple[float, int]:
             str(batch_size),
         ],
         stdout=subprocess.DEVNULL,
+        env=env,
     )
-    _, status, usage = os.wait4(proc.pid, 0)
+    io: dict[str, int] = {}
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            break
+        io = _proc_io(proc.pid) or io
+        time.sleep(0.5)
     proc.returncode = os.waitstatus_to_exitcode(status)
     seconds = time.perf_counter() - started
     if proc.returncode != 0:
         raise subprocess.CalledProcessError(proc.returncode, proc.args)
-    return seconds, usage.ru_maxrss
+    return seconds, usage.ru_maxrss, io
+
+
+def _proc_io(pid: int) -> dict[str, int]:
+    try:
+        text = Path(f"/proc/{pid}/io").read_text()
+    except OSError:  # not Linux, or the process is gone
+        return {}
+    fields = dict(line.split(": ") for line in text.splitlines())
+    return {k: int(fields[k]) for k in ("rchar", "wchar", "syscr", "syscw") if k in fields}
 
 
 def write_result(name: str, result: dict[str, object]) -> Path:

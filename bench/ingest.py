@@ -112,7 +112,7 @@ def main() -> None:
         store = args.store or f"sqlite:///{Path(tmp) / 'bench.db'}"
         kind = store.split(":", 1)[0]
         floor_seconds = floor(path, Path(tmp) / "floor.db", args.batch_size)
-        seconds, peak_kib = ingest_cli(path, store, args.batch_size)
+        seconds, peak_kib, _ = ingest_cli(path, store, args.batch_size)
         store_mib = (
             round(sum(p.stat().st_size for p in Path(tmp).glob("bench.db*")) / 2**20, 1)
             if kind == "sqlite"

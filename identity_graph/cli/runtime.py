@@ -66,7 +66,8 @@ def from_environment(kind: type[_S]) -> _S:
     except ValidationError as exc:
         prefix = str(kind.model_config.get("env_prefix", ""))
         bad = "; ".join(
-            f"{prefix}{str(e['loc'][0]).upper()}: {e['msg'].lower()}" for e in exc.errors()
+            f"{prefix}{str(e['loc'][0] if e['loc'] else '').upper()}: {e['msg'].lower()}"
+            for e in exc.errors()
         )
         raise ConfigError(f"invalid environment variable: {bad}") from None
 
