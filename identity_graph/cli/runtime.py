@@ -34,8 +34,8 @@ class RuntimeSettings(BaseSettings):
     #: `serve`: on SIGTERM or Ctrl-C, how long requests in flight may take to finish
     #: (their batches commit and are answered) before the server stops anyway.
     shutdown_grace_seconds: Annotated[int, Field(ge=0)] = 30
-    #: A SQLite store's writer connection's page cache, in MiB: ingest into a store of
-    #: several GiB slows as its B-trees outgrow it (bench/scale.py); each MiB more is RSS.
+    #: A SQLite store's writer connection's page cache, in MiB: each MiB is RSS; less makes
+    #: ingest into a store larger than it slower (see stores.sqlite.store).
     sqlite_cache_mib: Annotated[int, Field(ge=1)] = DEFAULT_WRITER_CACHE_MIB
 
 

@@ -46,8 +46,10 @@ _SYNCHRONOUS = {
 # cache every insert reads a page from the file (200,000 events, a 377 MiB store: 30% faster
 # with 512 MiB than with 64, for 340 MiB more RSS; bench/RESULTS.md).
 READER_CACHE = "PRAGMA cache_size = -65536"  # 64 MiB
-# The writer's, unless the process is told otherwise (IDENTITY_GRAPH_SQLITE_CACHE_MIB): a
-# store past a few GiB ingests faster with more, at that much more RSS.
+# The writer's, unless the process is told otherwise (IDENTITY_GRAPH_SQLITE_CACHE_MIB): less
+# saves RSS for a slower ingest once the store outgrows it; more did not help (4 GiB over
+# the first 2M events, bench/RESULTS.md): the OS page cache serves the reads it saves, and
+# the time goes to writing dirty pages, which a larger cache does not reduce.
 DEFAULT_WRITER_CACHE_MIB = 512
 
 
