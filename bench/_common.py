@@ -79,6 +79,18 @@ def events_file(people: int, events: int, seed: int) -> Path:
     return path
 
 
+def ready_events_file(people: int, events: int, seed: int) -> Path:
+    """`events_file`, saying on stderr where it is, how large, and how long it took."""
+    started = time.perf_counter()
+    path = events_file(people, events, seed)
+    print(
+        f"events file {path} ({path.stat().st_size / 2**20:.0f} MiB, "
+        f"ready in {time.perf_counter() - started:.1f} s)",
+        file=sys.stderr,
+    )
+    return path
+
+
 def ingest_cli(
     path: Path, store: str, batch_size: int, cache_mib: int | None = None
 ) -> tuple[float, int, dict[str, int]]:

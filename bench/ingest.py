@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import RESULTS, events_file, ingest_cli, machine, write_result
+from _common import RESULTS, ingest_cli, machine, ready_events_file, write_result
 
 
 def floor(path: Path, db: Path, batch_size: int) -> float:
@@ -101,13 +101,7 @@ def main() -> None:
     args = ap.parse_args()
 
     load_before = f"{os.getloadavg()[0]:.1f}"
-    t = time.perf_counter()
-    path = events_file(args.people, args.events, args.seed)
-    print(
-        f"events file {path} ({path.stat().st_size / 2**20:.0f} MiB, "
-        f"ready in {time.perf_counter() - t:.1f} s)",
-        file=sys.stderr,
-    )
+    path = ready_events_file(args.people, args.events, args.seed)
     with tempfile.TemporaryDirectory() as tmp:
         store = args.store or f"sqlite:///{Path(tmp) / 'bench.db'}"
         kind = store.split(":", 1)[0]

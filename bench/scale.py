@@ -8,9 +8,10 @@ grows, one step of events at a time, to plan past one machine.
 Generates the events once (cached in bench/data/), then feeds them step by step to
 `identity-graph ingest` in a child process each, into one store, the way daily files
 arrive. After each step (outside its timing) it records the step's events/s and peak RSS,
-the store's size on disk and, from SQLite's `dbstat`, the size of each table and index:
-the writer's cache (`PRAGMA cache_size`, 512 MiB) holds the hot pages of those B-trees,
-and the rate falls as they outgrow it. Each step's figures are written as it ends
+the store's size on disk, its file I/O per event and, from SQLite's `dbstat`, the size of
+each table and index: the rate falls as those B-trees outgrow the writer's cache
+(`PRAGMA cache_size`, 512 MiB) and every event dirties pages at random in them. Each step's
+figures are written as it ends
 (bench/results/scale-sqlite.json; with --cache-mib N, the writer's cache set as a user
 sets it, scale-sqlite-cacheN.json), so a long run stopped early keeps what it measured.
 """
@@ -23,12 +24,11 @@ import os
 import sqlite3
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import BinaryIO
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import DATA, events_file, ingest_cli, machine, write_result
+from _common import DATA, ingest_cli, machine, ready_events_file, write_result
 
 from identity_graph.stores.sqlite.store import DEFAULT_WRITER_CACHE_MIB
 
@@ -47,8 +47,9 @@ def write_step(events: BinaryIO, n: int, chunk: Path) -> int:
     return written
 
 
-def btrees(db: Path, top: int) -> list[dict[str, object]]:
-    """The `top` largest tables and indexes, by the pages they occupy."""
+def btrees(db: Path, top: int) -> tuple[list[dict[str, object]], dict[str, int]]:
+    """The `top` largest tables and indexes, by the pages they occupy, and the rows of the
+    identifiers, links and persons tables."""
     conn = sqlite3.connect(f"{db.as_uri()}?mode=ro", uri=True)
     try:
         rows = conn.execute(
@@ -60,7 +61,7 @@ def btrees(db: Path, top: int) -> list[dict[str, object]]:
         }
     finally:
         conn.close()
-    return [{"name": n, "mib": round(size / MIB, 1)} for n, size in rows] + [{"rows": counts}]
+    return [{"name": n, "mib": round(size / MIB, 1)} for n, size in rows], counts
 
 
 def main() -> None:
@@ -78,13 +79,7 @@ def main() -> None:
     ap.add_argument("--dir", type=Path, default=DATA, help="where the store is built (removed)")
     args = ap.parse_args()
 
-    t = time.perf_counter()
-    path = events_file(args.people, args.events, args.seed)
-    print(
-        f"events file {path} ({path.stat().st_size / MIB:.0f} MiB, "
-        f"ready in {time.perf_counter() - t:.1f} s)",
-        file=sys.stderr,
-    )
+    path = ready_events_file(args.people, args.events, args.seed)
     name = "scale-sqlite" + (f"-cache{args.cache_mib}" if args.cache_mib else "")
     steps: list[dict[str, object]] = []
     result: dict[str, object] = {
@@ -116,31 +111,33 @@ def main() -> None:
             seconds, peak_kib, io = ingest_cli(chunk, store, args.batch_size, args.cache_mib)
             done += n
             size = sum(p.stat().st_size for p in work.glob("scale.db*"))
-            trees = btrees(db, args.top)
+            trees, counts = btrees(db, args.top)
             step = {
                 "events_so_far": done,
                 "step_events": n,
                 "seconds": round(seconds, 1),
                 "events_per_second": round(n / seconds),
                 "peak_rss_mib": round(peak_kib / 1024, 1),
-                # Per event, through the OS (page cache hits included): SQLite's misses
-                # of its own cache, and the pages it writes to the WAL and checkpoints.
+                # Per event, through the OS (page cache hits included): reads are the
+                # writer's cache misses and the checkpoint reading back the WAL; writes
+                # are each dirty page twice, to the WAL and again at the checkpoint.
                 "read_kib_per_event": round(io.get("rchar", 0) / n / 1024, 1),
                 "written_kib_per_event": round(io.get("wchar", 0) / n / 1024, 1),
                 "store_mib": round(size / MIB, 1),
                 "btrees": trees,
+                "rows": counts,
                 "load_average_1m": [round(load, 2), round(os.getloadavg()[0], 2)],
             }
             steps.append(step)
             write_result(name, result)
-            largest = ", ".join(f"{b['name']} {b['mib']}" for b in trees if "name" in b)
+            largest = ", ".join(f"{b['name']} {b['mib']}" for b in trees)
             print(
                 f"| {done:,} | {step['events_per_second']:,} | {peak_kib / 1024:.0f} | "
                 f"{size / MIB:,.0f} | {largest} | {load:.1f}–{os.getloadavg()[0]:.1f} |",
                 flush=True,
             )
     if steps:
-        print(f"rows at the end: {trees[-1]['rows']}")
+        print(f"rows at the end: {steps[-1]['rows']}")
 
 
 if __name__ == "__main__":

@@ -35,8 +35,6 @@ def open_store(
     if scheme == "sqlite":
         from identity_graph.stores.sqlite import SQLiteStore
 
-        if sqlite_cache_mib is None:
-            return SQLiteStore(url, write_wait=write_wait)
         return SQLiteStore(url, write_wait=write_wait, cache_mib=sqlite_cache_mib)
     if scheme in NEO4J_SCHEMES:
         from identity_graph.stores.neo4j import Neo4jStore

@@ -83,11 +83,11 @@ class SQLiteStore:
         write_wait: float = DEFAULT_WRITE_WAIT,
         *,
         secure_delete: bool = True,
-        cache_mib: int = DEFAULT_WRITER_CACHE_MIB,
+        cache_mib: int | None = None,
     ) -> None:
-        """`cache_mib`: the writer connection's page cache. `secure_delete=False` only shows
-        what it protects against (a test): deleted rows then stay readable in the file's
-        free space."""
+        """`cache_mib`: the writer connection's page cache (None: 512 MiB).
+        `secure_delete=False` only shows what it protects against (a test): deleted rows
+        then stay readable in the file's free space."""
         self.url = url
         self._secure_delete = secure_delete
         self.path = path_from_url(url)
@@ -100,7 +100,9 @@ class SQLiteStore:
         self._gate = WriteGate(write_wait, f"SQLite store {self.path}")
         self._all: list[sqlite3.Connection] = []
         self._all_lock = threading.Lock()
-        self._writer = self._connect(cache_pragma(cache_mib))
+        self._writer = self._connect(
+            cache_pragma(DEFAULT_WRITER_CACHE_MIB if cache_mib is None else cache_mib)
+        )
         self._init_schema()
         self._checkpoints = Checkpointer(self._connect_checkpoints)
 
