@@ -199,7 +199,7 @@ def ingest_stream(
     first and last position of each committed batch. Every commit writes its evidence under
     `batch_id` (provenance; one new ID for the whole stream if None).
     """
-    with fewer_collections():
+    with fewer_collections() as advanced:
         return _ingest_stream(
             service,
             items,
@@ -210,6 +210,7 @@ def ingest_stream(
             after_batch,
             on_commit,
             batch_id or new_batch_id(),
+            advanced,
         )
 
 
@@ -223,6 +224,7 @@ def _ingest_stream(
     after_batch: Callable[[list[Observation]], None] | None,
     on_commit: Callable[[int, int], None] | None,
     batch_id: str,
+    advanced: Callable[[int], None],
 ) -> IngestReport:
     report = IngestReport()
     report.summary.batch_id = batch_id
@@ -243,6 +245,7 @@ def _ingest_stream(
             on_commit(first, last)
         if on_progress is not None:
             on_progress(report.summary.items, done)
+        advanced(len(batch) + len(errors))
     return report
 
 
