@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from identity_graph.collector import fewer_collections
+from identity_graph.collector import advanced, fewer_collections
 from identity_graph.errors import BatchRejected, ItemError
 from identity_graph.ingest.batches import BatchSummary, new_batch_id
 from identity_graph.ingest.observations import Observation, ParseResult
@@ -199,7 +199,7 @@ def ingest_stream(
     first and last position of each committed batch. Every commit writes its evidence under
     `batch_id` (provenance; one new ID for the whole stream if None).
     """
-    with fewer_collections() as advanced:
+    with fewer_collections():
         return _ingest_stream(
             service,
             items,
@@ -210,7 +210,6 @@ def ingest_stream(
             after_batch,
             on_commit,
             batch_id or new_batch_id(),
-            advanced,
         )
 
 
@@ -224,7 +223,6 @@ def _ingest_stream(
     after_batch: Callable[[list[Observation]], None] | None,
     on_commit: Callable[[int, int], None] | None,
     batch_id: str,
-    advanced: Callable[[int], None],
 ) -> IngestReport:
     report = IngestReport()
     report.summary.batch_id = batch_id
